@@ -1,0 +1,26 @@
+//! `messages`: the embedded message log. One row per stream entry; the
+//! primary key `(conversation_id, ms, seq)` is the Redis-format stream id.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "messages")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub conversation_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub ms: i64,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub seq: i64,
+    pub user_id: i64,
+    pub username: String,
+    pub user_email: String,
+    pub user_name: String,
+    pub content: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

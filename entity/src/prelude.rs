@@ -1,0 +1,7 @@
+//! Short names for the entities, for `use entity::prelude::*`.
+
+pub use super::conversations::Entity as Conversations;
+pub use super::messages::Entity as Messages;
+pub use super::participants::Entity as Participants;
+pub use super::refresh_tokens::Entity as RefreshTokens;
+pub use super::users::Entity as Users;

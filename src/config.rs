@@ -1,0 +1,341 @@
+//! Configuration: read once from the environment (and `.env`), validated at
+//! start. The only place that reads environment variables.
+
+use std::{collections::HashMap, fmt, net::SocketAddr, time::Duration};
+
+/// Whether the server runs in production (strict secrets) or development.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// A secret value; it has no `Debug` or `Display` so it cannot reach a log line.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Token settings.
+#[derive(Clone)]
+pub struct JwtConfig {
+    pub secret: Secret,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+}
+
+/// Per user and conversation: at most `messages` sends per `window`.
+#[derive(Clone, Copy, Debug)]
+pub struct RateLimitConfig {
+    pub messages: u32,
+    pub window: Duration,
+}
+
+/// Everything the server needs, validated.
+#[derive(Clone)]
+pub struct Config {
+    /// `DATABASE_URL`: SQLite (embedded) or PostgreSQL.
+    pub database_url: Secret,
+    /// `REDIS_URL`: unset means the embedded message log and rate limiter.
+    pub redis_url: Option<Secret>,
+    /// `REDIS_KEY_PREFIX`: prepended to every Redis key (default empty, which
+    /// keeps django-chat's key names); lets several deployments or test runs
+    /// share one Redis.
+    pub redis_key_prefix: String,
+    pub bind_addr: SocketAddr,
+    pub app_env: AppEnv,
+    pub jwt: JwtConfig,
+    pub rate_limit: RateLimitConfig,
+    /// `ALLOWED_ORIGINS`: browser origins allowed for CORS and WebSocket upgrades.
+    pub allowed_origins: Vec<String>,
+    pub log_format: LogFormat,
+    /// `STREAM_MAXLEN`: approximate cap per conversation stream; unset keeps all history.
+    pub stream_maxlen: Option<u64>,
+    /// `GRAPHQL_WS_INIT_TIMEOUT_SECS`: how long a graphql-ws client may wait
+    /// before `connection_init`.
+    pub graphql_ws_init_timeout: Duration,
+    /// `WS_KEEPALIVE_SECS`: ping interval on idle WebSocket connections.
+    pub ws_keepalive: Duration,
+    /// `SLOW_CONSUMER_LAG`: how many messages a subscriber may fall behind the
+    /// live tail before its connection is closed with 4008.
+    pub slow_consumer_lag: u64,
+    /// `RUST_LOG`: the log filter (default `info`).
+    pub log_filter: String,
+    /// `MAX_BODY_BYTES`: request body limit for REST and GraphQL.
+    pub max_body_bytes: usize,
+}
+
+/// A configuration error names the variable and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {variable}: {reason}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub reason: String,
+}
+
+const DEV_JWT_SECRET: &str = "chatstream-development-secret-do-not-use-in-production";
+
+impl Config {
+    /// Loads `.env` when present, then reads the process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is worth stopping for.
+        match dotenvy::dotenv() {
+            Ok(_) => {}
+            Err(e) if e.not_found() => {}
+            Err(e) => {
+                return Err(ConfigError {
+                    variable: ".env",
+                    reason: e.to_string(),
+                });
+            }
+        }
+        Self::from_vars(std::env::vars().collect())
+    }
+
+    /// Builds the configuration from a map of variables (the environment, or
+    /// a test's own values).
+    pub fn from_vars(vars: HashMap<String, String>) -> Result<Self, ConfigError> {
+        let env = Vars(vars);
+        let app_env = match env.get("APP_ENV").as_deref() {
+            None | Some("development") | Some("dev") | Some("test") => AppEnv::Development,
+            Some("production") | Some("prod") => AppEnv::Production,
+            Some(other) => return Err(env.invalid("APP_ENV", other, "development|production")),
+        };
+        let secret = match (env.get("JWT_SECRET"), app_env) {
+            (Some(s), AppEnv::Production) if s.len() < 32 => {
+                return Err(ConfigError {
+                    variable: "JWT_SECRET",
+                    reason: "must be at least 32 bytes in production".into(),
+                });
+            }
+            (Some(s), _) if s.is_empty() => {
+                return Err(ConfigError {
+                    variable: "JWT_SECRET",
+                    reason: "must not be empty".into(),
+                });
+            }
+            (Some(s), _) => s,
+            (None, AppEnv::Production) => {
+                return Err(ConfigError {
+                    variable: "JWT_SECRET",
+                    reason: "is required when APP_ENV=production".into(),
+                });
+            }
+            (None, AppEnv::Development) => DEV_JWT_SECRET.to_owned(),
+        };
+        let log_format = match env.get("LOG_FORMAT").as_deref() {
+            None | Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => return Err(env.invalid("LOG_FORMAT", other, "json|pretty")),
+        };
+        let database_url = env
+            .get("DATABASE_URL")
+            .unwrap_or_else(|| "sqlite://chatstream.db?mode=rwc".to_owned());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError {
+                variable: "DATABASE_URL",
+                reason: "must start with sqlite:, postgres:// or postgresql://".into(),
+            });
+        }
+        let redis_url = env.get("REDIS_URL").filter(|s| !s.is_empty());
+        if let Some(url) = &redis_url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(ConfigError {
+                    variable: "REDIS_URL",
+                    reason: "must start with redis:// or rediss://".into(),
+                });
+            }
+        }
+        let rate_messages: u32 = env.parse("RATE_LIMIT_MESSAGES", 10)?;
+        let rate_window: u64 = env.parse("RATE_LIMIT_WINDOW_SECS", 60)?;
+        if rate_messages == 0 || rate_window == 0 {
+            return Err(ConfigError {
+                variable: if rate_messages == 0 {
+                    "RATE_LIMIT_MESSAGES"
+                } else {
+                    "RATE_LIMIT_WINDOW_SECS"
+                },
+                reason: "must be greater than zero".into(),
+            });
+        }
+        let access_minutes: u64 = env.parse("JWT_ACCESS_TTL_MINUTES", 60)?;
+        let refresh_days: u64 = env.parse("JWT_REFRESH_TTL_DAYS", 7)?;
+        if access_minutes == 0 || refresh_days == 0 {
+            return Err(ConfigError {
+                variable: if access_minutes == 0 {
+                    "JWT_ACCESS_TTL_MINUTES"
+                } else {
+                    "JWT_REFRESH_TTL_DAYS"
+                },
+                reason: "must be greater than zero".into(),
+            });
+        }
+        let log_filter = env.get("RUST_LOG").unwrap_or_else(|| "info".to_owned());
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log_filter) {
+            return Err(ConfigError {
+                variable: "RUST_LOG",
+                reason: e.to_string(),
+            });
+        }
+        let stream_maxlen = match env.get("STREAM_MAXLEN") {
+            None => None,
+            Some(_) => Some(env.parse::<u64>("STREAM_MAXLEN", 0)?),
+        };
+        Ok(Self {
+            database_url: Secret::new(database_url),
+            redis_url: redis_url.map(Secret::new),
+            redis_key_prefix: env.get("REDIS_KEY_PREFIX").unwrap_or_default(),
+            bind_addr: env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8000)))?,
+            app_env,
+            jwt: JwtConfig {
+                secret: Secret::new(secret),
+                access_ttl: Duration::from_secs(access_minutes * 60),
+                refresh_ttl: Duration::from_secs(refresh_days * 24 * 3600),
+            },
+            rate_limit: RateLimitConfig {
+                messages: rate_messages,
+                window: Duration::from_secs(rate_window),
+            },
+            allowed_origins: env
+                .get("ALLOWED_ORIGINS")
+                .map(|list| {
+                    list.split(',')
+                        .map(|s| s.trim().trim_end_matches('/').to_owned())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            log_format,
+            log_filter,
+            stream_maxlen,
+            graphql_ws_init_timeout: Duration::from_secs(
+                env.parse("GRAPHQL_WS_INIT_TIMEOUT_SECS", 10)?,
+            ),
+            ws_keepalive: Duration::from_secs(env.parse("WS_KEEPALIVE_SECS", 15)?),
+            slow_consumer_lag: env.parse("SLOW_CONSUMER_LAG", 100_000)?,
+            max_body_bytes: env.parse("MAX_BODY_BYTES", 256 * 1024)?,
+        })
+    }
+
+    /// True when the development JWT secret is in use (worth a warning).
+    pub fn uses_dev_secret(&self) -> bool {
+        self.jwt.secret.expose() == DEV_JWT_SECRET
+    }
+
+    /// The database kind, as named in `/healthz`.
+    pub fn database_kind(&self) -> &'static str {
+        if self.database_url.expose().starts_with("sqlite:") {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // URLs may carry passwords and the JWT secret is a secret: name only
+        // the shape of the configuration.
+        f.debug_struct("Config")
+            .field("database", &self.database_kind())
+            .field("redis", &self.redis_url.is_some())
+            .field("bind_addr", &self.bind_addr)
+            .field("app_env", &self.app_env)
+            .field("rate_limit", &self.rate_limit)
+            .field("allowed_origins", &self.allowed_origins)
+            .field("log_format", &self.log_format)
+            .field("stream_maxlen", &self.stream_maxlen)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Vars(HashMap<String, String>);
+
+impl Vars {
+    fn get(&self, key: &str) -> Option<String> {
+        self.0.get(key).map(|v| v.trim().to_owned())
+    }
+
+    fn parse<T: std::str::FromStr>(&self, key: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        match self.get(key) {
+            None => Ok(default),
+            Some(raw) => raw.parse().map_err(|e: T::Err| ConfigError {
+                variable: key,
+                reason: format!("{e} (got {raw:?})"),
+            }),
+        }
+    }
+
+    fn invalid(&self, variable: &'static str, got: &str, expected: &str) -> ConfigError {
+        ConfigError {
+            variable,
+            reason: format!("expected {expected}, got {got:?}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_embedded_on_localhost() {
+        let config = Config::from_vars(HashMap::new()).expect("defaults are valid");
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8000");
+        assert_eq!(config.database_kind(), "sqlite");
+        assert!(config.redis_url.is_none());
+        assert!(config.uses_dev_secret());
+        assert_eq!(config.rate_limit.messages, 10);
+        assert_eq!(config.jwt.access_ttl, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let err = Config::from_vars(vars(&[("RATE_LIMIT_MESSAGES", "ten")])).err();
+        assert_eq!(err.map(|e| e.variable), Some("RATE_LIMIT_MESSAGES"));
+        let err = Config::from_vars(vars(&[("BIND_ADDR", "nowhere")])).err();
+        assert_eq!(err.map(|e| e.variable), Some("BIND_ADDR"));
+        let err = Config::from_vars(vars(&[("LOG_FORMAT", "xml")])).err();
+        assert_eq!(err.map(|e| e.variable), Some("LOG_FORMAT"));
+    }
+
+    #[test]
+    fn production_requires_a_long_secret() {
+        let err = Config::from_vars(vars(&[("APP_ENV", "production")])).err();
+        assert_eq!(err.map(|e| e.variable), Some("JWT_SECRET"));
+        let err =
+            Config::from_vars(vars(&[("APP_ENV", "production"), ("JWT_SECRET", "short")])).err();
+        assert_eq!(err.map(|e| e.variable), Some("JWT_SECRET"));
+        let long = "x".repeat(32);
+        let ok = Config::from_vars(vars(&[("APP_ENV", "production"), ("JWT_SECRET", &long)]));
+        assert!(ok.is_ok());
+    }
+}

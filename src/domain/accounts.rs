@@ -1,0 +1,286 @@
+//! Accounts: signup, login, token refresh, the current user, superusers.
+
+use chrono::Utc;
+use sea_orm::TransactionTrait;
+use validator::ValidateEmail;
+
+use super::{
+    User, UserId, passwords,
+    tokens::{self, Session},
+};
+use crate::{
+    error::{Error, Result, Validator},
+    state::AppState,
+    store::{self, users::NewUser},
+};
+
+/// What a new user submits.
+#[derive(Clone, Debug, Default)]
+pub struct SignupInput {
+    pub email: String,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub password: String,
+    pub password_confirm: String,
+}
+
+/// Credentials for a login.
+#[derive(Clone, Debug, Default)]
+pub struct LoginInput {
+    pub email: String,
+    pub password: String,
+}
+
+const REQUIRED: &str = "This field is required.";
+
+/// Creates an account and signs it in. Every failing field is reported.
+#[tracing::instrument(skip_all)]
+pub async fn signup(state: &AppState, input: SignupInput) -> Result<Session> {
+    let email = normalize_email(&input.email);
+    let username = input.username.trim().to_owned();
+    let first_name = input.first_name.trim().to_owned();
+    let last_name = input.last_name.trim().to_owned();
+
+    let mut v = Validator::default();
+    check_email(&mut v, &email);
+    check_username(&mut v, &username);
+    check_name(&mut v, "first_name", &first_name);
+    check_name(&mut v, "last_name", &last_name);
+    check_password(&mut v, &input.password);
+    v.check(
+        input.password != input.password_confirm,
+        "password_confirm",
+        "Passwords do not match.",
+    );
+    let (email_taken, username_taken) =
+        store::users::taken(&state.db, &email, &username).await?;
+    v.check(email_taken, "email", "A user with this email already exists.");
+    v.check(username_taken, "username", "A user with that username already exists.");
+    v.finish()?;
+
+    let password = passwords::hash(input.password).await?;
+    let new_user = NewUser {
+        email,
+        username,
+        first_name,
+        last_name,
+        password,
+        is_staff: false,
+        is_superuser: false,
+    };
+    create_session(state, new_user).await
+}
+
+/// Creates the user and its first token pair in one transaction. A unique
+/// violation here means another signup won a race: report it like the
+/// up-front check would.
+async fn create_session(state: &AppState, new_user: NewUser) -> Result<Session> {
+    let (email, username) = (new_user.email.clone(), new_user.username.clone());
+    let txn = state.db.begin().await?;
+    let model = match store::users::insert(&txn, new_user, Utc::now()).await {
+        Ok(model) => model,
+        Err(err) if store::is_unique_violation(&err) => {
+            drop(txn);
+            let (email_taken, username_taken) =
+                store::users::taken(&state.db, &email, &username).await?;
+            let mut v = Validator::default();
+            v.check(email_taken, "email", "A user with this email already exists.");
+            v.check(username_taken, "username", "A user with that username already exists.");
+            v.finish()?;
+            return Err(Error::Conflict("User already exists"));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let user = User::from(model);
+    let tokens = tokens::issue(&txn, &state.tokens, user.id).await?;
+    txn.commit().await?;
+    tracing::info!(user.id = user.id.0, "user signed up");
+    Ok(Session { user, tokens })
+}
+
+/// Checks credentials. Unknown emails, wrong passwords and inactive accounts
+/// all look alike and take the same time.
+#[tracing::instrument(skip_all)]
+pub async fn login(state: &AppState, input: LoginInput) -> Result<Session> {
+    let email = normalize_email(&input.email);
+    let mut v = Validator::default();
+    v.check(email.is_empty(), "email", REQUIRED);
+    v.check(input.password.is_empty(), "password", REQUIRED);
+    v.finish()?;
+
+    let found = store::users::find_by_email(&state.db, &email).await?;
+    let stored = found.as_ref().map(|m| m.password.clone());
+    let matches = passwords::verify(input.password, stored).await?;
+    let model = match found {
+        Some(model) if matches && model.is_active => model,
+        _ => return Err(Error::InvalidCredentials),
+    };
+    let user = User::from(model);
+    let txn = state.db.begin().await?;
+    store::users::touch_last_login(&txn, user.id, Utc::now()).await?;
+    let tokens = tokens::issue(&txn, &state.tokens, user.id).await?;
+    txn.commit().await?;
+    tracing::info!(user.id = user.id.0, "user logged in");
+    Ok(Session { user, tokens })
+}
+
+/// Exchanges a refresh token for a new pair (single use).
+#[tracing::instrument(skip_all)]
+pub async fn refresh(state: &AppState, refresh: &str) -> Result<Session> {
+    if refresh.trim().is_empty() {
+        return Err(Error::field("refresh", REQUIRED));
+    }
+    tokens::rotate(&state.db, &state.tokens, refresh).await
+}
+
+/// Resolves a verified access token's user; a deleted or deactivated user is
+/// no longer authenticated.
+pub async fn current_user(state: &AppState, id: UserId) -> Result<User> {
+    match store::users::find_by_id(&state.db, id).await? {
+        Some(model) if model.is_active => Ok(User::from(model)),
+        _ => Err(Error::Unauthenticated("User not found or inactive")),
+    }
+}
+
+/// What `chatstream create-superuser` submits.
+#[derive(Clone, Debug, Default)]
+pub struct SuperuserInput {
+    pub email: String,
+    pub username: String,
+    pub password: String,
+}
+
+/// Creates a staff superuser (names are optional, as in Django).
+pub async fn create_superuser(state: &AppState, input: SuperuserInput) -> Result<User> {
+    let email = normalize_email(&input.email);
+    let username = input.username.trim().to_owned();
+    let mut v = Validator::default();
+    check_email(&mut v, &email);
+    check_username(&mut v, &username);
+    check_password(&mut v, &input.password);
+    let (email_taken, username_taken) =
+        store::users::taken(&state.db, &email, &username).await?;
+    v.check(email_taken, "email", "A user with this email already exists.");
+    v.check(username_taken, "username", "A user with that username already exists.");
+    v.finish()?;
+    let password = passwords::hash(input.password).await?;
+    let new_user = NewUser {
+        email,
+        username,
+        first_name: String::new(),
+        last_name: String::new(),
+        password,
+        is_staff: true,
+        is_superuser: true,
+    };
+    Ok(create_session(state, new_user).await?.user)
+}
+
+/// Emails compare case-insensitively everywhere; storing them lower-cased
+/// makes the unique index do that on SQLite and PostgreSQL alike.
+fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+fn check_email(v: &mut Validator, email: &str) {
+    if email.is_empty() {
+        v.add("email", REQUIRED);
+    } else if email.chars().count() > 254 || !email.validate_email() {
+        v.add("email", "Enter a valid email address.");
+    }
+}
+
+fn check_username(v: &mut Validator, username: &str) {
+    let len = username.chars().count();
+    if len == 0 {
+        v.add("username", REQUIRED);
+    } else if len > 150 {
+        v.add("username", "Ensure this field has no more than 150 characters.");
+    } else if !username
+        .chars()
+        .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
+    {
+        v.add(
+            "username",
+            "Enter a valid username. This value may contain only letters, numbers, and @/./+/-/_ characters.",
+        );
+    }
+}
+
+fn check_name(v: &mut Validator, field: &str, value: &str) {
+    let len = value.chars().count();
+    if len == 0 {
+        v.add(field, REQUIRED);
+    } else if len > 50 {
+        v.add(field, "Ensure this field has no more than 50 characters.");
+    }
+}
+
+fn check_password(v: &mut Validator, password: &str) {
+    let len = password.chars().count();
+    if len == 0 {
+        v.add("password", REQUIRED);
+        return;
+    }
+    v.check(len < 10, "password", "Password must be at least 10 characters long.");
+    v.check(len > 128, "password", "Password must be at most 128 characters long.");
+    v.check(
+        !password.chars().any(char::is_uppercase),
+        "password",
+        "Password must contain at least one uppercase letter.",
+    );
+    v.check(
+        !password.chars().any(char::is_lowercase),
+        "password",
+        "Password must contain at least one lowercase letter.",
+    );
+    v.check(
+        !password.chars().any(|c| c.is_ascii_digit()),
+        "password",
+        "Password must contain at least one digit.",
+    );
+    v.check(
+        password.chars().all(char::is_alphanumeric),
+        "password",
+        "Password must contain at least one special character.",
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn password_errors(password: &str) -> usize {
+        let mut v = Validator::default();
+        check_password(&mut v, password);
+        match v.finish() {
+            Ok(()) => 0,
+            Err(Error::Validation(fields)) => fields.get("password").map_or(0, Vec::len),
+            Err(_) => usize::MAX,
+        }
+    }
+
+    #[test]
+    fn password_rules() {
+        assert_eq!(password_errors("Str0ng-Passw0rd"), 0);
+        assert_eq!(password_errors("short1A!"), 1);
+        assert_eq!(password_errors("alllowercase"), 3);
+        assert_eq!(password_errors(&format!("Aa1!{}", "x".repeat(125))), 1);
+        assert_eq!(password_errors("NoDigitsHere!"), 1);
+    }
+
+    #[test]
+    fn usernames_allow_letters_digits_and_symbols() {
+        let ok = |u: &str| {
+            let mut v = Validator::default();
+            check_username(&mut v, u);
+            v.finish().is_ok()
+        };
+        assert!(ok("alice.b+c-d_e@x"));
+        assert!(ok("zoë"));
+        assert!(!ok("has space"));
+        assert!(!ok("semi;colon"));
+        assert!(!ok(&"a".repeat(151)));
+    }
+}

@@ -1,0 +1,144 @@
+//! The one error type of the domain, and the one code table behind its three
+//! mappings: GraphQL `extensions.code` (graphql/), REST status and body
+//! (http/rest), WebSocket error frames (http/legacy_ws).
+
+use std::collections::BTreeMap;
+
+/// Field name -> every message about that field, as DRF and
+/// `extensions.fields` report them.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// Everything that can go wrong in a domain call, by meaning.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input that breaks a rule; every failing field is listed.
+    #[error("validation failed")]
+    Validation(FieldErrors),
+    /// A request that cannot be read at all (not JSON, wrong types).
+    #[error("{0}")]
+    BadRequest(String),
+    /// No valid access token.
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    /// Email and password do not match an active account.
+    #[error("Invalid credentials")]
+    InvalidCredentials,
+    /// Authenticated, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// Absent, or not visible to the caller (the two look the same).
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// The request conflicts with existing state.
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// Message content empty after trimming.
+    #[error("Message content cannot be empty")]
+    InvalidContent,
+    /// Message content longer than the limit.
+    #[error("Message content exceeds {max} characters")]
+    ContentTooLong { max: usize },
+    /// Rate limit reached; retry after this many seconds.
+    #[error("Too many messages, retry in {retry_after} seconds")]
+    Throttled { retry_after: u64 },
+    /// A backing store (database, Redis) failed; the cause is logged, not shown.
+    #[error("storage unavailable")]
+    Storage(#[source] anyhow::Error),
+    /// A bug or an unexpected failure; the cause is logged, not shown.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl Error {
+    /// The stable code clients see on every surface.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Validation(_) | Error::BadRequest(_) => "VALIDATION_ERROR",
+            Error::Unauthenticated(_) => "UNAUTHENTICATED",
+            Error::InvalidCredentials => "INVALID_CREDENTIALS",
+            Error::Forbidden(_) => "FORBIDDEN",
+            Error::NotFound(_) => "NOT_FOUND",
+            Error::Conflict(_) => "CONFLICT",
+            Error::InvalidContent => "INVALID_CONTENT",
+            Error::ContentTooLong { .. } => "CONTENT_TOO_LONG",
+            Error::Throttled { .. } => "THROTTLED",
+            Error::Storage(_) => "STORAGE_ERROR",
+            Error::Internal(_) => "INTERNAL_ERROR",
+        }
+    }
+
+    /// The message shown to clients: never internal detail.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::Validation(fields) => match fields.iter().next() {
+                Some((field, messages)) if fields.len() == 1 && messages.len() == 1 => {
+                    format!("{field}: {}", messages[0])
+                }
+                _ => "Invalid input".to_owned(),
+            },
+            Error::Storage(_) => "Storage is temporarily unavailable".to_owned(),
+            Error::Internal(_) => "Internal server error".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    /// A validation error on a single field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let mut fields = FieldErrors::new();
+        fields.insert(field.to_owned(), vec![message.into()]);
+        Error::Validation(fields)
+    }
+
+    /// Logs server-side failures once, at the surface that maps the error.
+    pub fn log(&self) {
+        match self {
+            Error::Storage(cause) => tracing::error!(code = self.code(), error = ?cause, "storage failure"),
+            Error::Internal(cause) => tracing::error!(code = self.code(), error = ?cause, "internal failure"),
+            _ => {}
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Error::Storage(err.into())
+    }
+}
+
+impl From<sea_orm::TransactionError<Error>> for Error {
+    fn from(err: sea_orm::TransactionError<Error>) -> Self {
+        match err {
+            sea_orm::TransactionError::Connection(db) => db.into(),
+            sea_orm::TransactionError::Transaction(inner) => inner,
+        }
+    }
+}
+
+/// Collects field errors so every failing field is reported together.
+#[derive(Default)]
+pub struct Validator(FieldErrors);
+
+impl Validator {
+    /// Records a message against a field.
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.entry(field.to_owned()).or_default().push(message.into());
+    }
+
+    /// Records a message when `failed` holds.
+    pub fn check(&mut self, failed: bool, field: &str, message: impl Into<String>) {
+        if failed {
+            self.add(field, message);
+        }
+    }
+
+    /// `Ok` when nothing was recorded.
+    pub fn finish(self) -> Result<(), Error> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self.0))
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,68 @@
+//! Who is asking: resolved from the bearer token at the edge, read by
+//! resolvers through `ContextExt`.
+
+use async_graphql::{Context, ErrorExtensions};
+
+use crate::{
+    domain::{UserId, tokens::TokenKeys},
+    error::Error,
+    state::AppState,
+};
+
+/// The caller of one GraphQL request or connection.
+#[derive(Clone, Copy, Debug)]
+pub enum Auth {
+    /// No credentials were presented.
+    Anonymous,
+    /// Credentials were presented and are not valid.
+    Invalid,
+    /// A verified access token.
+    User(UserId),
+}
+
+impl Auth {
+    /// From an `Authorization: Bearer <jwt>` header value (or a bare token).
+    pub fn from_bearer(keys: &TokenKeys, header: Option<&str>) -> Self {
+        let Some(value) = header.map(str::trim).filter(|v| !v.is_empty()) else {
+            return Auth::Anonymous;
+        };
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .unwrap_or(value);
+        match keys.verify_access(token) {
+            Ok(id) => Auth::User(id),
+            Err(_) => Auth::Invalid,
+        }
+    }
+
+    /// The user, or UNAUTHENTICATED.
+    pub fn user(self) -> Result<UserId, Error> {
+        match self {
+            Auth::User(id) => Ok(id),
+            Auth::Anonymous => Err(Error::Unauthenticated(
+                "Authentication credentials were not provided.",
+            )),
+            Auth::Invalid => Err(Error::Unauthenticated(
+                "Given token not valid for any token type",
+            )),
+        }
+    }
+}
+
+/// Typed access to what the schema and the request carry.
+pub trait ContextExt {
+    fn state(&self) -> async_graphql::Result<&AppState>;
+    fn viewer(&self) -> async_graphql::Result<UserId>;
+}
+
+impl ContextExt for Context<'_> {
+    fn state(&self) -> async_graphql::Result<&AppState> {
+        self.data::<AppState>()
+    }
+
+    fn viewer(&self) -> async_graphql::Result<UserId> {
+        let auth = self.data_opt::<Auth>().copied().unwrap_or(Auth::Anonymous);
+        auth.user().map_err(|e| e.extend())
+    }
+}

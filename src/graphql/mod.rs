@@ -1,0 +1,40 @@
+//! The GraphQL API: schema assembly, limits, auth context and error mapping.
+//! Resolvers are thin: they call one `domain::` function and convert.
+
+mod auth;
+mod error;
+mod mutation;
+mod query;
+pub mod routes;
+pub mod types;
+
+use async_graphql::{EmptySubscription, Schema};
+
+pub use auth::Auth;
+use mutation::Mutation;
+use query::Query;
+
+use crate::state::AppState;
+
+/// The schema type served at `/graphql`.
+pub type ChatSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Deep or expensive queries are refused before they run.
+const MAX_DEPTH: usize = 12;
+const MAX_COMPLEXITY: usize = 1_000;
+
+/// Builds the schema with its limits; `state` is available to resolvers.
+pub fn build_schema(state: AppState) -> ChatSchema {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .data(state)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The SDL printed by `chatstream export-schema` and kept in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .finish()
+        .sdl()
+}

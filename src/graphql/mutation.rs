@@ -1,0 +1,47 @@
+//! Mutation root.
+
+use async_graphql::{Context, ErrorExtensions, Object};
+
+use super::{
+    auth::ContextExt,
+    types::{AuthPayload, LoginInput, SignupInput},
+};
+use crate::domain::accounts;
+
+#[derive(Default)]
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    /// Creates an account and returns it with tokens.
+    async fn signup(
+        &self,
+        ctx: &Context<'_>,
+        input: SignupInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        let session = accounts::signup(ctx.state()?, input.into())
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(session.into())
+    }
+
+    /// Exchanges email and password for tokens.
+    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> async_graphql::Result<AuthPayload> {
+        let session = accounts::login(ctx.state()?, input.into())
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(session.into())
+    }
+
+    /// Exchanges a refresh token (once) for a new pair.
+    async fn refresh_token(
+        &self,
+        ctx: &Context<'_>,
+        refresh: String,
+    ) -> async_graphql::Result<AuthPayload> {
+        let session = accounts::refresh(ctx.state()?, &refresh)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(session.into())
+    }
+}

@@ -1,0 +1,55 @@
+//! The HTTP surface: one router with GraphQL, the REST adapters, health, and
+//! the layers every request passes (request id, trace, CORS, body limit).
+
+pub mod extract;
+mod health;
+pub mod rest;
+
+use axum::{Router, http::HeaderValue};
+use tower::ServiceBuilder;
+use tower_http::{
+    cors::{AllowOrigin, CorsLayer},
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+use crate::{
+    graphql::{self, ChatSchema},
+    state::AppState,
+    telemetry,
+};
+
+/// Builds the application router.
+pub fn router(state: AppState, schema: ChatSchema) -> Router {
+    let config = state.config.clone();
+    Router::new()
+        .merge(graphql::routes::router(schema))
+        .nest("/api/v1", rest::router())
+        .merge(health::router())
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(telemetry::request_span)
+                        .on_request(())
+                        .on_response(telemetry::on_response),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+                .layer(cors(&config.allowed_origins)),
+        )
+        .with_state(state)
+}
+
+fn cors(allowed: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = allowed
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods(tower_http::cors::Any)
+        .allow_headers(tower_http::cors::Any)
+}

@@ -1,0 +1,95 @@
+//! chatstream: a real-time chat server. Surfaces (`http`, `graphql`) call the
+//! rules in `domain`, which use `store` (SQL) and `backends` (message log,
+//! rate limiter); `config`, `state` and `error` are shared by all.
+
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod shutdown;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+use std::{future::Future, sync::Arc};
+
+use anyhow::Context;
+use axum::{ServiceExt, extract::Request};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
+
+use crate::{config::Config, domain::tokens::TokenKeys, state::AppState};
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects the backends, applies migrations and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = connect_and_migrate(&config).await?;
+        let state = AppState {
+            db,
+            tokens: Arc::new(TokenKeys::new(&config.jwt)),
+            config: Arc::new(config),
+        };
+        // The first unknown-email login should not pay for the dummy hash.
+        tokio::spawn(domain::passwords::warm_up());
+        let listener = TcpListener::bind(state.config.bind_addr)
+            .await
+            .with_context(|| format!("cannot bind {}", state.config.bind_addr))?;
+        let port = listener.local_addr()?.port();
+        Ok(Self {
+            listener,
+            port,
+            state,
+        })
+    }
+
+    /// The bound port (useful when `BIND_ADDR` asks for port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The application state, for commands that run domain calls directly.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until Ctrl-C or SIGTERM.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown::signal()).await
+    }
+
+    /// Serves until `stop` resolves, then finishes in-flight requests.
+    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let schema = graphql::build_schema(self.state.clone());
+        let router = http::router(self.state.clone(), schema);
+        // Trailing slashes are optional on every route, as in django-chat.
+        let app = NormalizePathLayer::trim_trailing_slash().layer(router);
+        tracing::info!(addr = %self.listener.local_addr()?, "chatstream listening");
+        axum::serve(self.listener, ServiceExt::<Request>::into_make_service(app))
+            .with_graceful_shutdown(stop)
+            .await?;
+        tracing::info!("server stopped");
+        Ok(())
+    }
+}
+
+/// Opens the database and brings its schema up to date.
+pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let db = store::connect(config.database_url.expose())
+        .await
+        .with_context(|| format!("cannot connect to the {} database", config.database_kind()))?;
+    Migrator::up(&db, None)
+        .await
+        .context("database migrations failed")?;
+    Ok(db)
+}

@@ -1,0 +1,115 @@
+//! The `chatstream` command: serve (default), migrate, export-schema,
+//! create-superuser.
+
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::Context;
+use chatstream::{Application, config::Config, domain::accounts, graphql, telemetry};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "chatstream", version, about = "Real-time chat server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL).
+    ExportSchema,
+    /// Create a staff superuser.
+    CreateSuperuser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input instead of a prompt.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::ExportSchema) = cli.command {
+        print!("{}", graphql::sdl());
+        return std::process::ExitCode::SUCCESS;
+    }
+    let config = match Config::load() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("chatstream: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format, &config.log_filter);
+    match run(cli.command.unwrap_or(Command::Serve), config).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "chatstream failed");
+            eprintln!("chatstream: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            if config.uses_dev_secret() {
+                tracing::warn!("JWT_SECRET is not set: using the development secret; never do this in production");
+            }
+            Application::build(config).await?.run_until_stopped().await
+        }
+        Command::Migrate => {
+            chatstream::connect_and_migrate(&config).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::ExportSchema => Ok(()),
+        Command::CreateSuperuser {
+            email,
+            username,
+            password_stdin,
+        } => {
+            let password = read_password(password_stdin)?;
+            let app = Application::build(config).await?;
+            let input = accounts::SuperuserInput {
+                email,
+                username,
+                password,
+            };
+            match accounts::create_superuser(app.state(), input).await {
+                Ok(user) => {
+                    println!("Superuser {} (id {}) created.", user.username, user.id);
+                    Ok(())
+                }
+                Err(chatstream::error::Error::Validation(fields)) => {
+                    for (field, messages) in fields {
+                        eprintln!("{field}: {}", messages.join(" "));
+                    }
+                    anyhow::bail!("superuser not created")
+                }
+                Err(e) => Err(anyhow::anyhow!("superuser not created: {}", e.public_message())),
+            }
+        }
+    }
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first = rpassword::prompt_password("Password: ").context("cannot read the password")?;
+    let second = rpassword::prompt_password("Password (again): ").context("cannot read the password")?;
+    anyhow::ensure!(first == second, "passwords do not match");
+    Ok(first)
+}

@@ -1,0 +1,18 @@
+//! Shared application state: what every surface and domain call needs.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::{config::Config, domain::tokens::TokenKeys};
+
+/// Cheap to clone; every field is shared.
+#[derive(Clone)]
+pub struct AppState {
+    /// Users, conversations, participants, refresh tokens (SQLite or PostgreSQL).
+    pub db: DatabaseConnection,
+    /// JWT signing and verification keys.
+    pub tokens: Arc<TokenKeys>,
+    /// The validated configuration.
+    pub config: Arc<Config>,
+}

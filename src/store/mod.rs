@@ -1,0 +1,24 @@
+//! Every sea-orm query, one module per aggregate. Functions take any
+//! `ConnectionTrait`, so the domain decides what runs in a transaction.
+
+pub mod tokens;
+pub mod users;
+
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr};
+
+/// True when the error is a unique-constraint violation (a lost race).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// Opens the pool for a `sqlite:` or `postgres://` URL.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(if url.starts_with("sqlite:") { 8 } else { 16 })
+        .min_connections(1)
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .sqlx_logging(false);
+    Database::connect(options).await
+}

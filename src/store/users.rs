@@ -1,0 +1,90 @@
+//! Queries on `users`.
+
+use chrono::{DateTime, Utc};
+use entity::users;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
+
+use crate::domain::UserId;
+
+/// A user row about to be inserted.
+pub struct NewUser {
+    pub email: String,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub password: String,
+    pub is_staff: bool,
+    pub is_superuser: bool,
+}
+
+pub async fn find_by_id(db: &impl ConnectionTrait, id: UserId) -> Result<Option<users::Model>, DbErr> {
+    users::Entity::find_by_id(id.0).one(db).await
+}
+
+/// `email` must already be normalized (lower-cased).
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> Result<Option<users::Model>, DbErr> {
+    users::Entity::find()
+        .filter(users::Column::Email.eq(email))
+        .one(db)
+        .await
+}
+
+/// Whether the email and the username are already in use, in one query.
+pub async fn taken(
+    db: &impl ConnectionTrait,
+    email: &str,
+    username: &str,
+) -> Result<(bool, bool), DbErr> {
+    let clashes = users::Entity::find()
+        .filter(
+            Condition::any()
+                .add(users::Column::Email.eq(email))
+                .add(users::Column::Username.eq(username)),
+        )
+        .all(db)
+        .await?;
+    Ok((
+        clashes.iter().any(|u| u.email == email),
+        clashes.iter().any(|u| u.username == username),
+    ))
+}
+
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    new: NewUser,
+    now: DateTime<Utc>,
+) -> Result<users::Model, DbErr> {
+    users::ActiveModel {
+        email: Set(new.email),
+        username: Set(new.username),
+        first_name: Set(new.first_name),
+        last_name: Set(new.last_name),
+        password: Set(new.password),
+        is_active: Set(true),
+        is_staff: Set(new.is_staff),
+        is_superuser: Set(new.is_superuser),
+        date_joined: Set(now),
+        last_login: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+pub async fn touch_last_login(
+    db: &impl ConnectionTrait,
+    id: UserId,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    users::Entity::update_many()
+        .col_expr(users::Column::LastLogin, sea_orm::sea_query::Expr::value(now))
+        .filter(users::Column::Id.eq(id.0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
