@@ -156,13 +156,13 @@ impl Config {
             });
         }
         let redis_url = env.get("REDIS_URL").filter(|s| !s.is_empty());
-        if let Some(url) = &redis_url {
-            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
-                return Err(ConfigError {
-                    variable: "REDIS_URL",
-                    reason: "must start with redis:// or rediss://".into(),
-                });
-            }
+        if let Some(url) = &redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(ConfigError {
+                variable: "REDIS_URL",
+                reason: "must start with redis:// or rediss://".into(),
+            });
         }
         let rate_messages: u32 = env.parse("RATE_LIMIT_MESSAGES", 10)?;
         let rate_window: u64 = env.parse("RATE_LIMIT_WINDOW_SECS", 60)?;

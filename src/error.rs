@@ -92,8 +92,12 @@ impl Error {
     /// Logs server-side failures once, at the surface that maps the error.
     pub fn log(&self) {
         match self {
-            Error::Storage(cause) => tracing::error!(code = self.code(), error = ?cause, "storage failure"),
-            Error::Internal(cause) => tracing::error!(code = self.code(), error = ?cause, "internal failure"),
+            Error::Storage(cause) => {
+                tracing::error!(code = self.code(), error = ?cause, "storage failure")
+            }
+            Error::Internal(cause) => {
+                tracing::error!(code = self.code(), error = ?cause, "internal failure")
+            }
             _ => {}
         }
     }
@@ -121,7 +125,10 @@ pub struct Validator(FieldErrors);
 impl Validator {
     /// Records a message against a field.
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.entry(field.to_owned()).or_default().push(message.into());
+        self.0
+            .entry(field.to_owned())
+            .or_default()
+            .push(message.into());
     }
 
     /// Records a message when `failed` holds.

@@ -69,7 +69,10 @@ impl Application {
     }
 
     /// Serves until `stop` resolves, then finishes in-flight requests.
-    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let schema = graphql::build_schema(self.state.clone());
         let router = http::router(self.state.clone(), schema);
         // Trailing slashes are optional on every route, as in django-chat.

@@ -63,7 +63,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
             if config.uses_dev_secret() {
-                tracing::warn!("JWT_SECRET is not set: using the development secret; never do this in production");
+                tracing::warn!(
+                    "JWT_SECRET is not set: using the development secret; never do this in production"
+                );
             }
             Application::build(config).await?.run_until_stopped().await
         }
@@ -96,7 +98,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     }
                     anyhow::bail!("superuser not created")
                 }
-                Err(e) => Err(anyhow::anyhow!("superuser not created: {}", e.public_message())),
+                Err(e) => Err(anyhow::anyhow!(
+                    "superuser not created: {}",
+                    e.public_message()
+                )),
             }
         }
     }
@@ -109,7 +114,8 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
         return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
     }
     let first = rpassword::prompt_password("Password: ").context("cannot read the password")?;
-    let second = rpassword::prompt_password("Password (again): ").context("cannot read the password")?;
+    let second =
+        rpassword::prompt_password("Password (again): ").context("cannot read the password")?;
     anyhow::ensure!(first == second, "passwords do not match");
     Ok(first)
 }

@@ -53,10 +53,17 @@ pub async fn signup(state: &AppState, input: SignupInput) -> Result<Session> {
         "password_confirm",
         "Passwords do not match.",
     );
-    let (email_taken, username_taken) =
-        store::users::taken(&state.db, &email, &username).await?;
-    v.check(email_taken, "email", "A user with this email already exists.");
-    v.check(username_taken, "username", "A user with that username already exists.");
+    let (email_taken, username_taken) = store::users::taken(&state.db, &email, &username).await?;
+    v.check(
+        email_taken,
+        "email",
+        "A user with this email already exists.",
+    );
+    v.check(
+        username_taken,
+        "username",
+        "A user with that username already exists.",
+    );
     v.finish()?;
 
     let password = passwords::hash(input.password).await?;
@@ -85,8 +92,16 @@ async fn create_session(state: &AppState, new_user: NewUser) -> Result<Session> 
             let (email_taken, username_taken) =
                 store::users::taken(&state.db, &email, &username).await?;
             let mut v = Validator::default();
-            v.check(email_taken, "email", "A user with this email already exists.");
-            v.check(username_taken, "username", "A user with that username already exists.");
+            v.check(
+                email_taken,
+                "email",
+                "A user with this email already exists.",
+            );
+            v.check(
+                username_taken,
+                "username",
+                "A user with that username already exists.",
+            );
             v.finish()?;
             return Err(Error::Conflict("User already exists"));
         }
@@ -159,10 +174,17 @@ pub async fn create_superuser(state: &AppState, input: SuperuserInput) -> Result
     check_email(&mut v, &email);
     check_username(&mut v, &username);
     check_password(&mut v, &input.password);
-    let (email_taken, username_taken) =
-        store::users::taken(&state.db, &email, &username).await?;
-    v.check(email_taken, "email", "A user with this email already exists.");
-    v.check(username_taken, "username", "A user with that username already exists.");
+    let (email_taken, username_taken) = store::users::taken(&state.db, &email, &username).await?;
+    v.check(
+        email_taken,
+        "email",
+        "A user with this email already exists.",
+    );
+    v.check(
+        username_taken,
+        "username",
+        "A user with that username already exists.",
+    );
     v.finish()?;
     let password = passwords::hash(input.password).await?;
     let new_user = NewUser {
@@ -196,7 +218,10 @@ fn check_username(v: &mut Validator, username: &str) {
     if len == 0 {
         v.add("username", REQUIRED);
     } else if len > 150 {
-        v.add("username", "Ensure this field has no more than 150 characters.");
+        v.add(
+            "username",
+            "Ensure this field has no more than 150 characters.",
+        );
     } else if !username
         .chars()
         .all(|c| c.is_alphanumeric() || "@.+-_".contains(c))
@@ -223,8 +248,16 @@ fn check_password(v: &mut Validator, password: &str) {
         v.add("password", REQUIRED);
         return;
     }
-    v.check(len < 10, "password", "Password must be at least 10 characters long.");
-    v.check(len > 128, "password", "Password must be at most 128 characters long.");
+    v.check(
+        len < 10,
+        "password",
+        "Password must be at least 10 characters long.",
+    );
+    v.check(
+        len > 128,
+        "password",
+        "Password must be at most 128 characters long.",
+    );
     v.check(
         !password.chars().any(char::is_uppercase),
         "password",

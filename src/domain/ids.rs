@@ -66,7 +66,10 @@ impl StreamId {
     pub fn predecessor(self) -> Option<StreamId> {
         match self.seq.checked_sub(1) {
             Some(seq) => Some(StreamId { ms: self.ms, seq }),
-            None => self.ms.checked_sub(1).map(|ms| StreamId { ms, seq: u64::MAX }),
+            None => self
+                .ms
+                .checked_sub(1)
+                .map(|ms| StreamId { ms, seq: u64::MAX }),
         }
     }
 }
@@ -114,7 +117,18 @@ mod tests {
 
     #[test]
     fn malformed_stream_ids_are_refused() {
-        for bad in ["", "-", "1-", "-1", "a-1", "1-b", "1-2-3", " 1-2", "+1-2", "99999999999999999999999-0"] {
+        for bad in [
+            "",
+            "-",
+            "1-",
+            "-1",
+            "a-1",
+            "1-b",
+            "1-2-3",
+            " 1-2",
+            "+1-2",
+            "99999999999999999999999-0",
+        ] {
             assert_eq!(bad.parse::<StreamId>(), Err(InvalidStreamId), "{bad:?}");
         }
     }
@@ -131,8 +145,14 @@ mod tests {
     #[test]
     fn neighbours() {
         assert_eq!(StreamId::new(5, 1).successor(), Some(StreamId::new(5, 2)));
-        assert_eq!(StreamId::new(5, u64::MAX).successor(), Some(StreamId::new(6, 0)));
-        assert_eq!(StreamId::new(5, 0).predecessor(), Some(StreamId::new(4, u64::MAX)));
+        assert_eq!(
+            StreamId::new(5, u64::MAX).successor(),
+            Some(StreamId::new(6, 0))
+        );
+        assert_eq!(
+            StreamId::new(5, 0).predecessor(),
+            Some(StreamId::new(4, u64::MAX))
+        );
         assert_eq!(StreamId::MIN.predecessor(), None);
     }
 }

@@ -72,7 +72,10 @@ mod tests {
     #[test]
     fn hashes_are_django_format_argon2id_and_verify() {
         let stored = hash_blocking("Correct-horse-1").expect("hash");
-        assert!(stored.starts_with("argon2$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+        assert!(
+            stored.starts_with("argon2$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{stored}"
+        );
         assert!(verify_blocking("Correct-horse-1", &stored));
         assert!(!verify_blocking("Correct-horse-2", &stored));
         assert!(!verify_blocking("Correct-horse-1", "pbkdf2_sha256$garbage"));

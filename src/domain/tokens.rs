@@ -76,12 +76,14 @@ impl TokenKeys {
 
     /// Verifies an access token and returns its user.
     pub fn verify_access(&self, token: &str) -> Result<UserId> {
-        self.verify(token, TokenType::Access).map(|c| UserId(c.user_id))
+        self.verify(token, TokenType::Access)
+            .map(|c| UserId(c.user_id))
     }
 
     fn verify(&self, token: &str, expected: TokenType) -> Result<Claims> {
-        let data = jsonwebtoken::decode::<Claims>(token.trim(), &self.decoding, &self.validation)
-            .map_err(|_| Error::Unauthenticated("Given token not valid for any token type"))?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token.trim(), &self.decoding, &self.validation)
+                .map_err(|_| Error::Unauthenticated("Given token not valid for any token type"))?;
         if data.claims.token_type != expected {
             return Err(Error::Unauthenticated("Token has wrong type"));
         }
@@ -183,7 +185,12 @@ mod tests {
             refresh_ttl: Duration::from_secs(60),
         });
         let forged = other
-            .sign(UserId(1), TokenType::Access, Uuid::new_v4(), TokenKeys::expiry(keys.access_ttl))
+            .sign(
+                UserId(1),
+                TokenType::Access,
+                Uuid::new_v4(),
+                TokenKeys::expiry(keys.access_ttl),
+            )
             .expect("sign");
         assert!(keys.verify_access(&forged).is_err());
     }

@@ -12,7 +12,10 @@ impl ErrorExtensions for Error {
             ext.set("code", self.code());
             match self {
                 Error::Validation(fields) => {
-                    let fields: async_graphql::indexmap::IndexMap<async_graphql::Name, async_graphql::Value> = fields
+                    let fields: async_graphql::indexmap::IndexMap<
+                        async_graphql::Name,
+                        async_graphql::Value,
+                    > = fields
                         .iter()
                         .map(|(field, messages)| {
                             (

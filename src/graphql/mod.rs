@@ -25,7 +25,7 @@ const MAX_COMPLEXITY: usize = 1_000;
 
 /// Builds the schema with its limits; `state` is available to resolvers.
 pub fn build_schema(state: AppState) -> ChatSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query, Mutation, EmptySubscription)
         .data(state)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -34,7 +34,7 @@ pub fn build_schema(state: AppState) -> ChatSchema {
 
 /// The SDL printed by `chatstream export-schema` and kept in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query, Mutation, EmptySubscription)
         .finish()
         .sdl()
 }

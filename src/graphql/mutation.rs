@@ -26,7 +26,11 @@ impl Mutation {
     }
 
     /// Exchanges email and password for tokens.
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> async_graphql::Result<AuthPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        input: LoginInput,
+    ) -> async_graphql::Result<AuthPayload> {
         let session = accounts::login(ctx.state()?, input.into())
             .await
             .map_err(|e| e.extend())?;

@@ -31,7 +31,11 @@ pub async fn insert(
 /// Marks an unspent, unexpired token as spent. Returns false when it was
 /// already spent, expired or never issued; the conditional update makes two
 /// concurrent exchanges of one token succeed at most once.
-pub async fn spend(db: &impl ConnectionTrait, jti: Uuid, now: DateTime<Utc>) -> Result<bool, DbErr> {
+pub async fn spend(
+    db: &impl ConnectionTrait,
+    jti: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
     let result = refresh_tokens::Entity::update_many()
         .col_expr(refresh_tokens::Column::UsedAt, Expr::value(now))
         .filter(refresh_tokens::Column::Jti.eq(jti))

@@ -19,7 +19,10 @@ pub struct NewUser {
     pub is_superuser: bool,
 }
 
-pub async fn find_by_id(db: &impl ConnectionTrait, id: UserId) -> Result<Option<users::Model>, DbErr> {
+pub async fn find_by_id(
+    db: &impl ConnectionTrait,
+    id: UserId,
+) -> Result<Option<users::Model>, DbErr> {
     users::Entity::find_by_id(id.0).one(db).await
 }
 
@@ -82,7 +85,10 @@ pub async fn touch_last_login(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     users::Entity::update_many()
-        .col_expr(users::Column::LastLogin, sea_orm::sea_query::Expr::value(now))
+        .col_expr(
+            users::Column::LastLogin,
+            sea_orm::sea_query::Expr::value(now),
+        )
         .filter(users::Column::Id.eq(id.0))
         .exec(db)
         .await?;

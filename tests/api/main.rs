@@ -1,1 +1,8 @@
+//! Integration tests: the real server on 127.0.0.1:0, driven by real clients.
+//! Backends: embedded by default; PostgreSQL with `TEST_DATABASE_URL`, Redis
+//! with `TEST_REDIS_URL`. Every test owns its database and key prefix.
 
+mod accounts;
+mod health;
+mod helpers;
+mod schema;

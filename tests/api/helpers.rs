@@ -1,0 +1,234 @@
+//! `TestApp`: a running server on its own database (and Redis prefix), plus
+//! HTTP and GraphQL helpers.
+
+use std::{collections::HashMap, sync::Once};
+
+use chatstream::{Application, config::Config};
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+static TRACING: Once = Once::new();
+
+/// Logs stay silent unless `TEST_LOG` is set.
+fn init_tracing() {
+    TRACING.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            chatstream::telemetry::init(chatstream::config::LogFormat::Pretty, "info");
+        }
+    });
+}
+
+/// The backing services of one test: its own database and Redis key prefix.
+/// Several nodes spawned from one environment form one service.
+pub struct TestEnv {
+    vars: HashMap<String, String>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestEnv {
+    pub async fn new() -> Self {
+        init_tracing();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut vars = HashMap::new();
+        let database_url = match std::env::var("TEST_DATABASE_URL") {
+            Ok(base) if !base.is_empty() => create_postgres_database(&base).await,
+            _ => format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("chatstream.db").display()
+            ),
+        };
+        vars.insert("DATABASE_URL".into(), database_url);
+        if let Ok(redis) = std::env::var("TEST_REDIS_URL")
+            && !redis.is_empty()
+        {
+            vars.insert("REDIS_URL".into(), redis);
+            vars.insert(
+                "REDIS_KEY_PREFIX".into(),
+                format!("test:{}:", Uuid::new_v4().simple()),
+            );
+        }
+        vars.insert("BIND_ADDR".into(), "127.0.0.1:0".into());
+        vars.insert(
+            "JWT_SECRET".into(),
+            "integration-test-secret-integration-test".into(),
+        );
+        Self { vars, _dir: dir }
+    }
+
+    /// Overrides one configuration variable for nodes spawned afterwards.
+    pub fn set(&mut self, key: &str, value: &str) -> &mut Self {
+        self.vars.insert(key.into(), value.into());
+        self
+    }
+
+    /// Starts a server node on this environment.
+    pub async fn spawn(&self) -> TestApp {
+        let config = Config::from_vars(self.vars.clone()).expect("test configuration is valid");
+        let app = Application::build(config)
+            .await
+            .expect("application builds");
+        let port = app.port();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = app
+                .run_until(async {
+                    let _ = stop_rx.await;
+                })
+                .await;
+        });
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            stop: Some(stop_tx),
+            task: Some(task),
+            env: None,
+        }
+    }
+}
+
+/// Creates a fresh database next to the one `base` names, so tests never
+/// share tables.
+async fn create_postgres_database(base: &str) -> String {
+    let name = format!("chatstream_test_{}", Uuid::new_v4().simple());
+    let admin = Database::connect(base)
+        .await
+        .expect("TEST_DATABASE_URL is reachable");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .expect("create test database");
+    admin.close().await.ok();
+    let (prefix, _) = base.rsplit_once('/').expect("database URL has a path");
+    format!("{prefix}/{name}")
+}
+
+/// A running node and clients to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    env: Option<TestEnv>,
+}
+
+/// A signed-up user and its tokens.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub id: i64,
+    pub email: String,
+    pub username: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+pub const PASSWORD: &str = "Str0ng-Passw0rd!";
+
+impl TestApp {
+    /// A single node on a fresh environment.
+    pub async fn spawn() -> TestApp {
+        let env = TestEnv::new().await;
+        let mut app = env.spawn().await;
+        app.env = Some(env);
+        app
+    }
+
+    /// Stops the node gracefully and waits until it has.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn post(&self, path: &str, body: Value, token: Option<&str>) -> (StatusCode, Value) {
+        let mut request = self.client.post(self.url(path)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        read(request.send().await.expect("request sent")).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        read(request.send().await.expect("request sent")).await
+    }
+
+    /// Runs a GraphQL operation over HTTP and returns the whole response body.
+    pub async fn graphql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let (status, body) = self
+            .post(
+                "/graphql",
+                json!({ "query": query, "variables": variables }),
+                token,
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "graphql over HTTP answers 200: {body}"
+        );
+        body
+    }
+
+    /// Signs up a user named `name` over REST.
+    pub async fn signup(&self, name: &str) -> TestUser {
+        let email = format!("{name}@example.com");
+        let (status, body) = self
+            .post(
+                "/api/v1/auth/signup",
+                json!({
+                    "email": email,
+                    "username": name,
+                    "first_name": name,
+                    "last_name": "Tester",
+                    "password": PASSWORD,
+                    "password_confirm": PASSWORD,
+                }),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "signup of {name}: {body}");
+        TestUser {
+            id: body["user"]["id"].as_i64().expect("user id"),
+            email,
+            username: name.to_owned(),
+            access: body["tokens"]["access"]
+                .as_str()
+                .expect("access")
+                .to_owned(),
+            refresh: body["tokens"]["refresh"]
+                .as_str()
+                .expect("refresh")
+                .to_owned(),
+        }
+    }
+}
+
+async fn read(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.expect("response body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, body)
+}
+
+/// The `extensions.code` of the first GraphQL error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<no error code>")
+}
