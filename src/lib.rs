@@ -2,6 +2,7 @@
 //! rules in `domain`, which use `store` (SQL) and `backends` (message log,
 //! rate limiter); `config`, `state` and `error` are shared by all.
 
+pub mod backends;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -15,7 +15,8 @@ pub struct Model {
     pub user_id: i64,
     pub username: String,
     pub user_email: String,
-    pub user_name: String,
+    pub first_name: String,
+    pub last_name: String,
     pub content: String,
     pub created_at: DateTimeUtc,
 }

@@ -21,7 +21,8 @@ impl MigrationTrait for Migration {
                     .col(big_integer(Messages::UserId))
                     .col(string_len(Messages::Username, 150))
                     .col(string_len(Messages::UserEmail, 254))
-                    .col(string_len(Messages::UserName, 301))
+                    .col(string_len(Messages::FirstName, 150))
+                    .col(string_len(Messages::LastName, 150))
                     .col(text(Messages::Content))
                     .col(timestamp_with_time_zone(Messages::CreatedAt))
                     .primary_key(
@@ -57,7 +58,8 @@ enum Messages {
     UserId,
     Username,
     UserEmail,
-    UserName,
+    FirstName,
+    LastName,
     Content,
     CreatedAt,
 }

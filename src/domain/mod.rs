@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod ids;
+pub mod messaging;
 pub mod passwords;
 pub mod tokens;
 

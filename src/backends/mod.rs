@@ -1,0 +1,68 @@
+//! Infrastructure behind small traits, chosen once from configuration:
+//! embedded implementations (no setup) and Redis ones (several nodes).
+
+pub mod message_log;
+pub mod rate_limit;
+pub mod redis_keys;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+
+use crate::config::Config;
+use message_log::MessageLog;
+use rate_limit::RateLimiter;
+
+/// The backends one node uses.
+#[derive(Clone)]
+pub struct Backends {
+    pub message_log: Arc<dyn MessageLog>,
+    pub rate_limiter: Arc<dyn RateLimiter>,
+    /// Present when `REDIS_URL` is set; used for health checks.
+    pub redis: Option<redis::aio::ConnectionManager>,
+}
+
+impl Backends {
+    /// Embedded when `REDIS_URL` is unset, Redis otherwise.
+    pub async fn from_config(config: &Config, db: &DatabaseConnection) -> anyhow::Result<Self> {
+        let limit = config.rate_limit;
+        match &config.redis_url {
+            None => Ok(Self {
+                message_log: Arc::new(message_log::embedded::EmbeddedLog::new(db.clone())),
+                rate_limiter: Arc::new(rate_limit::memory::MemoryLimiter::new(limit)),
+                redis: None,
+            }),
+            Some(url) => {
+                let client = redis::Client::open(url.expose()).context("REDIS_URL is not a valid Redis URL")?;
+                let manager = redis::aio::ConnectionManager::new(client.clone())
+                    .await
+                    .context("cannot connect to Redis")?;
+                let keys = redis_keys::RedisKeys::new(&config.redis_key_prefix);
+                Ok(Self {
+                    message_log: Arc::new(message_log::redis::RedisLog::new(
+                        manager.clone(),
+                        keys.clone(),
+                        config.stream_maxlen,
+                    )),
+                    rate_limiter: Arc::new(rate_limit::redis::RedisLimiter::new(
+                        manager.clone(),
+                        keys,
+                        limit,
+                    )),
+                    redis: Some(manager),
+                })
+            }
+        }
+    }
+
+    /// PING Redis (None when Redis is not in use).
+    pub async fn redis_healthy(&self) -> Option<bool> {
+        let mut conn = self.redis.clone()?;
+        let ping = redis::cmd("PING").query_async::<String>(&mut conn);
+        Some(matches!(
+            tokio::time::timeout(std::time::Duration::from_secs(2), ping).await,
+            Ok(Ok(_))
+        ))
+    }
+}

@@ -1,0 +1,26 @@
+//! Redis key names in one place: django-chat's names, behind an optional prefix.
+
+use crate::domain::{ConversationId, UserId};
+
+#[derive(Clone, Debug)]
+pub struct RedisKeys {
+    prefix: String,
+}
+
+impl RedisKeys {
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    /// `stream:conv:{uuid}`: a conversation's message stream.
+    pub fn stream(&self, conversation: ConversationId) -> String {
+        format!("{}stream:conv:{}", self.prefix, conversation)
+    }
+
+    /// `ratelimit:{user}:{conversation}`: a sliding window of send times.
+    pub fn rate_limit(&self, user: UserId, conversation: ConversationId) -> String {
+        format!("{}ratelimit:{}:{}", self.prefix, user, conversation)
+    }
+}
