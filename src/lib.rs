@@ -36,8 +36,10 @@ impl Application {
     /// Connects the backends, applies migrations and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = connect_and_migrate(&config).await?;
+        let backends = backends::Backends::from_config(&config, &db).await?;
         let state = AppState {
             db,
+            backends,
             tokens: Arc::new(TokenKeys::new(&config.jwt)),
             config: Arc::new(config),
         };

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, domain::tokens::TokenKeys};
+use crate::{backends::Backends, config::Config, domain::tokens::TokenKeys};
 
 /// Cheap to clone; every field is shared.
 #[derive(Clone)]
@@ -13,6 +13,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// JWT signing and verification keys.
     pub tokens: Arc<TokenKeys>,
+    /// Message log and rate limiter (embedded or Redis).
+    pub backends: Backends,
     /// The validated configuration.
     pub config: Arc<Config>,
 }

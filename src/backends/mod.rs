@@ -34,7 +34,8 @@ impl Backends {
                 redis: None,
             }),
             Some(url) => {
-                let client = redis::Client::open(url.expose()).context("REDIS_URL is not a valid Redis URL")?;
+                let client = redis::Client::open(url.expose())
+                    .context("REDIS_URL is not a valid Redis URL")?;
                 let manager = redis::aio::ConnectionManager::new(client.clone())
                     .await
                     .context("cannot connect to Redis")?;
@@ -59,7 +60,8 @@ impl Backends {
     /// PING Redis (None when Redis is not in use).
     pub async fn redis_healthy(&self) -> Option<bool> {
         let mut conn = self.redis.clone()?;
-        let ping = redis::cmd("PING").query_async::<String>(&mut conn);
+        let cmd = redis::cmd("PING");
+        let ping = cmd.query_async::<String>(&mut conn);
         Some(matches!(
             tokio::time::timeout(std::time::Duration::from_secs(2), ping).await,
             Ok(Ok(_))

@@ -2,7 +2,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{ConversationId, StreamId, User};
+use super::{ConversationId, StreamId, User, UserId, conversations};
+use crate::{
+    backends::rate_limit::Decision,
+    error::{Error, Result},
+    state::AppState,
+};
 
 /// A stored message. The sender is captured at send time, so showing a
 /// message never needs another lookup.
@@ -22,4 +27,168 @@ pub struct NewMessage {
     pub sender: User,
     pub content: String,
     pub created_at: DateTime<Utc>,
+}
+
+/// The longest message, in Unicode characters after trimming.
+pub const MAX_CONTENT_CHARS: usize = 2000;
+/// The largest history page.
+pub const MAX_HISTORY_PAGE: usize = 100;
+
+/// Where a history page starts.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum Cursor {
+    /// The latest messages.
+    #[default]
+    Latest,
+    /// Strictly after this id, oldest first.
+    After(StreamId),
+    /// Strictly before this id (paging backwards).
+    Before(StreamId),
+}
+
+impl Cursor {
+    /// From the `from` / `before` parameters of either surface; a malformed
+    /// id, or both given, is a validation error on the field.
+    pub fn parse(from: Option<&str>, before: Option<&str>) -> Result<Cursor> {
+        let parse = |field: &str, raw: &str| {
+            raw.trim()
+                .parse::<StreamId>()
+                .map_err(|e| Error::field(field, e.to_string()))
+        };
+        match (
+            from.filter(|s| !s.is_empty()),
+            before.filter(|s| !s.is_empty()),
+        ) {
+            (None, None) => Ok(Cursor::Latest),
+            (Some(from), None) => Ok(Cursor::After(parse("from", from)?)),
+            (None, Some(before)) => Ok(Cursor::Before(parse("before", before)?)),
+            (Some(_), Some(_)) => Err(Error::field(
+                "before",
+                "Give either from or before, not both.",
+            )),
+        }
+    }
+}
+
+/// A page of history, oldest first.
+#[derive(Clone, Debug)]
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+    /// The id of the last message returned, to continue forwards.
+    pub next_from: Option<StreamId>,
+    /// More messages exist in the direction read.
+    pub has_more: bool,
+}
+
+/// Sends a message: validate, authorize, throttle, append. Every surface
+/// (GraphQL, REST, legacy WebSocket) comes through here.
+#[tracing::instrument(skip_all, fields(user.id = viewer.0, conversation.id = %conversation))]
+pub async fn send(
+    state: &AppState,
+    viewer: UserId,
+    conversation: ConversationId,
+    content: &str,
+) -> Result<Message> {
+    let content = validate_content(content)?;
+    let (_, sender) = conversations::require_member(state, conversation, viewer).await?;
+    if let Decision::Throttled { retry_after } = state
+        .backends
+        .rate_limiter
+        .check(viewer, conversation)
+        .await
+    {
+        tracing::info!(retry_after, "send throttled");
+        return Err(Error::Throttled { retry_after });
+    }
+    let message = state
+        .backends
+        .message_log
+        .append(NewMessage {
+            conversation_id: conversation,
+            sender,
+            content,
+            created_at: Utc::now(),
+        })
+        .await?;
+    tracing::debug!(message.id = %message.id, "message stored");
+    Ok(message)
+}
+
+/// A page of a conversation's history, for participants only.
+pub async fn history(
+    state: &AppState,
+    viewer: UserId,
+    conversation: ConversationId,
+    cursor: Cursor,
+    limit: usize,
+) -> Result<MessagePage> {
+    if !(1..=MAX_HISTORY_PAGE).contains(&limit) {
+        return Err(Error::field(
+            "limit",
+            format!("Ensure this value is between 1 and {MAX_HISTORY_PAGE}."),
+        ));
+    }
+    conversations::require_member(state, conversation, viewer).await?;
+    let log = &state.backends.message_log;
+    let page = match cursor {
+        Cursor::Latest => log.read_before(conversation, None, limit).await?,
+        Cursor::Before(id) => log.read_before(conversation, Some(id), limit).await?,
+        Cursor::After(id) => log.read_after(conversation, Some(id), limit).await?,
+    };
+    Ok(MessagePage {
+        next_from: page.messages.last().map(|m| m.id),
+        has_more: page.has_more,
+        messages: page.messages,
+    })
+}
+
+/// Trims, then checks the length in Unicode characters.
+pub fn validate_content(content: &str) -> Result<String> {
+    let trimmed = content.trim();
+    if trimmed.is_empty() {
+        return Err(Error::InvalidContent);
+    }
+    if trimmed.chars().count() > MAX_CONTENT_CHARS {
+        return Err(Error::ContentTooLong {
+            max: MAX_CONTENT_CHARS,
+        });
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_is_trimmed_and_counted_in_characters() {
+        assert_eq!(validate_content("  hi  ").ok().as_deref(), Some("hi"));
+        assert!(matches!(
+            validate_content(" \n\t "),
+            Err(Error::InvalidContent)
+        ));
+        assert!(validate_content(&"é".repeat(2000)).is_ok());
+        assert!(matches!(
+            validate_content(&"é".repeat(2001)),
+            Err(Error::ContentTooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn cursors_parse_or_name_the_field() {
+        assert!(matches!(Cursor::parse(None, None), Ok(Cursor::Latest)));
+        assert!(matches!(
+            Cursor::parse(Some("5-1"), None),
+            Ok(Cursor::After(_))
+        ));
+        assert!(matches!(
+            Cursor::parse(None, Some("5-1")),
+            Ok(Cursor::Before(_))
+        ));
+        match Cursor::parse(Some("nope"), None) {
+            Err(Error::Validation(fields)) => assert!(fields.contains_key("from")),
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+        assert!(Cursor::parse(Some("1-0"), Some("2-0")).is_err());
+    }
 }

@@ -3,6 +3,7 @@
 //! HTTP, GraphQL or Redis.
 
 pub mod accounts;
+pub mod conversations;
 pub mod ids;
 pub mod messaging;
 pub mod passwords;

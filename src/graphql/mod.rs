@@ -1,20 +1,35 @@
 //! The GraphQL API: schema assembly, limits, auth context and error mapping.
 //! Resolvers are thin: they call one `domain::` function and convert.
 
+mod accounts;
 mod auth;
+mod conversations;
 mod error;
-mod mutation;
-mod query;
+mod messages;
 pub mod routes;
 pub mod types;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 pub use auth::Auth;
-use mutation::Mutation;
-use query::Query;
 
 use crate::state::AppState;
+
+/// Every query, merged from one root per domain.
+#[derive(MergedObject, Default)]
+pub struct Query(
+    accounts::AccountsQuery,
+    conversations::ConversationsQuery,
+    messages::MessagesQuery,
+);
+
+/// Every mutation, merged from one root per domain.
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    accounts::AccountsMutation,
+    conversations::ConversationsMutation,
+    messages::MessagesMutation,
+);
 
 /// The schema type served at `/graphql`.
 pub type ChatSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -25,7 +40,7 @@ const MAX_COMPLEXITY: usize = 1_000;
 
 /// Builds the schema with its limits; `state` is available to resolvers.
 pub fn build_schema(state: AppState) -> ChatSchema {
-    Schema::build(Query, Mutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(state)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -34,7 +49,7 @@ pub fn build_schema(state: AppState) -> ChatSchema {
 
 /// The SDL printed by `chatstream export-schema` and kept in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query, Mutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .finish()
         .sdl()
 }

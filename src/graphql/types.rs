@@ -1,8 +1,15 @@
 //! API types, converted from domain types (entities never leak here).
 
-use async_graphql::{ComplexObject, ID, InputObject, SimpleObject};
+use async_graphql::{
+    ComplexObject, Enum, ID, InputObject, InputValueError, InputValueResult, Scalar, ScalarType,
+    SimpleObject, Value,
+};
+use chrono::{DateTime, Utc};
 
-use crate::domain::{self, accounts, tokens};
+use crate::{
+    domain::{self, ConversationId, StreamId, UserId, accounts, conversations, messaging, tokens},
+    error::Error,
+};
 
 /// A chat user.
 #[derive(SimpleObject, Clone)]
@@ -107,4 +114,172 @@ impl From<LoginInput> for accounts::LoginInput {
             password: input.password,
         }
     }
+}
+
+/// A stream entry id, `<milliseconds>-<sequence>`, e.g. `1700000000000-0`.
+/// Kept as text here so a malformed id reaches the domain and comes back as
+/// a VALIDATION_ERROR naming the argument.
+#[derive(Clone, Debug)]
+pub struct StreamIdScalar(pub String);
+
+/// A stream entry id, "<milliseconds>-<sequence>", e.g. "1700000000000-0".
+#[Scalar(name = "StreamId")]
+impl ScalarType for StreamIdScalar {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match value {
+            Value::String(s) => Ok(Self(s)),
+            other => Err(InputValueError::expected_type(other)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.clone())
+    }
+}
+
+impl From<StreamId> for StreamIdScalar {
+    fn from(id: StreamId) -> Self {
+        Self(id.to_string())
+    }
+}
+
+/// A participant's role.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum Role {
+    Admin,
+    Member,
+}
+
+impl From<conversations::Role> for Role {
+    fn from(role: conversations::Role) -> Self {
+        match role {
+            conversations::Role::Admin => Role::Admin,
+            conversations::Role::Member => Role::Member,
+        }
+    }
+}
+
+/// A user's membership in a conversation.
+#[derive(SimpleObject, Clone)]
+#[graphql(name = "Participant")]
+pub struct ParticipantType {
+    pub id: ID,
+    pub user: UserType,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+}
+
+/// A conversation and its participants.
+#[derive(SimpleObject, Clone)]
+#[graphql(name = "Conversation")]
+pub struct ConversationType {
+    pub id: ID,
+    pub name: String,
+    pub slug: String,
+    pub created_by: UserType,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub participants: Vec<ParticipantType>,
+}
+
+impl From<conversations::Conversation> for ConversationType {
+    fn from(c: conversations::Conversation) -> Self {
+        Self {
+            id: ID(c.id.to_string()),
+            name: c.name,
+            slug: c.slug,
+            created_by: c.created_by.into(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            participants: c
+                .participants
+                .into_iter()
+                .map(|p| ParticipantType {
+                    id: ID(p.id.to_string()),
+                    user: p.user.into(),
+                    role: p.role.into(),
+                    joined_at: p.joined_at,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A page of the caller's conversations.
+#[derive(SimpleObject, Clone)]
+pub struct ConversationPage {
+    /// How many conversations the caller has in all.
+    pub count: i64,
+    pub results: Vec<ConversationType>,
+}
+
+impl From<conversations::ConversationPage> for ConversationPage {
+    fn from(page: conversations::ConversationPage) -> Self {
+        Self {
+            count: i64::try_from(page.count).unwrap_or(i64::MAX),
+            results: page.results.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// A new conversation.
+#[derive(InputObject)]
+pub struct CreateConversationInput {
+    pub name: String,
+    #[graphql(default_with = "Some(Vec::new())")]
+    pub participant_ids: Option<Vec<ID>>,
+}
+
+/// A chat message.
+#[derive(SimpleObject, Clone)]
+#[graphql(name = "Message")]
+pub struct MessageType {
+    pub id: StreamIdScalar,
+    pub conversation_id: ID,
+    pub sender: UserType,
+    pub content: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<messaging::Message> for MessageType {
+    fn from(m: messaging::Message) -> Self {
+        Self {
+            id: m.id.into(),
+            conversation_id: ID(m.conversation_id.to_string()),
+            sender: m.sender.into(),
+            content: m.content,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// A page of history, oldest first.
+#[derive(SimpleObject, Clone)]
+pub struct MessagePage {
+    pub messages: Vec<MessageType>,
+    /// The id of the last message returned; pass it as `from` to continue.
+    pub next_from: Option<StreamIdScalar>,
+    pub has_more: bool,
+}
+
+impl From<messaging::MessagePage> for MessagePage {
+    fn from(page: messaging::MessagePage) -> Self {
+        Self {
+            messages: page.messages.into_iter().map(Into::into).collect(),
+            next_from: page.next_from.map(Into::into),
+            has_more: page.has_more,
+        }
+    }
+}
+
+/// Reads a conversation id argument; a malformed one is a VALIDATION_ERROR.
+pub fn conversation_id(id: &ID, field: &str) -> Result<ConversationId, Error> {
+    id.parse()
+        .map_err(|_| Error::field(field, "Must be a conversation id (UUID)."))
+}
+
+/// Reads a user id argument; a malformed one is a VALIDATION_ERROR.
+pub fn user_id(id: &ID, field: &str) -> Result<UserId, Error> {
+    id.parse()
+        .map_err(|_| Error::field(field, "Must be a user id (integer)."))
 }

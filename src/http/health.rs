@@ -15,6 +15,9 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let mut checks = Map::new();
     let db_ok = state.db.ping().await.is_ok();
     checks.insert(state.config.database_kind().to_owned(), db_ok.into());
+    if let Some(redis_ok) = state.backends.redis_healthy().await {
+        checks.insert("redis".to_owned(), redis_ok.into());
+    }
     let healthy = checks.values().all(|v| v.as_bool() == Some(true));
     let status = if healthy {
         StatusCode::OK

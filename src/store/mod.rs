@@ -1,6 +1,8 @@
 //! Every sea-orm query, one module per aggregate. Functions take any
 //! `ConnectionTrait`, so the domain decides what runs in a transaction.
 
+pub mod conversations;
+pub mod participants;
 pub mod tokens;
 pub mod users;
 

@@ -94,3 +94,15 @@ pub async fn touch_last_login(
         .await?;
     Ok(())
 }
+
+/// Users with the given ids (unknown ids are simply absent).
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    ids: &[UserId],
+) -> Result<Vec<users::Model>, DbErr> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    users::Entity::find()
+        .filter(users::Column::Id.is_in(ids))
+        .all(db)
+        .await
+}

@@ -125,13 +125,19 @@ pub struct TestUser {
 
 pub const PASSWORD: &str = "Str0ng-Passw0rd!";
 
+impl TestEnv {
+    /// Starts a node that keeps this environment alive as long as it runs.
+    pub async fn spawn_owned(self) -> TestApp {
+        let mut app = self.spawn().await;
+        app.env = Some(self);
+        app
+    }
+}
+
 impl TestApp {
     /// A single node on a fresh environment.
     pub async fn spawn() -> TestApp {
-        let env = TestEnv::new().await;
-        let mut app = env.spawn().await;
-        app.env = Some(env);
-        app
+        TestEnv::new().await.spawn_owned().await
     }
 
     /// Stops the node gracefully and waits until it has.

@@ -3,6 +3,8 @@
 //! with `TEST_REDIS_URL`. Every test owns its database and key prefix.
 
 mod accounts;
+mod conversations;
 mod health;
 mod helpers;
+mod messages;
 mod schema;

@@ -7,7 +7,10 @@ pub mod redis;
 use async_trait::async_trait;
 
 use crate::{
-    domain::{ConversationId, StreamId, messaging::{Message, NewMessage}},
+    domain::{
+        ConversationId, StreamId,
+        messaging::{Message, NewMessage},
+    },
     error::Result,
 };
 
@@ -29,9 +32,19 @@ pub trait MessageLog: Send + Sync {
 
     /// Up to `limit` messages strictly after `after` (from the start when
     /// `None`), oldest first.
-    async fn read_after(&self, conversation: ConversationId, after: Option<StreamId>, limit: usize) -> Result<Page>;
+    async fn read_after(
+        &self,
+        conversation: ConversationId,
+        after: Option<StreamId>,
+        limit: usize,
+    ) -> Result<Page>;
 
     /// Up to `limit` messages strictly before `before` (the latest when
     /// `None`), returned oldest first.
-    async fn read_before(&self, conversation: ConversationId, before: Option<StreamId>, limit: usize) -> Result<Page>;
+    async fn read_before(
+        &self,
+        conversation: ConversationId,
+        before: Option<StreamId>,
+        limit: usize,
+    ) -> Result<Page>;
 }

@@ -2,6 +2,8 @@
 //! shapes to domain calls, and the one mapping of domain errors to HTTP.
 
 mod auth;
+mod conversations;
+pub mod messages;
 
 use axum::{
     Json, Router,
@@ -10,11 +12,20 @@ use axum::{
 };
 use serde_json::json;
 
-use crate::{error::Error, state::AppState};
+use crate::{domain::ConversationId, error::Error, state::AppState};
 
 /// Every REST route, to be nested under `/api/v1`.
 pub fn router() -> Router<AppState> {
-    Router::new().nest("/auth", auth::router())
+    Router::new().nest("/auth", auth::router()).nest(
+        "/conversations",
+        conversations::router().merge(messages::router()),
+    )
+}
+
+/// A conversation id from a path; a malformed one cannot exist, so it is 404.
+fn conversation_path(raw: &str) -> Result<ConversationId, Error> {
+    raw.parse()
+        .map_err(|_| Error::NotFound("Conversation not found"))
 }
 
 impl IntoResponse for Error {

@@ -1,18 +1,33 @@
-//! Mutation root.
+//! Accounts in GraphQL: `me`, `signup`, `login`, `refreshToken`.
 
 use async_graphql::{Context, ErrorExtensions, Object};
 
 use super::{
     auth::ContextExt,
-    types::{AuthPayload, LoginInput, SignupInput},
+    types::{AuthPayload, LoginInput, SignupInput, UserType},
 };
 use crate::domain::accounts;
 
 #[derive(Default)]
-pub struct Mutation;
+pub struct AccountsQuery;
 
 #[Object]
-impl Mutation {
+impl AccountsQuery {
+    /// The authenticated user.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<UserType> {
+        let viewer = ctx.viewer()?;
+        let user = accounts::current_user(ctx.state()?, viewer)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(user.into())
+    }
+}
+
+#[derive(Default)]
+pub struct AccountsMutation;
+
+#[Object]
+impl AccountsMutation {
     /// Creates an account and returns it with tokens.
     async fn signup(
         &self,

@@ -1,0 +1,411 @@
+//! The embedded message log: messages durable in the `messages` table
+//! (SQLite or PostgreSQL), with Redis-format ids assigned in-process.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use anyhow::anyhow;
+use async_trait::async_trait;
+use chrono::Utc;
+use entity::messages;
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+
+use super::{MessageLog, Page};
+use crate::{
+    domain::{
+        ConversationId, StreamId, User, UserId,
+        messaging::{Message, NewMessage},
+    },
+    error::{Error, Result},
+    store::is_unique_violation,
+};
+
+/// How many times one append re-reads the tail after losing a race to
+/// another process writing the same conversation.
+const MAX_ATTEMPTS: usize = 5;
+
+/// The last id written to one conversation: `None` until read from the
+/// database, `StreamId::MIN` (an id Redis never assigns) while it is empty.
+/// Holding the lock across the insert is what makes ids commit in order.
+type Tail = Arc<tokio::sync::Mutex<Option<StreamId>>>;
+
+/// A [`MessageLog`] in the application database; no other service needed.
+pub struct EmbeddedLog {
+    db: DatabaseConnection,
+    tails: Mutex<HashMap<ConversationId, Tail>>,
+}
+
+impl EmbeddedLog {
+    /// A log over the `messages` table of `db` (migrations already applied).
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self {
+            db,
+            tails: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn tail(&self, conversation: ConversationId) -> Tail {
+        // The map is only touched without awaiting, so a panic elsewhere
+        // cannot leave it half-updated: a poisoned lock is still usable.
+        let mut tails = self.tails.lock().unwrap_or_else(PoisonError::into_inner);
+        tails.entry(conversation).or_default().clone()
+    }
+
+    async fn load_last(&self, conversation: ConversationId) -> Result<StreamId> {
+        let row: Option<(i64, i64)> = messages::Entity::find()
+            .select_only()
+            .column(messages::Column::Ms)
+            .column(messages::Column::Seq)
+            .filter(messages::Column::ConversationId.eq(conversation.0))
+            .order_by_desc(messages::Column::Ms)
+            .order_by_desc(messages::Column::Seq)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        match row {
+            None => Ok(StreamId::MIN),
+            Some((ms, seq)) => Ok(StreamId::new(to_u64(ms)?, to_u64(seq)?)),
+        }
+    }
+
+    async fn insert(&self, message: &Message) -> Result<(), DbErr> {
+        let (ms, seq) = (to_i64(message.id.ms)?, to_i64(message.id.seq)?);
+        let sender = &message.sender;
+        let row = messages::ActiveModel {
+            conversation_id: Set(message.conversation_id.0),
+            ms: Set(ms),
+            seq: Set(seq),
+            user_id: Set(sender.id.0),
+            username: Set(sender.username.clone()),
+            user_email: Set(sender.email.clone()),
+            first_name: Set(sender.first_name.clone()),
+            last_name: Set(sender.last_name.clone()),
+            content: Set(message.content.clone()),
+            created_at: Set(message.created_at),
+        };
+        messages::Entity::insert(row)
+            .exec_without_returning(&self.db)
+            .await
+            .map(drop)
+    }
+
+    /// Rows of `conversation` matching `cursor`, in `order`, with one extra
+    /// row fetched to learn whether more lie beyond the page.
+    async fn page(
+        &self,
+        conversation: ConversationId,
+        cursor: Condition,
+        order: Order,
+        limit: usize,
+    ) -> Result<Page> {
+        let fetch = u64::try_from(limit.saturating_add(1)).unwrap_or(u64::MAX);
+        let rows = messages::Entity::find()
+            .filter(messages::Column::ConversationId.eq(conversation.0))
+            .filter(cursor)
+            .order_by(messages::Column::Ms, order.clone())
+            .order_by(messages::Column::Seq, order)
+            .limit(fetch)
+            .all(&self.db)
+            .await?;
+        let has_more = rows.len() > limit;
+        let messages = rows
+            .into_iter()
+            .take(limit)
+            .map(to_message)
+            .collect::<Result<_>>()?;
+        Ok(Page { messages, has_more })
+    }
+}
+
+#[async_trait]
+impl MessageLog for EmbeddedLog {
+    async fn append(&self, new: NewMessage) -> Result<Message> {
+        let tail = self.tail(new.conversation_id);
+        let mut last = tail.lock().await;
+        let mut message = Message {
+            id: StreamId::MIN,
+            conversation_id: new.conversation_id,
+            sender: new.sender,
+            content: new.content,
+            created_at: new.created_at,
+        };
+        for _ in 0..MAX_ATTEMPTS {
+            let previous = match *last {
+                Some(id) => id,
+                None => self.load_last(message.conversation_id).await?,
+            };
+            // Until this insert is known to have committed, the tail is
+            // unknown: a failure, or this future being dropped mid-insert,
+            // makes the next append re-read it from the database.
+            *last = None;
+            message.id = next_id(previous, now_ms())
+                .ok_or_else(|| Error::Storage(anyhow!("stream id space exhausted")))?;
+            match self.insert(&message).await {
+                Ok(()) => {
+                    *last = Some(message.id);
+                    return Ok(message);
+                }
+                // Another process wrote to this conversation: re-read the tail.
+                Err(err) if is_unique_violation(&err) => continue,
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(Error::Storage(anyhow!(
+            "no free stream id in conversation {} after {MAX_ATTEMPTS} attempts",
+            message.conversation_id
+        )))
+    }
+
+    async fn read_after(
+        &self,
+        conversation: ConversationId,
+        after: Option<StreamId>,
+        limit: usize,
+    ) -> Result<Page> {
+        let cursor = beyond(after, Order::Asc);
+        self.page(conversation, cursor, Order::Asc, limit).await
+    }
+
+    async fn read_before(
+        &self,
+        conversation: ConversationId,
+        before: Option<StreamId>,
+        limit: usize,
+    ) -> Result<Page> {
+        let cursor = beyond(before, Order::Desc);
+        let mut page = self.page(conversation, cursor, Order::Desc, limit).await?;
+        page.messages.reverse();
+        Ok(page)
+    }
+}
+
+/// Rows strictly beyond `cursor` in the direction of `order` (all rows
+/// without one), comparing `(ms, seq)` as a tuple: ids are numbers, and
+/// `"10-0" < "9-0"` as text.
+fn beyond(cursor: Option<StreamId>, order: Order) -> Condition {
+    let Some(id) = cursor else {
+        return Condition::all();
+    };
+    let (ms, seq) = saturating_i64(id);
+    let (ms_col, seq_col) = (messages::Column::Ms, messages::Column::Seq);
+    let (ms_beyond, seq_beyond) = match order {
+        Order::Desc => (ms_col.lt(ms), seq_col.lt(seq)),
+        _ => (ms_col.gt(ms), seq_col.gt(seq)),
+    };
+    Condition::any()
+        .add(ms_beyond)
+        .add(Condition::all().add(ms_col.eq(ms)).add(seq_beyond))
+}
+
+/// The id after `last` at wall-clock time `now_ms`, as Redis assigns them:
+/// a new millisecond starts at sequence 0; a clock that stands still or
+/// steps back keeps the last millisecond and counts up the sequence.
+fn next_id(last: StreamId, now_ms: u64) -> Option<StreamId> {
+    if now_ms > last.ms {
+        Some(StreamId::new(now_ms, 0))
+    } else {
+        last.successor()
+    }
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0)
+}
+
+/// A cursor as columns. Stored ids fit in `i64`, so clamping a larger cursor
+/// to `i64::MAX` changes no comparison with a row that can exist.
+fn saturating_i64(id: StreamId) -> (i64, i64) {
+    let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    (clamp(id.ms), clamp(id.seq))
+}
+
+fn to_i64(n: u64) -> Result<i64, DbErr> {
+    i64::try_from(n).map_err(|_| DbErr::Custom(format!("stream id part {n} exceeds i64")))
+}
+
+fn to_u64(n: i64) -> Result<u64> {
+    u64::try_from(n).map_err(|_| Error::Storage(anyhow!("negative stream id part {n} in messages")))
+}
+
+fn to_message(row: messages::Model) -> Result<Message> {
+    Ok(Message {
+        id: StreamId::new(to_u64(row.ms)?, to_u64(row.seq)?),
+        conversation_id: ConversationId(row.conversation_id),
+        sender: User {
+            id: UserId(row.user_id),
+            email: row.user_email,
+            username: row.username,
+            first_name: row.first_name,
+            last_name: row.last_name,
+        },
+        content: row.content,
+        created_at: row.created_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::ActiveModelTrait;
+    use uuid::Uuid;
+
+    use super::*;
+
+    /// A migrated SQLite database in a temporary directory, with one user
+    /// and one conversation to write to.
+    async fn fixture() -> (tempfile::TempDir, DatabaseConnection, NewMessage) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("log.db").display());
+        let db = crate::store::connect(&url).await.expect("connect");
+        Migrator::up(&db, None).await.expect("migrate");
+        let user = entity::users::ActiveModel {
+            email: Set("ada@example.com".into()),
+            username: Set("ada".into()),
+            first_name: Set("Ada".into()),
+            last_name: Set("Lovelace".into()),
+            password: Set("unused".into()),
+            is_active: Set(true),
+            is_staff: Set(false),
+            is_superuser: Set(false),
+            date_joined: Set(Utc::now()),
+            last_login: Set(None),
+            ..Default::default()
+        }
+        .insert(&db)
+        .await
+        .expect("user");
+        let conversation = entity::conversations::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            name: Set("General".into()),
+            slug: Set("general".into()),
+            created_by_id: Set(user.id),
+            created_at: Set(Utc::now()),
+            updated_at: Set(Utc::now()),
+        }
+        .insert(&db)
+        .await
+        .expect("conversation");
+        let template = NewMessage {
+            conversation_id: ConversationId(conversation.id),
+            sender: User::from(user),
+            content: String::new(),
+            created_at: Utc::now(),
+        };
+        (dir, db, template)
+    }
+
+    fn numbered(template: &NewMessage, n: usize) -> NewMessage {
+        NewMessage {
+            content: format!("message {n}"),
+            ..template.clone()
+        }
+    }
+
+    #[test]
+    fn next_id_never_goes_back() {
+        let last = StreamId::new(1_000, 4);
+        assert_eq!(next_id(last, 1_001), Some(StreamId::new(1_001, 0)));
+        assert_eq!(next_id(last, 1_000), Some(StreamId::new(1_000, 5)));
+        // The wall clock stepped back: keep counting in the last millisecond.
+        assert_eq!(next_id(last, 400), Some(StreamId::new(1_000, 5)));
+        assert_eq!(next_id(StreamId::MIN, 7), Some(StreamId::new(7, 0)));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_appends_get_distinct_increasing_ids() {
+        let (_dir, db, template) = fixture().await;
+        let log = Arc::new(EmbeddedLog::new(db));
+        let tasks: Vec<_> = (0..20)
+            .map(|task| {
+                let (log, template) = (log.clone(), template.clone());
+                tokio::spawn(async move {
+                    let mut ids = Vec::new();
+                    for n in 0..50 {
+                        let message = numbered(&template, task * 50 + n);
+                        ids.push(log.append(message).await.expect("append").id);
+                    }
+                    ids
+                })
+            })
+            .collect();
+        for task in tasks {
+            let ids = task.await.expect("task");
+            assert!(ids.windows(2).all(|w| w[0] < w[1]), "per-task order");
+        }
+        let page = log
+            .read_after(template.conversation_id, None, 1000)
+            .await
+            .expect("read");
+        assert_eq!(page.messages.len(), 1000);
+        assert!(!page.has_more);
+        let ids: Vec<_> = page.messages.iter().map(|m| m.id).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "strictly increasing");
+    }
+
+    #[tokio::test]
+    async fn pages_forward_and_backward_without_gap_or_duplicate() {
+        let (_dir, db, template) = fixture().await;
+        let log = EmbeddedLog::new(db);
+        let conversation = template.conversation_id;
+        let mut written = Vec::new();
+        for n in 0..120 {
+            written.push(log.append(numbered(&template, n)).await.expect("append"));
+        }
+
+        let (mut forward, mut cursor) = (Vec::new(), None);
+        loop {
+            let page = log
+                .read_after(conversation, cursor, 50)
+                .await
+                .expect("read");
+            cursor = page.messages.last().map(|m| m.id);
+            forward.extend(page.messages);
+            if !page.has_more {
+                break;
+            }
+        }
+        assert_eq!(forward, written);
+
+        let (mut backward, mut cursor) = (Vec::new(), None);
+        loop {
+            let page = log
+                .read_before(conversation, cursor, 50)
+                .await
+                .expect("read");
+            cursor = page.messages.first().map(|m| m.id);
+            backward.splice(0..0, page.messages);
+            if !page.has_more {
+                break;
+            }
+        }
+        assert_eq!(backward, written);
+    }
+
+    #[tokio::test]
+    async fn a_clash_with_another_writer_rereads_the_tail() {
+        let (_dir, db, template) = fixture().await;
+        let (log, other) = (EmbeddedLog::new(db.clone()), EmbeddedLog::new(db));
+        // Another process wrote two ids in a future millisecond, so the
+        // clock cannot step past them; `log` has only seen the first.
+        let far = StreamId::new(now_ms() + 3_600_000, 0);
+        for (n, id) in [far, StreamId::new(far.ms, 1)].into_iter().enumerate() {
+            let new = numbered(&template, n);
+            let message = Message {
+                id,
+                conversation_id: new.conversation_id,
+                sender: new.sender,
+                content: new.content,
+                created_at: new.created_at,
+            };
+            other.insert(&message).await.expect("insert");
+        }
+        *log.tail(template.conversation_id).lock().await = Some(far);
+        let appended = log.append(numbered(&template, 2)).await.expect("append");
+        assert_eq!(appended.id, StreamId::new(far.ms, 2));
+    }
+}

@@ -1,0 +1,345 @@
+//! The message log on Redis Streams, one stream per conversation, with
+//! django-chat's key and field names so either server reads the other's.
+
+use std::collections::HashMap;
+
+use anyhow::anyhow;
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use redis::{Value, aio::ConnectionManager, streams::StreamRangeReply};
+
+use super::{MessageLog, Page};
+use crate::{
+    backends::redis_keys::RedisKeys,
+    domain::{
+        ConversationId, StreamId, User, UserId,
+        messaging::{Message, NewMessage},
+    },
+    error::{Error, Result},
+};
+
+/// A [`MessageLog`] shared by every node through Redis.
+pub struct RedisLog {
+    manager: ConnectionManager,
+    keys: RedisKeys,
+    stream_maxlen: Option<u64>,
+}
+
+impl RedisLog {
+    /// `stream_maxlen` caps each stream approximately (`MAXLEN ~`); `None`
+    /// keeps all history.
+    pub fn new(manager: ConnectionManager, keys: RedisKeys, stream_maxlen: Option<u64>) -> Self {
+        Self {
+            manager,
+            keys,
+            stream_maxlen,
+        }
+    }
+
+    /// `XRANGE`/`XREVRANGE` with one entry more than `limit`, to learn
+    /// whether more lie beyond the page. Entries come back in the order read.
+    async fn range(
+        &self,
+        command: &str,
+        conversation: ConversationId,
+        (start, end): (String, &str),
+        limit: usize,
+    ) -> Result<Page> {
+        let reply: StreamRangeReply = redis::cmd(command)
+            .arg(self.keys.stream(conversation))
+            .arg(start)
+            .arg(end)
+            .arg("COUNT")
+            .arg(limit.saturating_add(1))
+            .query_async(&mut self.manager.clone())
+            .await
+            .map_err(storage)?;
+        let has_more = reply.ids.len() > limit;
+        let messages = reply
+            .ids
+            .iter()
+            .take(limit)
+            .filter_map(|entry| decode_entry(conversation, &entry.id, &entry.map))
+            .collect();
+        Ok(Page { messages, has_more })
+    }
+}
+
+#[async_trait]
+impl MessageLog for RedisLog {
+    async fn append(&self, new: NewMessage) -> Result<Message> {
+        let sender = &new.sender;
+        let mut xadd = redis::cmd("XADD");
+        xadd.arg(self.keys.stream(new.conversation_id));
+        if let Some(maxlen) = self.stream_maxlen {
+            xadd.arg("MAXLEN").arg("~").arg(maxlen);
+        }
+        xadd.arg("*")
+            .arg("user_id")
+            .arg(sender.id.0)
+            .arg("username")
+            .arg(&sender.username)
+            .arg("content")
+            .arg(&new.content)
+            .arg("timestamp")
+            .arg(format_timestamp(new.created_at))
+            .arg("user_email")
+            .arg(&sender.email)
+            .arg("first_name")
+            .arg(&sender.first_name)
+            .arg("last_name")
+            .arg(&sender.last_name)
+            .arg("user_name")
+            .arg(sender.full_name());
+        let id: String = xadd
+            .query_async(&mut self.manager.clone())
+            .await
+            .map_err(storage)?;
+        let id = id
+            .parse::<StreamId>()
+            .map_err(|_| Error::Storage(anyhow!("XADD returned {id:?}, not a stream id")))?;
+        Ok(Message {
+            id,
+            conversation_id: new.conversation_id,
+            sender: new.sender,
+            content: new.content,
+            created_at: new.created_at,
+        })
+    }
+
+    async fn read_after(
+        &self,
+        conversation: ConversationId,
+        after: Option<StreamId>,
+        limit: usize,
+    ) -> Result<Page> {
+        // `(` makes the start exclusive (Redis 6.2+).
+        let start = after.map_or_else(|| "-".to_owned(), |id| format!("({id}"));
+        self.range("XRANGE", conversation, (start, "+"), limit)
+            .await
+    }
+
+    async fn read_before(
+        &self,
+        conversation: ConversationId,
+        before: Option<StreamId>,
+        limit: usize,
+    ) -> Result<Page> {
+        let start = before.map_or_else(|| "+".to_owned(), |id| format!("({id}"));
+        let mut page = self
+            .range("XREVRANGE", conversation, (start, "-"), limit)
+            .await?;
+        page.messages.reverse();
+        Ok(page)
+    }
+}
+
+fn storage(err: redis::RedisError) -> Error {
+    Error::Storage(err.into())
+}
+
+/// Python's `datetime.isoformat()` for an aware UTC time, with the
+/// microseconds always present: `2024-05-01T12:00:00.123456+00:00`.
+fn format_timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, false)
+}
+
+/// Reads an isoformat timestamp with or without an offset (a naive one,
+/// from a django-chat with `USE_TZ = False`, is taken as UTC).
+fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim().replacen(' ', "T", 1);
+    if let Ok(at) = DateTime::parse_from_rfc3339(&text) {
+        return Some(at.with_timezone(&Utc));
+    }
+    NaiveDateTime::parse_from_str(&text, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|naive| naive.and_utc())
+}
+
+/// Turns one stream entry into a message, tolerating entries written by
+/// django-chat (no email or names, other timestamp forms). An entry that
+/// cannot be a message (bad id, non-numeric `user_id`, no `content`) is
+/// skipped with a warning: one bad entry must not make a stream unreadable.
+pub(crate) fn decode_entry(
+    conversation: ConversationId,
+    id: &str,
+    fields: &HashMap<String, Value>,
+) -> Option<Message> {
+    let text = |name: &str| {
+        fields
+            .get(name)
+            .and_then(|value| redis::from_redis_value_ref::<String>(value).ok())
+    };
+    let skip = |reason: &str| {
+        tracing::warn!(
+            conversation.id = %conversation,
+            stream.id = id,
+            reason,
+            "skipping stream entry"
+        );
+        None
+    };
+    let Ok(stream_id) = id.parse::<StreamId>() else {
+        return skip("bad id");
+    };
+    let Some(user_id) = text("user_id").and_then(|raw| raw.parse::<UserId>().ok()) else {
+        return skip("bad user_id");
+    };
+    let Some(content) = text("content") else {
+        return skip("no content");
+    };
+    let (first_name, last_name) = match (text("first_name"), text("last_name")) {
+        // Only the full name is known: keep it whole so `full_name()` shows it.
+        (None, None) => (text("user_name").unwrap_or_default(), String::new()),
+        (first, last) => (first.unwrap_or_default(), last.unwrap_or_default()),
+    };
+    let created_at = text("timestamp")
+        .and_then(|raw| parse_timestamp(&raw))
+        .or_else(|| {
+            i64::try_from(stream_id.ms)
+                .ok()
+                .and_then(DateTime::from_timestamp_millis)
+        })
+        .unwrap_or_default();
+    Some(Message {
+        id: stream_id,
+        conversation_id: conversation,
+        sender: User {
+            id: user_id,
+            email: text("user_email").unwrap_or_default(),
+            username: text("username").unwrap_or_default(),
+            first_name,
+            last_name,
+        },
+        content,
+        created_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn fields(pairs: &[(&str, &str)]) -> HashMap<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::BulkString(v.as_bytes().to_vec())))
+            .collect()
+    }
+
+    fn conversation() -> ConversationId {
+        ConversationId(Uuid::nil())
+    }
+
+    #[test]
+    fn timestamps_look_like_python_isoformat_and_round_trip() {
+        let at = DateTime::from_timestamp_micros(1_714_564_800_123_456).expect("valid");
+        let text = format_timestamp(at);
+        assert_eq!(text, "2024-05-01T12:00:00.123456+00:00");
+        assert_eq!(parse_timestamp(&text), Some(at));
+        assert_eq!(parse_timestamp("2024-05-01T12:00:00.123456"), Some(at));
+        assert_eq!(
+            parse_timestamp("2024-05-01 14:00:00.123456+02:00"),
+            Some(at)
+        );
+    }
+
+    #[test]
+    fn decodes_an_entry_with_every_field() {
+        let entry = fields(&[
+            ("user_id", "7"),
+            ("username", "ada"),
+            ("content", "hello"),
+            ("timestamp", "2024-05-01T12:00:00.123456+00:00"),
+            ("user_email", "ada@example.com"),
+            ("first_name", "Ada"),
+            ("last_name", "Lovelace"),
+            ("user_name", "Ada Lovelace"),
+        ]);
+        let message = decode_entry(conversation(), "1714564800123-3", &entry).expect("decoded");
+        assert_eq!(message.id, StreamId::new(1_714_564_800_123, 3));
+        assert_eq!(message.sender.id, UserId(7));
+        assert_eq!(message.sender.email, "ada@example.com");
+        assert_eq!(message.sender.full_name(), "Ada Lovelace");
+        assert_eq!(message.content, "hello");
+        assert_eq!(message.created_at.timestamp_micros(), 1_714_564_800_123_456);
+    }
+
+    #[test]
+    fn decodes_a_django_chat_entry() {
+        let entry = fields(&[
+            ("user_id", "7"),
+            ("username", "ada"),
+            ("content", "hello"),
+            ("timestamp", "not a time"),
+        ]);
+        let message = decode_entry(conversation(), "1714564800123-0", &entry).expect("decoded");
+        assert_eq!(message.sender.username, "ada");
+        assert_eq!(message.sender.email, "");
+        assert_eq!(message.sender.full_name(), "");
+        // An unreadable timestamp falls back to the id's milliseconds.
+        assert_eq!(message.created_at.timestamp_millis(), 1_714_564_800_123);
+    }
+
+    #[test]
+    fn skips_entries_that_are_not_messages() {
+        let bad_user = fields(&[("user_id", "ada"), ("content", "hi")]);
+        assert_eq!(decode_entry(conversation(), "1-0", &bad_user), None);
+        let no_content = fields(&[("user_id", "7")]);
+        assert_eq!(decode_entry(conversation(), "1-0", &no_content), None);
+        let good = fields(&[("user_id", "7"), ("content", "hi")]);
+        assert_eq!(decode_entry(conversation(), "one", &good), None);
+    }
+
+    /// Runs against the server in `TEST_REDIS_URL`; skipped when unset.
+    #[tokio::test]
+    async fn appends_and_pages_on_a_real_server() {
+        let Some(url) = std::env::var("TEST_REDIS_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            return;
+        };
+        let client = redis::Client::open(url).expect("url");
+        let mut manager = ConnectionManager::new(client).await.expect("connect");
+        let keys = RedisKeys::new(&format!("test-{}:", Uuid::new_v4()));
+        let log = RedisLog::new(manager.clone(), keys.clone(), None);
+        let sender = User {
+            id: UserId(7),
+            email: "ada@example.com".into(),
+            username: "ada".into(),
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+        };
+        let mut written = Vec::new();
+        for n in 0..5 {
+            let new = NewMessage {
+                conversation_id: conversation(),
+                sender: sender.clone(),
+                content: format!("message {n}"),
+                created_at: DateTime::from_timestamp_micros(1_714_564_800_000_000 + n)
+                    .expect("valid"),
+            };
+            written.push(log.append(new).await.expect("append"));
+        }
+        let after = log
+            .read_after(conversation(), Some(written[1].id), 2)
+            .await
+            .expect("read");
+        assert_eq!(after.messages, written[2..4]);
+        assert!(after.has_more);
+        let before = log
+            .read_before(conversation(), None, 3)
+            .await
+            .expect("read");
+        assert_eq!(before.messages, written[2..]);
+        assert!(before.has_more);
+        let _: i64 = redis::cmd("DEL")
+            .arg(keys.stream(conversation()))
+            .query_async(&mut manager)
+            .await
+            .expect("cleanup");
+    }
+}

@@ -1,0 +1,354 @@
+//! Conversations: create, list, read, add participants, and the membership
+//! rules every other operation relies on.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::TransactionTrait;
+
+use super::{ConversationId, User, UserId};
+use crate::{
+    error::{Error, Result, Validator},
+    state::AppState,
+    store,
+};
+
+/// A participant's role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    Member,
+}
+
+impl Role {
+    /// As django-chat stores it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    fn parse(stored: &str) -> Role {
+        if stored == "admin" {
+            Role::Admin
+        } else {
+            Role::Member
+        }
+    }
+}
+
+/// A user's membership in a conversation.
+#[derive(Clone, Debug)]
+pub struct Participant {
+    pub id: i64,
+    pub user: User,
+    pub role: Role,
+    pub joined_at: DateTime<Utc>,
+}
+
+/// A conversation with its creator and participants.
+#[derive(Clone, Debug)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub name: String,
+    pub slug: String,
+    pub created_by: User,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub participants: Vec<Participant>,
+}
+
+/// One page of the caller's conversations and how many there are in all.
+#[derive(Clone, Debug)]
+pub struct ConversationPage {
+    pub count: u64,
+    pub results: Vec<Conversation>,
+}
+
+/// What `createConversation` submits.
+#[derive(Clone, Debug, Default)]
+pub struct NewConversation {
+    pub name: String,
+    pub participant_ids: Vec<UserId>,
+}
+
+/// Who to add: by id or by email.
+#[derive(Clone, Debug)]
+pub enum UserRef {
+    Id(UserId),
+    Email(String),
+}
+
+/// The largest page a caller may ask for.
+pub const MAX_PAGE: u64 = 100;
+const NAME_MAX: usize = 255;
+const SLUG_ATTEMPTS: usize = 5;
+
+/// Creates a conversation: the creator is its admin, the others members;
+/// unknown participant ids are ignored.
+#[tracing::instrument(skip_all, fields(user.id = viewer.0))]
+pub async fn create(
+    state: &AppState,
+    viewer: UserId,
+    input: NewConversation,
+) -> Result<Conversation> {
+    let name = input.name.trim().to_owned();
+    let mut v = Validator::default();
+    v.check(name.is_empty(), "name", "This field may not be blank.");
+    v.check(
+        name.chars().count() > NAME_MAX,
+        "name",
+        "Ensure this field has no more than 255 characters.",
+    );
+    v.finish()?;
+
+    let mut members: Vec<UserId> = store::users::find_many(&state.db, &input.participant_ids)
+        .await?
+        .into_iter()
+        .filter(|u| u.is_active && u.id != viewer.0)
+        .map(|u| UserId(u.id))
+        .collect();
+    members.sort_unstable();
+    members.dedup();
+
+    let base = base_slug(&name);
+    for _ in 0..SLUG_ATTEMPTS {
+        let taken = store::conversations::slugs_like(&state.db, &base).await?;
+        let slug = free_slug(&base, &taken);
+        match insert_conversation(state, viewer, &name, &slug, &members).await {
+            Ok(id) => {
+                tracing::info!(conversation.id = %id, "conversation created");
+                return get(state, viewer, id).await;
+            }
+            // Another creation took this slug between our read and write.
+            Err(Error::Storage(_)) if slug_was_taken(state, &slug).await => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::Conflict(
+        "Could not allocate a unique slug, try again",
+    ))
+}
+
+async fn insert_conversation(
+    state: &AppState,
+    creator: UserId,
+    name: &str,
+    slug: &str,
+    members: &[UserId],
+) -> Result<ConversationId> {
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let model = store::conversations::insert(&txn, name, slug, creator, now).await?;
+    let id = ConversationId(model.id);
+    store::participants::insert(&txn, id, creator, Role::Admin.as_str(), now).await?;
+    for member in members {
+        store::participants::insert(&txn, id, *member, Role::Member.as_str(), now).await?;
+    }
+    txn.commit().await?;
+    Ok(id)
+}
+
+async fn slug_was_taken(state: &AppState, slug: &str) -> bool {
+    store::conversations::slugs_like(&state.db, slug)
+        .await
+        .is_ok_and(|found| found.iter().any(|s| s == slug))
+}
+
+/// The caller's conversations, most recently updated first. A fixed number
+/// of queries whatever the page size: count, page, participants, creators.
+pub async fn list(
+    state: &AppState,
+    viewer: UserId,
+    limit: u64,
+    offset: u64,
+) -> Result<ConversationPage> {
+    let mut v = Validator::default();
+    v.check(
+        !(1..=MAX_PAGE).contains(&limit),
+        "limit",
+        format!("Ensure this value is between 1 and {MAX_PAGE}."),
+    );
+    v.finish()?;
+    let count = store::conversations::count_for_user(&state.db, viewer).await?;
+    let models = store::conversations::page_for_user(&state.db, viewer, limit, offset).await?;
+    let results = assemble(state, models).await?;
+    Ok(ConversationPage { count, results })
+}
+
+/// A conversation the caller takes part in. Absent and "not yours" are the
+/// same NOT_FOUND, so ids cannot be probed.
+pub async fn get(state: &AppState, viewer: UserId, id: ConversationId) -> Result<Conversation> {
+    let model = store::conversations::find(&state.db, id)
+        .await?
+        .ok_or(Error::NotFound("Conversation not found"))?;
+    let mut conversations = assemble(state, vec![model]).await?;
+    match conversations.pop() {
+        Some(c) if c.participants.iter().any(|p| p.user.id == viewer) => Ok(c),
+        _ => Err(Error::NotFound("Conversation not found")),
+    }
+}
+
+/// Adds a user (by id or email) as a member. Only admins may; adding someone
+/// already there succeeds without change.
+#[tracing::instrument(skip_all, fields(user.id = viewer.0, conversation.id = %id))]
+pub async fn add_participant(
+    state: &AppState,
+    viewer: UserId,
+    id: ConversationId,
+    target: UserRef,
+) -> Result<Conversation> {
+    match role_of(state, id, viewer).await? {
+        None => return Err(Error::NotFound("Conversation not found")),
+        Some(Role::Member) => {
+            return Err(Error::Forbidden("Only admins can add participants"));
+        }
+        Some(Role::Admin) => {}
+    }
+    let user = match target {
+        UserRef::Id(user) => store::users::find_by_id(&state.db, user).await?,
+        UserRef::Email(email) => {
+            store::users::find_by_email(&state.db, &email.trim().to_lowercase()).await?
+        }
+    }
+    .filter(|u| u.is_active)
+    .ok_or(Error::NotFound("User not found"))?;
+    let user = UserId(user.id);
+    if role_of(state, id, user).await?.is_none() {
+        let now = Utc::now();
+        let txn = state.db.begin().await?;
+        match store::participants::insert(&txn, id, user, Role::Member.as_str(), now).await {
+            Ok(_) => {
+                store::conversations::touch(&txn, id, now).await?;
+                txn.commit().await?;
+                tracing::info!(added = user.0, "participant added");
+            }
+            // A concurrent add of the same user: already a member, which is the goal.
+            Err(e) if store::is_unique_violation(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    get(state, viewer, id).await
+}
+
+/// The caller's role in a conversation, or None when absent or not a member.
+pub async fn role_of(state: &AppState, id: ConversationId, user: UserId) -> Result<Option<Role>> {
+    Ok(store::participants::membership(&state.db, id, user)
+        .await?
+        .map(|(p, _)| Role::parse(&p.role)))
+}
+
+/// Membership with the member's current profile; FORBIDDEN when absent or not
+/// a participant (the message endpoints do not distinguish the two).
+pub async fn require_member(
+    state: &AppState,
+    id: ConversationId,
+    user: UserId,
+) -> Result<(Role, User)> {
+    match store::participants::membership(&state.db, id, user).await? {
+        Some((p, u)) if u.is_active => Ok((Role::parse(&p.role), User::from(u))),
+        _ => Err(Error::Forbidden(
+            "You are not a participant of this conversation",
+        )),
+    }
+}
+
+/// Loads participants and creators for many conversations in two queries.
+async fn assemble(
+    state: &AppState,
+    models: Vec<entity::conversations::Model>,
+) -> Result<Vec<Conversation>> {
+    if models.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<ConversationId> = models.iter().map(|m| ConversationId(m.id)).collect();
+    let mut participants: HashMap<ConversationId, Vec<Participant>> = HashMap::new();
+    for (p, u) in store::participants::with_users_for(&state.db, &ids).await? {
+        participants
+            .entry(ConversationId(p.conversation_id))
+            .or_default()
+            .push(Participant {
+                id: p.id,
+                user: User::from(u),
+                role: Role::parse(&p.role),
+                joined_at: p.joined_at,
+            });
+    }
+    let creator_ids: Vec<UserId> = models.iter().map(|m| UserId(m.created_by_id)).collect();
+    let creators: HashMap<i64, User> = store::users::find_many(&state.db, &creator_ids)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, User::from(u)))
+        .collect();
+    models
+        .into_iter()
+        .map(|m| {
+            let created_by = creators.get(&m.created_by_id).cloned().ok_or_else(|| {
+                Error::Internal(anyhow::anyhow!("conversation {} has no creator", m.id))
+            })?;
+            let id = ConversationId(m.id);
+            Ok(Conversation {
+                id,
+                name: m.name,
+                slug: m.slug,
+                created_by,
+                created_at: m.created_at,
+                updated_at: m.updated_at,
+                participants: participants.remove(&id).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// Django's `slugify`, with a fallback for names that have no slug-able
+/// characters at all.
+fn base_slug(name: &str) -> String {
+    let slug = slug::slugify(name);
+    let slug: String = slug.chars().take(200).collect();
+    let slug = slug.trim_end_matches('-').to_owned();
+    if slug.is_empty() {
+        "conversation".to_owned()
+    } else {
+        slug
+    }
+}
+
+/// `base`, else `base-1`, `base-2`, ... the first not in `taken`.
+fn free_slug(base: &str, taken: &[String]) -> String {
+    if !taken.iter().any(|s| s == base) {
+        return base.to_owned();
+    }
+    let used: std::collections::HashSet<u64> = taken
+        .iter()
+        .filter_map(|s| s.strip_prefix(base)?.strip_prefix('-')?.parse().ok())
+        .collect();
+    let n = (1..).find(|n| !used.contains(n)).unwrap_or(1);
+    format!("{base}-{n}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_unique_with_numeric_suffixes() {
+        assert_eq!(base_slug("My Chat!"), "my-chat");
+        assert_eq!(base_slug("¿¿??"), "conversation");
+        let taken = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(free_slug("my-chat", &taken(&[])), "my-chat");
+        assert_eq!(free_slug("my-chat", &taken(&["my-chat"])), "my-chat-1");
+        assert_eq!(
+            free_slug("my-chat", &taken(&["my-chat", "my-chat-1"])),
+            "my-chat-2"
+        );
+        assert_eq!(
+            free_slug("my-chat", &taken(&["my-chat", "my-chat-2"])),
+            "my-chat-1"
+        );
+        assert_eq!(
+            free_slug("my-chat", &taken(&["my-chat", "my-chat-room"])),
+            "my-chat-1"
+        );
+    }
+}

@@ -1,0 +1,110 @@
+//! Conversations in GraphQL.
+
+use async_graphql::{Context, ErrorExtensions, ID, Object};
+
+use super::{
+    auth::ContextExt,
+    types::{self, ConversationPage, ConversationType, CreateConversationInput},
+};
+use crate::{
+    domain::conversations::{self, NewConversation, UserRef},
+    error::Error,
+};
+
+#[derive(Default)]
+pub struct ConversationsQuery;
+
+#[Object]
+impl ConversationsQuery {
+    /// The caller's conversations, most recently updated first.
+    async fn conversations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] limit: Option<i32>,
+        #[graphql(default = 0)] offset: Option<i32>,
+    ) -> async_graphql::Result<ConversationPage> {
+        let viewer = ctx.viewer()?;
+        // An explicit null (or an unset variable) means the default.
+        let (limit, offset) = (limit.unwrap_or(50), offset.unwrap_or(0));
+        let (limit, offset) = match (u64::try_from(limit), u64::try_from(offset)) {
+            (Ok(limit), Ok(offset)) => (limit, offset),
+            (Err(_), _) => return Err(Error::field("limit", "Must not be negative.").extend()),
+            (_, Err(_)) => return Err(Error::field("offset", "Must not be negative.").extend()),
+        };
+        let page = conversations::list(ctx.state()?, viewer, limit, offset)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(page.into())
+    }
+
+    /// One conversation; null when absent or when the caller is not in it.
+    async fn conversation(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<ConversationType>> {
+        let viewer = ctx.viewer()?;
+        let id = types::conversation_id(&id, "id").map_err(|e| e.extend())?;
+        match conversations::get(ctx.state()?, viewer, id).await {
+            Ok(conversation) => Ok(Some(conversation.into())),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.extend()),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct ConversationsMutation;
+
+#[Object]
+impl ConversationsMutation {
+    /// Creates a conversation; the caller becomes its admin.
+    async fn create_conversation(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateConversationInput,
+    ) -> async_graphql::Result<ConversationType> {
+        let viewer = ctx.viewer()?;
+        let participant_ids = input
+            .participant_ids
+            .unwrap_or_default()
+            .iter()
+            .map(|id| types::user_id(id, "participantIds"))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.extend())?;
+        let input = NewConversation {
+            name: input.name,
+            participant_ids,
+        };
+        let conversation = conversations::create(ctx.state()?, viewer, input)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(conversation.into())
+    }
+
+    /// Adds a user, by id or by email, as a member (admins only; idempotent).
+    async fn add_participant(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        user_id: Option<ID>,
+        email: Option<String>,
+    ) -> async_graphql::Result<ConversationType> {
+        let viewer = ctx.viewer()?;
+        let id =
+            types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
+        let target = match (user_id, email) {
+            (Some(user), _) => {
+                UserRef::Id(types::user_id(&user, "userId").map_err(|e| e.extend())?)
+            }
+            (None, Some(email)) => UserRef::Email(email),
+            (None, None) => {
+                return Err(Error::field("userId", "Give userId or email.").extend());
+            }
+        };
+        let conversation = conversations::add_participant(ctx.state()?, viewer, id, target)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(conversation.into())
+    }
+}

@@ -1,0 +1,62 @@
+//! Queries on `participants`.
+
+use chrono::{DateTime, Utc};
+use entity::{participants, users};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
+};
+
+use crate::domain::{ConversationId, UserId};
+
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    conversation: ConversationId,
+    user: UserId,
+    role: &str,
+    now: DateTime<Utc>,
+) -> Result<participants::Model, DbErr> {
+    participants::ActiveModel {
+        conversation_id: Set(conversation.0),
+        user_id: Set(user.0),
+        role: Set(role.to_owned()),
+        joined_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// The membership row of `user` in `conversation`, with the user: one query
+/// answers "may they?" and "who are they?" for a send.
+pub async fn membership(
+    db: &impl ConnectionTrait,
+    conversation: ConversationId,
+    user: UserId,
+) -> Result<Option<(participants::Model, users::Model)>, DbErr> {
+    let row = participants::Entity::find()
+        .filter(participants::Column::ConversationId.eq(conversation.0))
+        .filter(participants::Column::UserId.eq(user.0))
+        .find_also_related(users::Entity)
+        .one(db)
+        .await?;
+    Ok(row.and_then(|(p, u)| u.map(|u| (p, u))))
+}
+
+/// Every participant of the given conversations with their users, in one query.
+pub async fn with_users_for(
+    db: &impl ConnectionTrait,
+    conversations: &[ConversationId],
+) -> Result<Vec<(participants::Model, users::Model)>, DbErr> {
+    let ids: Vec<_> = conversations.iter().map(|c| c.0).collect();
+    let rows = participants::Entity::find()
+        .filter(participants::Column::ConversationId.is_in(ids))
+        .order_by_asc(participants::Column::Id)
+        .find_also_related(users::Entity)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(p, u)| u.map(|u| (p, u)))
+        .collect())
+}
