@@ -76,6 +76,12 @@ pub struct Config {
     pub slow_consumer_lag: u64,
     /// `RUST_LOG`: the log filter (default `info`).
     pub log_filter: String,
+    /// `LIVE_BUFFER`: messages buffered per conversation for live subscribers
+    /// before a slow one lags and resumes from the log.
+    pub live_buffer: usize,
+    /// `STREAM_READERS`: Redis connections per node that block on XREAD for
+    /// live messages (conversations are sharded across them).
+    pub stream_readers: usize,
     /// `MAX_BODY_BYTES`: request body limit for REST and GraphQL.
     pub max_body_bytes: usize,
 }
@@ -232,6 +238,8 @@ impl Config {
             ws_keepalive: Duration::from_secs(env.parse("WS_KEEPALIVE_SECS", 15)?),
             slow_consumer_lag: env.parse("SLOW_CONSUMER_LAG", 100_000)?,
             max_body_bytes: env.parse("MAX_BODY_BYTES", 256 * 1024)?,
+            live_buffer: env.parse("LIVE_BUFFER", 1024)?,
+            stream_readers: env.parse::<usize>("STREAM_READERS", 2)?.clamp(1, 64),
         })
     }
 

@@ -42,6 +42,7 @@ impl Application {
             backends,
             tokens: Arc::new(TokenKeys::new(&config.jwt)),
             config: Arc::new(config),
+            shutdown: shutdown::CancellationToken::new(),
         };
         // The first unknown-email login should not pay for the dummy hash.
         tokio::spawn(domain::passwords::warm_up());
@@ -81,9 +82,17 @@ impl Application {
         // Trailing slashes are optional on every route, as in django-chat.
         let app = NormalizePathLayer::trim_trailing_slash().layer(router);
         tracing::info!(addr = %self.listener.local_addr()?, "chatstream listening");
+        let token = self.state.shutdown.clone();
+        let stopping = async move {
+            stop.await;
+            // Long-lived sockets would hold graceful shutdown open forever:
+            // tell them to close (1001) while in-flight requests finish.
+            token.cancel();
+        };
         axum::serve(self.listener, ServiceExt::<Request>::into_make_service(app))
-            .with_graceful_shutdown(stop)
+            .with_graceful_shutdown(stopping)
             .await?;
+        self.state.shutdown.cancel();
         tracing::info!("server stopped");
         Ok(())
     }

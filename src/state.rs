@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
-use crate::{backends::Backends, config::Config, domain::tokens::TokenKeys};
+use crate::{
+    backends::Backends, config::Config, domain::tokens::TokenKeys, shutdown::CancellationToken,
+};
 
 /// Cheap to clone; every field is shared.
 #[derive(Clone)]
@@ -17,4 +19,7 @@ pub struct AppState {
     pub backends: Backends,
     /// The validated configuration.
     pub config: Arc<Config>,
+    /// Cancelled when the node shuts down: WebSockets close with 1001 and
+    /// background readers stop.
+    pub shutdown: CancellationToken,
 }

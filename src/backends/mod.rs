@@ -1,16 +1,18 @@
 //! Infrastructure behind small traits, chosen once from configuration:
 //! embedded implementations (no setup) and Redis ones (several nodes).
 
+pub mod hub;
 pub mod message_log;
 pub mod rate_limit;
 pub mod redis_keys;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
+use hub::Hub;
 use message_log::MessageLog;
 use rate_limit::RateLimiter;
 
@@ -19,6 +21,8 @@ use rate_limit::RateLimiter;
 pub struct Backends {
     pub message_log: Arc<dyn MessageLog>,
     pub rate_limiter: Arc<dyn RateLimiter>,
+    /// The node's live fan-out to subscribers.
+    pub hub: Arc<Hub>,
     /// Present when `REDIS_URL` is set; used for health checks.
     pub redis: Option<redis::aio::ConnectionManager>,
 }
@@ -27,18 +31,31 @@ impl Backends {
     /// Embedded when `REDIS_URL` is unset, Redis otherwise.
     pub async fn from_config(config: &Config, db: &DatabaseConnection) -> anyhow::Result<Self> {
         let limit = config.rate_limit;
+        let hub = Hub::new(config.live_buffer);
         match &config.redis_url {
             None => Ok(Self {
-                message_log: Arc::new(message_log::embedded::EmbeddedLog::new(db.clone())),
+                message_log: Arc::new(message_log::embedded::EmbeddedLog::new(
+                    db.clone(),
+                    hub.clone(),
+                )),
                 rate_limiter: Arc::new(rate_limit::memory::MemoryLimiter::new(limit)),
+                hub,
                 redis: None,
             }),
             Some(url) => {
                 let client = redis::Client::open(url.expose())
                     .context("REDIS_URL is not a valid Redis URL")?;
-                let manager = redis::aio::ConnectionManager::new(client.clone())
-                    .await
-                    .context("cannot connect to Redis")?;
+                // Bounded waits: a send during a Redis outage fails fast with
+                // STORAGE_ERROR instead of hanging the request.
+                let manager_config = redis::aio::ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(Duration::from_secs(2)))
+                    .set_response_timeout(Some(Duration::from_secs(5)))
+                    .set_number_of_retries(2)
+                    .set_max_delay(Duration::from_millis(500));
+                let manager =
+                    redis::aio::ConnectionManager::new_with_config(client.clone(), manager_config)
+                        .await
+                        .context("cannot connect to Redis")?;
                 let keys = redis_keys::RedisKeys::new(&config.redis_key_prefix);
                 Ok(Self {
                     message_log: Arc::new(message_log::redis::RedisLog::new(
@@ -51,6 +68,7 @@ impl Backends {
                         keys,
                         limit,
                     )),
+                    hub,
                     redis: Some(manager),
                 })
             }

@@ -1,6 +1,13 @@
 //! Messaging: send (validate -> authorize -> throttle -> append) and history.
 
+use std::{
+    pin::Pin,
+    sync::{Arc, OnceLock},
+};
+
 use chrono::{DateTime, Utc};
+use futures::Stream;
+use tokio::sync::broadcast::error::RecvError;
 
 use super::{ConversationId, StreamId, User, UserId, conversations};
 use crate::{
@@ -155,6 +162,119 @@ pub fn validate_content(content: &str) -> Result<String> {
     }
     Ok(trimmed.to_owned())
 }
+
+/// A message on its way to live subscribers: decoded once per node and
+/// shared by all of them. A surface that sends the same bytes to everyone
+/// (the legacy WebSocket frame) caches its encoding here, once.
+#[derive(Debug)]
+pub struct Delivery {
+    pub message: Message,
+    encoded: OnceLock<Arc<str>>,
+}
+
+impl Delivery {
+    pub fn new(message: Message) -> Self {
+        Self {
+            message,
+            encoded: OnceLock::new(),
+        }
+    }
+
+    /// The surface's encoding of this message, computed by the first caller.
+    pub fn encoded(&self, encode: impl FnOnce(&Message) -> String) -> Arc<str> {
+        self.encoded
+            .get_or_init(|| encode(&self.message).into())
+            .clone()
+    }
+}
+
+/// Why a live stream ended.
+#[derive(Debug)]
+pub enum LiveEnd {
+    /// The subscriber fell further behind than the configured bound; it
+    /// should reconnect with `since` (WebSocket close 4008).
+    SlowConsumer,
+    /// Reading the log failed during a catch-up.
+    Failed(Error),
+}
+
+/// A live stream of a conversation's messages: ends after yielding an `Err`.
+pub type LiveStream = Pin<Box<dyn Stream<Item = Result<Arc<Delivery>, LiveEnd>> + Send>>;
+
+/// Live messages for a participant. With `since`: first every message after
+/// it, in order, then live ones, with no gap and no duplicate. Without:
+/// live messages from now on. A subscriber that lags re-reads the log from
+/// the last id it delivered, so it never loses a message.
+#[tracing::instrument(skip_all, fields(user.id = viewer.0, conversation.id = %conversation))]
+pub async fn live(
+    state: &AppState,
+    viewer: UserId,
+    conversation: ConversationId,
+    since: Option<StreamId>,
+) -> Result<LiveStream> {
+    conversations::require_member(state, conversation, viewer).await?;
+    let log = state.backends.message_log.clone();
+    let max_lag = state.config.slow_consumer_lag;
+    // Arm before reading: whatever is appended from here on reaches us live,
+    // whatever came before is in the log.
+    let mut subscription = state.backends.hub.subscribe(conversation).await?;
+    let mut last = match since {
+        Some(id) => id,
+        // Without `since`, "now" is the current tail; remembering it lets a
+        // lagging subscriber resume from the log like any other.
+        None => log
+            .read_before(conversation, None, 1)
+            .await?
+            .messages
+            .last()
+            .map_or(StreamId::MIN, |m| m.id),
+    };
+    let mut catching_up = since.is_some();
+    Ok(Box::pin(async_stream::stream! {
+        loop {
+            if catching_up {
+                match log.read_after(conversation, Some(last), CATCH_UP_CHUNK).await {
+                    Ok(page) => {
+                        catching_up = page.has_more;
+                        for message in page.messages {
+                            last = message.id;
+                            yield Ok(Arc::new(Delivery::new(message)));
+                        }
+                    }
+                    Err(e) => {
+                        yield Err(LiveEnd::Failed(e));
+                        return;
+                    }
+                }
+                continue;
+            }
+            match subscription.recv().await {
+                Ok(delivery) => {
+                    // Already delivered by a catch-up read.
+                    if delivery.message.id <= last {
+                        continue;
+                    }
+                    last = delivery.message.id;
+                    yield Ok(delivery);
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    if missed > max_lag {
+                        tracing::info!(missed, "slow consumer");
+                        yield Err(LiveEnd::SlowConsumer);
+                        return;
+                    }
+                    tracing::debug!(missed, "subscriber lagged; resuming from the log");
+                    catching_up = true;
+                }
+                // The node is shutting down.
+                Err(RecvError::Closed) => return,
+            }
+        }
+    }))
+}
+
+/// How many messages one catch-up read fetches.
+const CATCH_UP_CHUNK: usize = 500;
 
 #[cfg(test)]
 mod tests {

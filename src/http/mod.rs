@@ -3,6 +3,7 @@
 
 pub mod extract;
 mod health;
+pub mod origin;
 pub mod rest;
 
 use axum::{Router, http::HeaderValue};

@@ -238,3 +238,62 @@ pub fn error_code(body: &Value) -> &str {
         .as_str()
         .unwrap_or("<no error code>")
 }
+
+/// A TCP proxy in front of a real service, whose link can be cut and
+/// restored: how tests make Redis "fail" without touching the real server.
+pub struct TcpProxy {
+    pub port: u16,
+    upstream: String,
+    accept: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl TcpProxy {
+    /// Proxies 127.0.0.1:<port> to `upstream` (host:port).
+    pub async fn start(upstream: &str) -> TcpProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let port = listener.local_addr().expect("addr").port();
+        let proxy = TcpProxy {
+            port,
+            upstream: upstream.to_owned(),
+            accept: std::sync::Mutex::new(None),
+            links: Default::default(),
+        };
+        proxy.serve(listener);
+        proxy
+    }
+
+    fn serve(&self, listener: tokio::net::TcpListener) {
+        let (upstream, links) = (self.upstream.clone(), self.links.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                let link = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                links.lock().expect("links").push(link);
+            }
+        });
+        *self.accept.lock().expect("accept") = Some(task);
+    }
+
+    /// Drops every open link and refuses new connections.
+    pub fn cut(&self) {
+        if let Some(task) = self.accept.lock().expect("accept").take() {
+            task.abort();
+        }
+        for link in self.links.lock().expect("links").drain(..) {
+            link.abort();
+        }
+    }
+
+    /// Accepts connections on the same port again.
+    pub async fn restore(&self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .expect("rebind proxy port");
+        self.serve(listener);
+    }
+}

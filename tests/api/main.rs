@@ -7,4 +7,5 @@ mod conversations;
 mod health;
 mod helpers;
 mod messages;
+mod outages;
 mod schema;

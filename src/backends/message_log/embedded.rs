@@ -16,6 +16,7 @@ use sea_orm::{
 };
 
 use super::{MessageLog, Page};
+use crate::backends::hub::Hub;
 use crate::{
     domain::{
         ConversationId, StreamId, User, UserId,
@@ -37,14 +38,18 @@ type Tail = Arc<tokio::sync::Mutex<Option<StreamId>>>;
 /// A [`MessageLog`] in the application database; no other service needed.
 pub struct EmbeddedLog {
     db: DatabaseConnection,
+    /// The in-process live tail: every append is published here.
+    hub: Arc<Hub>,
     tails: Mutex<HashMap<ConversationId, Tail>>,
 }
 
 impl EmbeddedLog {
-    /// A log over the `messages` table of `db` (migrations already applied).
-    pub fn new(db: DatabaseConnection) -> Self {
+    /// A log over the `messages` table of `db` (migrations already applied)
+    /// that publishes each append to `hub`.
+    pub fn new(db: DatabaseConnection, hub: Arc<Hub>) -> Self {
         Self {
             db,
+            hub,
             tails: Mutex::new(HashMap::new()),
         }
     }
@@ -148,6 +153,8 @@ impl MessageLog for EmbeddedLog {
             match self.insert(&message).await {
                 Ok(()) => {
                     *last = Some(message.id);
+                    // Published under the tail lock, so live order is id order.
+                    self.hub.publish(message.clone());
                     return Ok(message);
                 }
                 // Another process wrote to this conversation: re-read the tail.
@@ -319,7 +326,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_appends_get_distinct_increasing_ids() {
         let (_dir, db, template) = fixture().await;
-        let log = Arc::new(EmbeddedLog::new(db));
+        let log = Arc::new(EmbeddedLog::new(db, Hub::new(64)));
         let tasks: Vec<_> = (0..20)
             .map(|task| {
                 let (log, template) = (log.clone(), template.clone());
@@ -350,7 +357,7 @@ mod tests {
     #[tokio::test]
     async fn pages_forward_and_backward_without_gap_or_duplicate() {
         let (_dir, db, template) = fixture().await;
-        let log = EmbeddedLog::new(db);
+        let log = EmbeddedLog::new(db, Hub::new(64));
         let conversation = template.conversation_id;
         let mut written = Vec::new();
         for n in 0..120 {
@@ -389,7 +396,7 @@ mod tests {
     #[tokio::test]
     async fn a_clash_with_another_writer_rereads_the_tail() {
         let (_dir, db, template) = fixture().await;
-        let (log, other) = (EmbeddedLog::new(db.clone()), EmbeddedLog::new(db));
+        let (log, other) = (EmbeddedLog::new(db.clone(), Hub::new(64)), EmbeddedLog::new(db, Hub::new(64)));
         // Another process wrote two ids in a future millisecond, so the
         // clock cannot step past them; `log` has only seen the first.
         let far = StreamId::new(now_ms() + 3_600_000, 0);
