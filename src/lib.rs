@@ -36,13 +36,14 @@ impl Application {
     /// Connects the backends, applies migrations and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = connect_and_migrate(&config).await?;
-        let backends = backends::Backends::from_config(&config, &db).await?;
+        let shutdown = shutdown::CancellationToken::new();
+        let backends = backends::Backends::from_config(&config, &db, &shutdown).await?;
         let state = AppState {
             db,
             backends,
             tokens: Arc::new(TokenKeys::new(&config.jwt)),
             config: Arc::new(config),
-            shutdown: shutdown::CancellationToken::new(),
+            shutdown,
         };
         // The first unknown-email login should not pay for the dummy hash.
         tokio::spawn(domain::passwords::warm_up());

@@ -5,13 +5,14 @@ pub mod hub;
 pub mod message_log;
 pub mod rate_limit;
 pub mod redis_keys;
+pub mod stream_reader;
 
 use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 
-use crate::config::Config;
+use crate::{config::Config, shutdown::CancellationToken};
 use hub::Hub;
 use message_log::MessageLog;
 use rate_limit::RateLimiter;
@@ -29,7 +30,12 @@ pub struct Backends {
 
 impl Backends {
     /// Embedded when `REDIS_URL` is unset, Redis otherwise.
-    pub async fn from_config(config: &Config, db: &DatabaseConnection) -> anyhow::Result<Self> {
+    /// Redis mode also starts the node's stream readers, which stop on `shutdown`.
+    pub async fn from_config(
+        config: &Config,
+        db: &DatabaseConnection,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<Self> {
         let limit = config.rate_limit;
         let hub = Hub::new(config.live_buffer);
         match &config.redis_url {
@@ -57,6 +63,14 @@ impl Backends {
                         .await
                         .context("cannot connect to Redis")?;
                 let keys = redis_keys::RedisKeys::new(&config.redis_key_prefix);
+                hub.set_feed(stream_reader::StreamReaders::start(
+                    client,
+                    manager.clone(),
+                    keys.clone(),
+                    hub.clone(),
+                    config.stream_readers,
+                    shutdown.clone(),
+                ));
                 Ok(Self {
                     message_log: Arc::new(message_log::redis::RedisLog::new(
                         manager.clone(),

@@ -19,6 +19,11 @@ impl RedisKeys {
         format!("{}stream:conv:{}", self.prefix, conversation)
     }
 
+    /// A node's private wake-up stream for one of its readers.
+    pub fn wake(&self, node: &str, reader: usize) -> String {
+        format!("{}chatstream:wake:{node}:{reader}", self.prefix)
+    }
+
     /// `ratelimit:{user}:{conversation}`: a sliding window of send times.
     pub fn rate_limit(&self, user: UserId, conversation: ConversationId) -> String {
         format!("{}ratelimit:{}:{}", self.prefix, user, conversation)

@@ -53,17 +53,7 @@ pub async fn signup(state: &AppState, input: SignupInput) -> Result<Session> {
         "password_confirm",
         "Passwords do not match.",
     );
-    let (email_taken, username_taken) = store::users::taken(&state.db, &email, &username).await?;
-    v.check(
-        email_taken,
-        "email",
-        "A user with this email already exists.",
-    );
-    v.check(
-        username_taken,
-        "username",
-        "A user with that username already exists.",
-    );
+    check_taken(state, &mut v, &email, &username).await?;
     v.finish()?;
 
     let password = passwords::hash(input.password).await?;
@@ -89,19 +79,8 @@ async fn create_session(state: &AppState, new_user: NewUser) -> Result<Session> 
         Ok(model) => model,
         Err(err) if store::is_unique_violation(&err) => {
             drop(txn);
-            let (email_taken, username_taken) =
-                store::users::taken(&state.db, &email, &username).await?;
             let mut v = Validator::default();
-            v.check(
-                email_taken,
-                "email",
-                "A user with this email already exists.",
-            );
-            v.check(
-                username_taken,
-                "username",
-                "A user with that username already exists.",
-            );
+            check_taken(state, &mut v, &email, &username).await?;
             v.finish()?;
             return Err(Error::Conflict("User already exists"));
         }
@@ -174,17 +153,7 @@ pub async fn create_superuser(state: &AppState, input: SuperuserInput) -> Result
     check_email(&mut v, &email);
     check_username(&mut v, &username);
     check_password(&mut v, &input.password);
-    let (email_taken, username_taken) = store::users::taken(&state.db, &email, &username).await?;
-    v.check(
-        email_taken,
-        "email",
-        "A user with this email already exists.",
-    );
-    v.check(
-        username_taken,
-        "username",
-        "A user with that username already exists.",
-    );
+    check_taken(state, &mut v, &email, &username).await?;
     v.finish()?;
     let password = passwords::hash(input.password).await?;
     let new_user = NewUser {
@@ -203,6 +172,14 @@ pub async fn create_superuser(state: &AppState, input: SuperuserInput) -> Result
 /// makes the unique index do that on SQLite and PostgreSQL alike.
 fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
+}
+
+/// Emails and usernames are unique; one query checks both.
+async fn check_taken(state: &AppState, v: &mut Validator, email: &str, username: &str) -> Result<()> {
+    let (email_taken, username_taken) = store::users::taken(&state.db, email, username).await?;
+    v.check(email_taken, "email", "A user with this email already exists.");
+    v.check(username_taken, "username", "A user with that username already exists.");
+    Ok(())
 }
 
 fn check_email(v: &mut Validator, email: &str) {

@@ -1,0 +1,260 @@
+//! Redis stream readers: the live feed of a node in Redis mode. A fixed
+//! number of readers (`STREAM_READERS`), each on its own connection because
+//! `XREAD BLOCK` occupies it, share the node's conversations by hash. Each
+//! entry is read once per node, decoded once and published to the [`Hub`].
+//!
+//! A newly subscribed conversation must be picked up promptly even while its
+//! reader is blocked: registration queues it, then appends to the reader's
+//! own wake-up stream, which is always part of its `XREAD`, so the call
+//! returns at once. The reader fetches the conversation's current tail id
+//! and only then acknowledges, which is what lets a subscriber read history
+//! after subscribing without a gap.
+
+use std::{
+    collections::HashMap,
+    hash::{DefaultHasher, Hash, Hasher},
+    sync::Arc,
+    time::Duration,
+};
+
+use anyhow::anyhow;
+use async_trait::async_trait;
+use redis::{
+    AsyncCommands,
+    aio::{ConnectionManager, MultiplexedConnection},
+    streams::{StreamRangeReply, StreamReadOptions, StreamReadReply},
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use super::{hub::Hub, hub::LiveFeed, message_log::redis::decode_entry, redis_keys::RedisKeys};
+use crate::{
+    domain::{ConversationId, StreamId},
+    error::{Error, Result},
+};
+
+/// How long one `XREAD` blocks before the reader re-checks its set.
+const BLOCK: Duration = Duration::from_secs(5);
+/// Entries per `XREAD` call, across all streams of a reader.
+const BATCH: usize = 1000;
+/// A registration that is not acknowledged by then has failed.
+const REGISTER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Wake-up streams of dead nodes expire on their own.
+const WAKE_TTL_MS: i64 = 3_600_000;
+
+struct Registration {
+    conversation: ConversationId,
+    ack: oneshot::Sender<Result<()>>,
+}
+
+struct Shard {
+    registrations: mpsc::UnboundedSender<Registration>,
+    wake_key: String,
+}
+
+/// The node's stream readers, registered as the hub's [`LiveFeed`].
+pub struct StreamReaders {
+    shards: Vec<Shard>,
+    manager: ConnectionManager,
+}
+
+impl StreamReaders {
+    /// Starts `count` readers feeding `hub` until `shutdown`.
+    pub fn start(
+        client: redis::Client,
+        manager: ConnectionManager,
+        keys: RedisKeys,
+        hub: Arc<Hub>,
+        count: usize,
+        shutdown: CancellationToken,
+    ) -> Arc<Self> {
+        let node = uuid::Uuid::new_v4().simple().to_string();
+        let shards = (0..count.max(1))
+            .map(|index| {
+                let (registrations, queue) = mpsc::unbounded_channel();
+                let wake_key = keys.wake(&node, index);
+                let reader = Reader {
+                    client: client.clone(),
+                    manager: manager.clone(),
+                    keys: keys.clone(),
+                    hub: hub.clone(),
+                    queue,
+                    wake_key: wake_key.clone(),
+                    wake_last: StreamId::MIN,
+                    tails: HashMap::new(),
+                };
+                tokio::spawn(reader.run(shutdown.clone()));
+                Shard {
+                    registrations,
+                    wake_key,
+                }
+            })
+            .collect();
+        Arc::new(Self { shards, manager })
+    }
+
+    fn shard(&self, conversation: ConversationId) -> &Shard {
+        let mut hasher = DefaultHasher::new();
+        conversation.hash(&mut hasher);
+        let index = usize::try_from(hasher.finish() % self.shards.len() as u64).unwrap_or(0);
+        &self.shards[index]
+    }
+}
+
+#[async_trait]
+impl LiveFeed for StreamReaders {
+    async fn register(&self, conversation: ConversationId) -> Result<()> {
+        let shard = self.shard(conversation);
+        let (ack, acked) = oneshot::channel();
+        shard
+            .registrations
+            .send(Registration { conversation, ack })
+            .map_err(|_| Error::Storage(anyhow!("stream reader stopped")))?;
+        let mut conn = self.manager.clone();
+        redis::pipe()
+            .cmd("XADD")
+            .arg(&shard.wake_key)
+            .arg("MAXLEN")
+            .arg("~")
+            .arg(16)
+            .arg("*")
+            .arg("wake")
+            .arg(1)
+            .ignore()
+            .pexpire(&shard.wake_key, WAKE_TTL_MS)
+            .ignore()
+            .query_async::<()>(&mut conn)
+            .await
+            .map_err(|e| Error::Storage(e.into()))?;
+        match tokio::time::timeout(REGISTER_TIMEOUT, acked).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(Error::Storage(anyhow!("stream reader stopped"))),
+            Err(_) => Err(Error::Storage(anyhow!("stream reader did not answer"))),
+        }
+    }
+}
+
+/// One reader: a dedicated connection, its conversations and their tails.
+struct Reader {
+    client: redis::Client,
+    manager: ConnectionManager,
+    keys: RedisKeys,
+    hub: Arc<Hub>,
+    queue: mpsc::UnboundedReceiver<Registration>,
+    wake_key: String,
+    wake_last: StreamId,
+    /// Last id published per conversation; kept across reconnects, so an
+    /// outage delays messages but never loses them.
+    tails: HashMap<ConversationId, StreamId>,
+}
+
+impl Reader {
+    async fn run(mut self, shutdown: CancellationToken) {
+        let mut conn: Option<MultiplexedConnection> = None;
+        let mut backoff = Duration::from_millis(100);
+        while !shutdown.is_cancelled() {
+            let step = async {
+                let connection = match conn.as_mut() {
+                    Some(c) => c,
+                    None => conn.insert(self.connect().await?),
+                };
+                self.accept_registrations().await;
+                self.tails.retain(|c, _| self.hub.is_active(*c));
+                self.read_once(connection).await
+            };
+            let outcome = tokio::select! {
+                () = shutdown.cancelled() => return,
+                outcome = step => outcome,
+            };
+            match outcome {
+                Ok(()) => backoff = Duration::from_millis(100),
+                Err(e) => {
+                    tracing::warn!(error = %e, "stream reader failed; reconnecting");
+                    conn = None;
+                    tokio::select! {
+                        () = shutdown.cancelled() => return,
+                        () = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    async fn connect(&self) -> redis::RedisResult<MultiplexedConnection> {
+        // Responses to XREAD BLOCK legitimately take up to BLOCK.
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(5)))
+            .set_response_timeout(Some(BLOCK + Duration::from_secs(5)));
+        self.client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+    }
+
+    /// Adds queued conversations, each from its current tail, then
+    /// acknowledges them: from here on every new entry will be published.
+    async fn accept_registrations(&mut self) {
+        while let Ok(Registration { conversation, ack }) = self.queue.try_recv() {
+            let result = match self.tails.get(&conversation) {
+                Some(_) => Ok(()),
+                None => match self.current_tail(conversation).await {
+                    Ok(tail) => {
+                        self.tails.insert(conversation, tail);
+                        Ok(())
+                    }
+                    Err(e) => Err(Error::Storage(e.into())),
+                },
+            };
+            // The subscriber may have given up; nothing to do then.
+            let _ = ack.send(result);
+        }
+    }
+
+    async fn current_tail(&self, conversation: ConversationId) -> redis::RedisResult<StreamId> {
+        let reply: StreamRangeReply = self
+            .manager
+            .clone()
+            .xrevrange_count(self.keys.stream(conversation), "+", "-", 1)
+            .await?;
+        Ok(reply
+            .ids
+            .first()
+            .and_then(|entry| entry.id.parse().ok())
+            .unwrap_or(StreamId::MIN))
+    }
+
+    /// One blocking `XREAD` over the wake-up stream and every conversation.
+    async fn read_once(&mut self, conn: &mut MultiplexedConnection) -> redis::RedisResult<()> {
+        let mut keys = vec![self.wake_key.clone()];
+        let mut ids = vec![self.wake_last.to_string()];
+        let mut by_key = HashMap::with_capacity(self.tails.len());
+        for (conversation, tail) in &self.tails {
+            let key = self.keys.stream(*conversation);
+            keys.push(key.clone());
+            ids.push(tail.to_string());
+            by_key.insert(key, *conversation);
+        }
+        let options = StreamReadOptions::default()
+            .block(usize::try_from(BLOCK.as_millis()).unwrap_or(5000))
+            .count(BATCH);
+        let reply: Option<StreamReadReply> = conn.xread_options(&keys, &ids, &options).await?;
+        for stream in reply.map(|r| r.keys).unwrap_or_default() {
+            let Some(conversation) = by_key.get(&stream.key).copied() else {
+                if let Some(last) = stream.ids.last().and_then(|e| e.id.parse().ok()) {
+                    self.wake_last = last;
+                }
+                continue;
+            };
+            for entry in &stream.ids {
+                let Ok(id) = entry.id.parse::<StreamId>() else {
+                    continue;
+                };
+                self.tails.insert(conversation, id);
+                if let Some(message) = decode_entry(conversation, &entry.id, &entry.map) {
+                    self.hub.publish(message);
+                }
+            }
+        }
+        Ok(())
+    }
+}
