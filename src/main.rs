@@ -62,6 +62,7 @@ async fn main() -> std::process::ExitCode {
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
+            raise_open_file_limit();
             if config.uses_dev_secret() {
                 tracing::warn!(
                     "JWT_SECRET is not set: using the development secret; never do this in production"
@@ -104,6 +105,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 )),
             }
         }
+    }
+}
+
+/// Every WebSocket is a file descriptor; the default soft limit (1024) would
+/// cap the server far below what it can hold.
+fn raise_open_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::info!(limit, "open-file limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
     }
 }
 

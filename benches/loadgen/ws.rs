@@ -1,0 +1,117 @@
+//! Subscriber sockets for both protocols, and a cheap reader of the message
+//! frames they receive (the load generator must not be the bottleneck).
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use futures::{SinkExt, StreamExt};
+use serde_json::json;
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream, connect_async,
+    tungstenite::{Message, client::IntoClientRequest, http::HeaderValue},
+};
+
+use crate::{
+    Protocol,
+    api::{Api, User},
+};
+
+type Stream = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A connected, subscribed socket.
+pub struct Socket(Stream);
+
+/// Connects and subscribes `user` to `conversation`.
+pub async fn subscribe(
+    api: &Api,
+    protocol: Protocol,
+    user: &User,
+    conversation: &str,
+) -> anyhow::Result<Socket> {
+    match protocol {
+        Protocol::Legacy => {
+            let url = format!(
+                "{}/ws/conversations/{conversation}/?token={}",
+                api.ws_base(),
+                user.access
+            );
+            Ok(Socket(connect_async(url).await?.0))
+        }
+        Protocol::Graphql => {
+            let mut request = format!("{}/graphql/ws", api.ws_base()).into_client_request()?;
+            request.headers_mut().insert(
+                "sec-websocket-protocol",
+                HeaderValue::from_static("graphql-transport-ws"),
+            );
+            let (mut stream, _) = connect_async(request).await?;
+            let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", user.access) } });
+            stream.send(Message::text(init.to_string())).await?;
+            let ack = tokio::time::timeout(Duration::from_secs(10), stream.next())
+                .await
+                .context("no connection_ack")?
+                .context("closed before connection_ack")??;
+            if !ack.to_text().unwrap_or_default().contains("connection_ack") {
+                bail!("expected connection_ack, got {ack:?}");
+            }
+            let subscribe = json!({
+                "id": "1", "type": "subscribe",
+                "payload": {
+                    "query": "subscription($id: ID!) { messageAdded(conversationId: $id) { id content } }",
+                    "variables": { "id": conversation },
+                },
+            });
+            stream.send(Message::text(subscribe.to_string())).await?;
+            Ok(Socket(stream))
+        }
+    }
+}
+
+impl Socket {
+    /// The next text frame, answering pings; `None` once closed.
+    pub async fn next_text(&mut self) -> Option<String> {
+        while let Some(frame) = self.0.next().await {
+            match frame.ok()? {
+                Message::Text(text) => {
+                    if text.contains("\"type\":\"ping\"") {
+                        let _ = self.0.send(Message::text(r#"{"type":"pong"}"#)).await;
+                        continue;
+                    }
+                    return Some(text.to_string());
+                }
+                Message::Close(_) => return None,
+                _ => continue,
+            }
+        }
+        None
+    }
+}
+
+/// A delivered load-test message: its stream id and the content's fields.
+pub struct Delivered {
+    pub id: (u64, u64),
+    pub step: u64,
+    pub seq: u64,
+    pub sent_us: u64,
+}
+
+/// Reads `"id":"<ms>-<seq>"` and `"content":"lg|<step>|<seq>|<sent_us>"`
+/// without parsing the whole frame.
+pub fn parse(frame: &str) -> Option<Delivered> {
+    let id = after(frame, "\"id\":\"")?;
+    let id = &id[..id.find('"')?];
+    let (ms, seq) = id.split_once('-')?;
+    let content = after(frame, "\"content\":\"lg|")?;
+    let content = &content[..content.find('"')?];
+    let mut parts = content.split('|');
+    let mut next = || parts.next()?.parse::<u64>().ok();
+    Some(Delivered {
+        id: (ms.parse().ok()?, seq.parse().ok()?),
+        step: next()?,
+        seq: next()?,
+        sent_us: next()?,
+    })
+}
+
+fn after<'a>(haystack: &'a str, needle: &str) -> Option<&'a str> {
+    haystack.find(needle).map(|i| &haystack[i + needle.len()..])
+}
