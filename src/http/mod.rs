@@ -3,6 +3,7 @@
 
 pub mod extract;
 mod health;
+pub mod legacy_ws;
 pub mod origin;
 pub mod rest;
 
@@ -28,6 +29,7 @@ pub fn router(state: AppState, schema: ChatSchema) -> Router {
         .merge(graphql::routes::router(schema))
         .nest("/api/v1", rest::router())
         .merge(health::router())
+        .merge(legacy_ws::router())
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -63,6 +63,11 @@ impl TestEnv {
         self
     }
 
+    /// Whether this environment uses Redis (and so can host several nodes).
+    pub fn uses_redis(&self) -> bool {
+        self.vars.contains_key("REDIS_URL")
+    }
+
     /// Starts a server node on this environment.
     pub async fn spawn(&self) -> TestApp {
         let config = Config::from_vars(self.vars.clone()).expect("test configuration is valid");
@@ -251,7 +256,9 @@ pub struct TcpProxy {
 impl TcpProxy {
     /// Proxies 127.0.0.1:<port> to `upstream` (host:port).
     pub async fn start(upstream: &str) -> TcpProxy {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind proxy");
         let port = listener.local_addr().expect("addr").port();
         let proxy = TcpProxy {
             port,
@@ -296,4 +303,14 @@ impl TcpProxy {
             .expect("rebind proxy port");
         self.serve(listener);
     }
+}
+
+/// `host:port` of the test Redis, when the suite runs against one: the
+/// upstream a `TcpProxy` fronts to simulate an outage.
+pub fn redis_upstream() -> Option<String> {
+    let url = std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+    Some(rest.split('/').next().unwrap_or(rest).to_owned())
 }

@@ -6,15 +6,8 @@ use serde_json::json;
 
 use crate::{
     conversations::create_conversation,
-    helpers::{TcpProxy, TestEnv, error_code},
+    helpers::{TcpProxy, TestEnv, error_code, redis_upstream},
 };
-
-/// Needs `TEST_REDIS_URL`: the embedded backends have no network to lose.
-fn redis_upstream() -> Option<String> {
-    let url = std::env::var("TEST_REDIS_URL").ok().filter(|u| !u.is_empty())?;
-    let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
-    Some(rest.split('/').next().unwrap_or(rest).to_owned())
-}
 
 #[tokio::test]
 async fn redis_outage_is_a_storage_error_and_unhealthy() {
@@ -29,14 +22,21 @@ async fn redis_outage_is_a_storage_error_and_unhealthy() {
     let user = app.signup("outage").await;
     let id = create_conversation(&app, &user, "fragile", &[]).await;
     let path = format!("/api/v1/conversations/{id}/messages");
-    let (status, _) = app.post(&path, json!({ "content": "before" }), Some(&user.access)).await;
+    let (status, _) = app
+        .post(&path, json!({ "content": "before" }), Some(&user.access))
+        .await;
     assert_eq!(status, StatusCode::CREATED);
 
     proxy.cut();
-    let (status, body) = app.post(&path, json!({ "content": "during" }), Some(&user.access)).await;
+    let (status, body) = app
+        .post(&path, json!({ "content": "during" }), Some(&user.access))
+        .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["code"], "STORAGE_ERROR");
-    assert!(!body.to_string().to_lowercase().contains("redis"), "no internal detail: {body}");
+    assert!(
+        !body.to_string().to_lowercase().contains("redis"),
+        "no internal detail: {body}"
+    );
     let body = app
         .graphql(
             "mutation($id: ID!) { sendMessage(conversationId: $id, content: \"during\") { id } }",
@@ -58,10 +58,15 @@ async fn redis_outage_is_a_storage_error_and_unhealthy() {
         if status == StatusCode::OK {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "Redis never came back");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Redis never came back"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let (status, _) = app.post(&path, json!({ "content": "after" }), Some(&user.access)).await;
+    let (status, _) = app
+        .post(&path, json!({ "content": "after" }), Some(&user.access))
+        .await;
     assert_eq!(status, StatusCode::CREATED);
     let (_, body) = app.get(&path, Some(&user.access)).await;
     let contents: Vec<&str> = body["messages"]
@@ -70,5 +75,9 @@ async fn redis_outage_is_a_storage_error_and_unhealthy() {
         .iter()
         .filter_map(|m| m["content"].as_str())
         .collect();
-    assert_eq!(contents, ["before", "after"], "nothing claimed that was not stored");
+    assert_eq!(
+        contents,
+        ["before", "after"],
+        "nothing claimed that was not stored"
+    );
 }

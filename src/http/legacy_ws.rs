@@ -1,0 +1,304 @@
+//! django-chat's legacy WebSocket protocol (`/ws/conversations/{id}/`): a thin
+//! adapter from its JSON frames to `messaging::send` and `messaging::live`.
+//!
+//! Close codes: 4001 unauthenticated, 4003 not a participant (or no such
+//! conversation, or a malformed id), 4400 malformed `since`, 4008 slow
+//! consumer, 1011 server-side (storage) failure, 1001 node shutdown.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{
+        Path, Query, State,
+        ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade},
+    },
+    http::{HeaderMap, header::AUTHORIZATION},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use futures::StreamExt;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tracing::{Instrument, field::Empty};
+
+use super::{origin, rest::messages::MessageJson};
+use crate::{
+    domain::{
+        ConversationId, StreamId, UserId,
+        messaging::{self, LiveEnd, LiveStream},
+    },
+    error::Error,
+    state::AppState,
+};
+
+/// The legacy socket route; trailing slashes are trimmed before routing.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/ws/conversations/{id}", get(upgrade))
+}
+
+#[derive(Deserialize)]
+struct Params {
+    token: Option<String>,
+    since: Option<String>,
+}
+
+/// How long a closing client gets to answer our close frame.
+const CLOSE_GRACE: Duration = Duration::from_secs(5);
+
+/// Checks the origin, then upgrades. Everything else is reported after the
+/// upgrade as a close code, because browsers cannot see an HTTP status.
+async fn upgrade(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<Params>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if let Err(e) = origin::check(&headers, &state.config.allowed_origins) {
+        return e.into_response();
+    }
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let token = params.token.or(bearer);
+    let span = tracing::info_span!("legacy_ws", user.id = Empty, conversation.id = %id);
+    // Frames hold one message of at most 2000 characters: the body limit is
+    // ample, and keeps a client from making us buffer megabytes.
+    ws.max_message_size(state.config.max_body_bytes)
+        .on_upgrade(move |socket| serve(socket, state, id, token, params.since).instrument(span))
+}
+
+/// How a connection ends, as sent to the client.
+struct Close(u16, &'static str);
+
+/// One connection: authenticate, authorize, open the live stream, run.
+async fn serve(
+    mut socket: WebSocket,
+    state: AppState,
+    id: String,
+    token: Option<String>,
+    since: Option<String>,
+) {
+    let Some(viewer) = token.and_then(|t| state.tokens.verify_access(&t).ok()) else {
+        return close(socket, Close(4001, "unauthenticated")).await;
+    };
+    tracing::Span::current().record("user.id", viewer.0);
+    let Ok(conversation) = id.parse::<ConversationId>() else {
+        return close(socket, Close(4003, "forbidden")).await;
+    };
+    // A malformed `since` is not among the protocol's error-frame codes, and
+    // without a valid cursor there is nothing sensible to stream: close with
+    // 4400 (the HTTP 400 analogue, as 4001/4003 mirror 401/403).
+    let since = match since
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.trim().parse::<StreamId>())
+    {
+        None => None,
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => return close(socket, Close(4400, "invalid since")).await,
+    };
+    let live = match messaging::live(&state, viewer, conversation, since).await {
+        Ok(live) => live,
+        Err(e) => match reply(e) {
+            Reply::Close(code) => return close(socket, code).await,
+            Reply::Frame(frame) => {
+                // The stream cannot start: tell the client why, then give up.
+                let _ = socket.send(Message::Text(frame.into())).await;
+                return close(socket, Close(1011, "server error")).await;
+            }
+        },
+    };
+    tracing::info!("legacy websocket connected");
+    let mut connection = Connection {
+        socket,
+        state,
+        viewer,
+        conversation,
+    };
+    if let Some(code) = connection.run(live).await {
+        close(connection.socket, code).await;
+    }
+}
+
+/// Sends our close frame, then waits briefly for the client's answer so the
+/// close frame is read before the TCP connection goes away.
+async fn close(mut socket: WebSocket, Close(code, reason): Close) {
+    tracing::info!(close.code = code, reason, "legacy websocket closed");
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    };
+    if socket.send(Message::Close(Some(frame))).await.is_ok() {
+        let _ = tokio::time::timeout(CLOSE_GRACE, async {
+            while let Some(Ok(_)) = socket.recv().await {}
+        })
+        .await;
+    }
+}
+
+struct Connection {
+    socket: WebSocket,
+    state: AppState,
+    viewer: UserId,
+    conversation: ConversationId,
+}
+
+/// What woke the connection loop.
+enum Event {
+    Shutdown,
+    Keepalive,
+    Incoming(Option<Result<Message, axum::Error>>),
+    Live(Option<Result<Arc<messaging::Delivery>, LiveEnd>>),
+}
+
+impl Connection {
+    /// Serves until either side ends it; `Some` is the close to send, `None`
+    /// means the client left. Each send is awaited here, so a client that
+    /// stops reading stops this loop from polling the live stream: its
+    /// subscription lags and later resumes from the log, with no unbounded
+    /// buffer in between.
+    async fn run(&mut self, mut live: LiveStream) -> Option<Close> {
+        // A zero period would spin; one second is the tightest useful ping.
+        let period = self.state.config.ws_keepalive.max(Duration::from_secs(1));
+        let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        let shutdown = self.state.shutdown.clone();
+        loop {
+            let event = tokio::select! {
+                () = shutdown.cancelled() => Event::Shutdown,
+                _ = keepalive.tick() => Event::Keepalive,
+                incoming = self.socket.recv() => Event::Incoming(incoming),
+                delivery = live.next() => Event::Live(delivery),
+            };
+            let outgoing = match event {
+                Event::Shutdown => return Some(Close(1001, "server shutting down")),
+                Event::Keepalive => Message::Ping(Bytes::new()),
+                Event::Incoming(Some(Ok(Message::Close(frame)))) => {
+                    let code = frame.map(|f| f.code);
+                    tracing::info!(close.code = code, "legacy websocket closed by the client");
+                    return None;
+                }
+                Event::Incoming(None | Some(Err(_))) => {
+                    tracing::info!("legacy websocket connection lost");
+                    return None;
+                }
+                // axum answers pings itself; pongs only prove liveness.
+                Event::Incoming(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+                Event::Incoming(Some(Ok(Message::Binary(_)))) => {
+                    Message::Text(error_json("INVALID_JSON", "Invalid JSON").into())
+                }
+                Event::Incoming(Some(Ok(Message::Text(text)))) => match self.on_text(&text).await {
+                    Ok(()) => continue,
+                    Err(Reply::Frame(frame)) => Message::Text(frame.into()),
+                    Err(Reply::Close(code)) => return Some(code),
+                },
+                Event::Live(Some(Ok(delivery))) => {
+                    Message::Text(shared_text(delivery.encoded(|m| {
+                        json!({ "type": "message", "message": MessageJson::from(m) }).to_string()
+                    })))
+                }
+                Event::Live(Some(Err(LiveEnd::SlowConsumer))) => {
+                    return Some(Close(4008, "slow consumer"));
+                }
+                Event::Live(Some(Err(LiveEnd::Failed(e)))) => {
+                    if let Reply::Frame(frame) = reply(e) {
+                        self.send(Message::Text(frame.into())).await?;
+                    }
+                    return Some(Close(1011, "storage error"));
+                }
+                // The hub closed its channels: the node is going away.
+                Event::Live(None) => return Some(Close(1001, "server shutting down")),
+            };
+            self.send(outgoing).await?;
+            // Pings are for idle connections only.
+            keepalive.reset();
+        }
+    }
+
+    /// Sends one frame; `None` when the client is gone or the node stops
+    /// while the client is not reading (it would never take a close frame).
+    async fn send(&mut self, message: Message) -> Option<()> {
+        tokio::select! {
+            sent = self.socket.send(message) => sent.ok(),
+            () = self.state.shutdown.cancelled() => None,
+        }
+    }
+
+    /// A client frame: `{"type":"message.send","content":"…"}`. The message
+    /// comes back to the sender through the live stream, like to everyone.
+    /// (`&mut` only because the socket inside is `Send` but not `Sync`.)
+    async fn on_text(&mut self, text: &str) -> Result<(), Reply> {
+        let Ok(Value::Object(frame)) = serde_json::from_str::<Value>(text) else {
+            return Err(Reply::Frame(error_json("INVALID_JSON", "Invalid JSON")));
+        };
+        if frame.get("type").and_then(Value::as_str) != Some("message.send") {
+            return Err(Reply::Frame(error_json(
+                "INVALID_TYPE",
+                "Unknown message type",
+            )));
+        }
+        // A missing content is empty content, which the domain refuses.
+        let content = match frame.get("content") {
+            None => "",
+            Some(Value::String(content)) => content,
+            Some(_) => {
+                return Err(Reply::Frame(error_json(
+                    "INVALID_TYPE",
+                    "content must be a string",
+                )));
+            }
+        };
+        messaging::send(&self.state, self.viewer, self.conversation, content)
+            .await
+            .map(drop)
+            .map_err(reply)
+    }
+}
+
+/// What the client is told when a domain call fails.
+enum Reply {
+    /// An error frame to the sender; the connection stays open.
+    Frame(String),
+    /// The connection must end (lost membership or credentials).
+    Close(Close),
+}
+
+/// The one mapping of domain errors onto this protocol.
+fn reply(e: Error) -> Reply {
+    e.log();
+    match &e {
+        Error::Unauthenticated(_) => Reply::Close(Close(4001, "unauthenticated")),
+        Error::Forbidden(_) | Error::NotFound(_) => Reply::Close(Close(4003, "forbidden")),
+        Error::Throttled { retry_after } => Reply::Frame(
+            json!({
+                "type": "error",
+                "code": e.code(),
+                "message": e.public_message(),
+                "retry_after": retry_after,
+            })
+            .to_string(),
+        ),
+        _ => Reply::Frame(error_json(e.code(), &e.public_message())),
+    }
+}
+
+fn error_json(code: &str, message: &str) -> String {
+    json!({ "type": "error", "code": code, "message": message }).to_string()
+}
+
+/// A text frame over the node's shared encoding, without copying it per
+/// connection.
+fn shared_text(encoded: Arc<str>) -> Utf8Bytes {
+    struct Shared(Arc<str>);
+    impl AsRef<[u8]> for Shared {
+        fn as_ref(&self) -> &[u8] {
+            self.0.as_bytes()
+        }
+    }
+    // Always valid UTF-8 (it is a `str`); the fallback copy never runs.
+    Utf8Bytes::try_from(Bytes::from_owner(Shared(encoded.clone())))
+        .unwrap_or_else(|_| Utf8Bytes::from(&*encoded))
+}
