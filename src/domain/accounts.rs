@@ -175,10 +175,23 @@ fn normalize_email(email: &str) -> String {
 }
 
 /// Emails and usernames are unique; one query checks both.
-async fn check_taken(state: &AppState, v: &mut Validator, email: &str, username: &str) -> Result<()> {
+async fn check_taken(
+    state: &AppState,
+    v: &mut Validator,
+    email: &str,
+    username: &str,
+) -> Result<()> {
     let (email_taken, username_taken) = store::users::taken(&state.db, email, username).await?;
-    v.check(email_taken, "email", "A user with this email already exists.");
-    v.check(username_taken, "username", "A user with that username already exists.");
+    v.check(
+        email_taken,
+        "email",
+        "A user with this email already exists.",
+    );
+    v.check(
+        username_taken,
+        "username",
+        "A user with that username already exists.",
+    );
     Ok(())
 }
 

@@ -18,7 +18,10 @@ pub fn check(headers: &HeaderMap, allowed: &[String]) -> Result<(), Error> {
         .to_str()
         .map_err(|_| Error::Forbidden("Origin not allowed"))?
         .trim_end_matches('/');
-    if allowed.iter().any(|a| a == "*" || a.eq_ignore_ascii_case(origin)) {
+    if allowed
+        .iter()
+        .any(|a| a == "*" || a.eq_ignore_ascii_case(origin))
+    {
         return Ok(());
     }
     let origin_host = origin.split_once("://").map(|(_, host)| host);
@@ -48,7 +51,13 @@ mod tests {
     fn origins() {
         let allowed = vec!["https://chat.example.com".to_owned()];
         assert!(check(&headers(None, "api:8000"), &allowed).is_ok());
-        assert!(check(&headers(Some("https://chat.example.com"), "api:8000"), &allowed).is_ok());
+        assert!(
+            check(
+                &headers(Some("https://chat.example.com"), "api:8000"),
+                &allowed
+            )
+            .is_ok()
+        );
         assert!(check(&headers(Some("http://api:8000"), "api:8000"), &allowed).is_ok());
         assert!(check(&headers(Some("https://evil.example"), "api:8000"), &allowed).is_err());
         assert!(check(&headers(Some("null"), "api:8000"), &allowed).is_err());

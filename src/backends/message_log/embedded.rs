@@ -396,7 +396,10 @@ mod tests {
     #[tokio::test]
     async fn a_clash_with_another_writer_rereads_the_tail() {
         let (_dir, db, template) = fixture().await;
-        let (log, other) = (EmbeddedLog::new(db.clone(), Hub::new(64)), EmbeddedLog::new(db, Hub::new(64)));
+        let (log, other) = (
+            EmbeddedLog::new(db.clone(), Hub::new(64)),
+            EmbeddedLog::new(db, Hub::new(64)),
+        );
         // Another process wrote two ids in a future millisecond, so the
         // clock cannot step past them; `log` has only seen the first.
         let far = StreamId::new(now_ms() + 3_600_000, 0);
