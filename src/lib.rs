@@ -13,7 +13,7 @@ pub mod state;
 pub mod store;
 pub mod telemetry;
 
-use std::{future::Future, sync::Arc};
+use std::future::Future;
 
 use anyhow::Context;
 use axum::{ServiceExt, extract::Request};
@@ -23,7 +23,7 @@ use tokio::net::TcpListener;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
-use crate::{config::Config, domain::tokens::TokenKeys, state::AppState};
+use crate::{config::Config, state::AppState};
 
 /// A bound, ready-to-run server.
 pub struct Application {
@@ -35,16 +35,7 @@ pub struct Application {
 impl Application {
     /// Connects the backends, applies migrations and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = connect_and_migrate(&config).await?;
-        let shutdown = shutdown::CancellationToken::new();
-        let backends = backends::Backends::from_config(&config, &db, &shutdown).await?;
-        let state = AppState {
-            db,
-            backends,
-            tokens: Arc::new(TokenKeys::new(&config.jwt)),
-            config: Arc::new(config),
-            shutdown,
-        };
+        let state = AppState::build(config).await?;
         // The first unknown-email login should not pay for the dummy hash.
         tokio::spawn(domain::passwords::warm_up());
         let listener = TcpListener::bind(state.config.bind_addr)
@@ -61,11 +52,6 @@ impl Application {
     /// The bound port (useful when `BIND_ADDR` asks for port 0).
     pub fn port(&self) -> u16 {
         self.port
-    }
-
-    /// The application state, for commands that run domain calls directly.
-    pub fn state(&self) -> &AppState {
-        &self.state
     }
 
     /// Serves until Ctrl-C or SIGTERM.

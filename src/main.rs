@@ -82,13 +82,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             password_stdin,
         } => {
             let password = read_password(password_stdin)?;
-            let app = Application::build(config).await?;
+            // No listener: this must work while the server itself is running.
+            let state = chatstream::state::AppState::build(config).await?;
             let input = accounts::SuperuserInput {
                 email,
                 username,
                 password,
             };
-            match accounts::create_superuser(app.state(), input).await {
+            match accounts::create_superuser(&state, input).await {
                 Ok(user) => {
                     println!("Superuser {} (id {}) created.", user.username, user.id);
                     Ok(())

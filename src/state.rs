@@ -23,3 +23,20 @@ pub struct AppState {
     /// background readers stop.
     pub shutdown: CancellationToken,
 }
+
+impl AppState {
+    /// Connects the database (applying migrations) and the backends. Used by
+    /// the server and by commands that call the domain without serving.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = crate::connect_and_migrate(&config).await?;
+        let shutdown = CancellationToken::new();
+        let backends = Backends::from_config(&config, &db, &shutdown).await?;
+        Ok(Self {
+            db,
+            backends,
+            tokens: Arc::new(TokenKeys::new(&config.jwt)),
+            config: Arc::new(config),
+            shutdown,
+        })
+    }
+}
