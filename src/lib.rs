@@ -25,6 +25,9 @@ use tower_http::normalize_path::NormalizePathLayer;
 
 use crate::{config::Config, state::AppState};
 
+/// How long shutdown waits for WebSockets to close.
+const SOCKET_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: TcpListener,
@@ -80,6 +83,17 @@ impl Application {
             .with_graceful_shutdown(stopping)
             .await?;
         self.state.shutdown.cancel();
+        // Let open sockets send their 1001 close frames before we return.
+        self.state.sockets.close();
+        if tokio::time::timeout(SOCKET_GRACE, self.state.sockets.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                open = self.state.sockets.len(),
+                "sockets still open at shutdown"
+            );
+        }
         tracing::info!("server stopped");
         Ok(())
     }

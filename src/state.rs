@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
+use tokio_util::task::TaskTracker;
 
 use crate::{
     backends::Backends, config::Config, domain::tokens::TokenKeys, shutdown::CancellationToken,
@@ -22,6 +23,9 @@ pub struct AppState {
     /// Cancelled when the node shuts down: WebSockets close with 1001 and
     /// background readers stop.
     pub shutdown: CancellationToken,
+    /// Open WebSocket connections: axum stops tracking a connection once it
+    /// is upgraded, so shutdown waits on these to send their close frames.
+    pub sockets: TaskTracker,
 }
 
 impl AppState {
@@ -37,6 +41,7 @@ impl AppState {
             tokens: Arc::new(TokenKeys::new(&config.jwt)),
             config: Arc::new(config),
             shutdown,
+            sockets: TaskTracker::new(),
         })
     }
 }

@@ -1,13 +1,18 @@
-//! Messages in GraphQL: history and send.
+//! Messages in GraphQL: history, send, and the live `messageAdded` feed.
 
-use async_graphql::{Context, ErrorExtensions, ID, Object};
+use async_graphql::{Context, ErrorExtensions, ID, Object, Subscription};
+use futures::{StreamExt, stream::BoxStream};
 
 use super::{
     auth::ContextExt,
     types::{self, MessagePage, MessageType, StreamIdScalar},
+    ws::SlowConsumer,
 };
 use crate::{
-    domain::messaging::{self, Cursor},
+    domain::{
+        StreamId,
+        messaging::{self, Cursor, LiveEnd},
+    },
     error::Error,
 };
 
@@ -63,5 +68,51 @@ impl MessagesMutation {
             .await
             .map_err(|e| e.extend())?;
         Ok(message.into())
+    }
+}
+
+#[derive(Default)]
+pub struct MessagesSubscription;
+
+#[Subscription]
+impl MessagesSubscription {
+    /// New messages of a conversation (participants only). With `since`:
+    /// first every message after it, in order, then live ones, with no gap
+    /// and no duplicate. A subscriber that stays too far behind is closed
+    /// with 4008; reconnecting with `since` resumes it.
+    async fn message_added(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        since: Option<StreamIdScalar>,
+    ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<MessageType>>> {
+        let viewer = ctx.viewer()?;
+        let conversation =
+            types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
+        let since = since
+            .map(|s| s.0.trim().parse::<StreamId>())
+            .transpose()
+            .map_err(|e| Error::field("since", e.to_string()).extend())?;
+        // Only WebSocket connections carry the signal; elsewhere a slow
+        // consumer's stream just ends.
+        let slow = ctx.data_opt::<SlowConsumer>().cloned();
+        let live = messaging::live(ctx.state()?, viewer, conversation, since)
+            .await
+            .map_err(|e| e.extend())?;
+        // `live` ends after yielding an `Err`, so neither arm needs to stop it.
+        Ok(live
+            .filter_map(move |item| {
+                futures::future::ready(match item {
+                    Ok(delivery) => Some(Ok(MessageType::from(delivery.message.clone()))),
+                    Err(LiveEnd::SlowConsumer) => {
+                        if let Some(slow) = &slow {
+                            slow.trigger();
+                        }
+                        None
+                    }
+                    Err(LiveEnd::Failed(e)) => Some(Err(e.extend())),
+                })
+            })
+            .boxed())
     }
 }

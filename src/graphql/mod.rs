@@ -8,8 +8,9 @@ mod error;
 mod messages;
 pub mod routes;
 pub mod types;
+pub mod ws;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 pub use auth::Auth;
 
@@ -31,8 +32,12 @@ pub struct Mutation(
     messages::MessagesMutation,
 );
 
-/// The schema type served at `/graphql`.
-pub type ChatSchema = Schema<Query, Mutation, EmptySubscription>;
+/// Every subscription, merged from one root per domain.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(messages::MessagesSubscription);
+
+/// The schema type served at `/graphql` (HTTP and WebSocket).
+pub type ChatSchema = Schema<Query, Mutation, Subscription>;
 
 /// Deep or expensive queries are refused before they run.
 const MAX_DEPTH: usize = 12;
@@ -40,16 +45,24 @@ const MAX_COMPLEXITY: usize = 1_000;
 
 /// Builds the schema with its limits; `state` is available to resolvers.
 pub fn build_schema(state: AppState) -> ChatSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .data(state)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .data(state)
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .finish()
 }
 
 /// The SDL printed by `chatstream export-schema` and kept in `schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .finish()
+    .sdl()
 }

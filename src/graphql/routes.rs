@@ -1,23 +1,39 @@
-//! `/graphql` over HTTP: POST executes, GET serves GraphiQL.
+//! `/graphql`: POST executes, GET serves GraphiQL or, when asked for an
+//! upgrade, graphql-ws (also at `/graphql/ws`).
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::{
     Extension, Router,
-    extract::State,
+    extract::{State, WebSocketUpgrade, ws::rejection::WebSocketUpgradeRejection},
     http::{HeaderMap, header::AUTHORIZATION},
-    response::{Html, IntoResponse},
+    response::{Html, IntoResponse, Response},
     routing::get,
 };
 
-use super::{Auth, ChatSchema};
+use super::{Auth, ChatSchema, ws};
 use crate::{state::AppState, telemetry};
 
 /// Routes for the GraphQL endpoint.
 pub fn router(schema: ChatSchema) -> Router<AppState> {
     Router::new()
-        .route("/graphql", get(graphiql).post(execute))
+        .route("/graphql", get(get_graphql).post(execute))
+        .route("/graphql/ws", get(ws::upgrade))
         .layer(Extension(schema))
+}
+
+/// One URL for browsers and subscription clients: an upgrade request gets
+/// graphql-ws, anything else GraphiQL.
+async fn get_graphql(
+    state: State<AppState>,
+    schema: Extension<ChatSchema>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    match upgrade {
+        Ok(upgrade) => ws::upgrade(state, schema, headers, upgrade).await,
+        Err(_) => graphiql().await.into_response(),
+    }
 }
 
 async fn execute(

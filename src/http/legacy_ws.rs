@@ -69,7 +69,10 @@ async fn upgrade(
     // Frames hold one message of at most 2000 characters: the body limit is
     // ample, and keeps a client from making us buffer megabytes.
     ws.max_message_size(state.config.max_body_bytes)
-        .on_upgrade(move |socket| serve(socket, state, id, token, params.since).instrument(span))
+        .on_upgrade(move |socket| {
+            let sockets = state.sockets.clone();
+            sockets.track_future(serve(socket, state, id, token, params.since).instrument(span))
+        })
 }
 
 /// How a connection ends, as sent to the client.

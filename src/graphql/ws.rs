@@ -1,0 +1,85 @@
+//! GraphQL over WebSocket: the upgrade at `/graphql` and `/graphql/ws`
+//! (origin check, subprotocol choice, credentials from the upgrade request)
+//! and the signal a lagging subscription uses to close its connection.
+//!
+//! Our own handler rather than async-graphql-axum's: that one lacks the
+//! graphql-ws close codes (4400, 4401, 4408, 4409, 4429), never pings and
+//! replaces a duplicate id instead of refusing it.
+
+mod connection;
+mod protocol;
+
+use axum::{
+    Extension,
+    extract::{State, WebSocketUpgrade},
+    http::{HeaderMap, header::AUTHORIZATION},
+    response::{IntoResponse, Response},
+};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use tracing::Instrument;
+
+use self::protocol::Protocol;
+use super::{Auth, ChatSchema};
+use crate::{http::origin, state::AppState};
+
+/// `GET /graphql/ws`, and `GET /graphql` when it asks for an upgrade.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    Extension(schema): Extension<ChatSchema>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if let Err(e) = origin::check(&headers, &state.config.allowed_origins) {
+        tracing::info!("graphql-ws upgrade refused: origin not allowed");
+        return e.into_response();
+    }
+    let ws = ws
+        .protocols(Protocol::NAMES)
+        // Client frames are small; a huge one is refused by the socket.
+        .max_message_size(state.config.max_body_bytes);
+    // A client that names no subprotocol we know gets the modern one; no
+    // header is echoed then, since it offered none of ours.
+    let protocol = ws
+        .selected_protocol()
+        .and_then(|name| name.to_str().ok())
+        .and_then(Protocol::from_name)
+        .unwrap_or(Protocol::TransportWs);
+    // Kept until `connection_init`, which may bring its own credentials.
+    let header_auth = Auth::from_bearer(
+        &state.tokens,
+        headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()),
+    );
+    let span = tracing::info_span!(
+        "graphql_ws",
+        protocol = protocol.name(),
+        user.id = tracing::field::Empty,
+    );
+    ws.on_upgrade(move |socket| {
+        let sockets = state.sockets.clone();
+        sockets.track_future(
+            connection::serve(socket, protocol, schema, state, header_auth).instrument(span),
+        )
+    })
+}
+
+/// One per WebSocket connection, in every operation's request data: a
+/// subscription whose subscriber fell too far behind triggers it, and the
+/// connection closes with 4008 ("slow consumer") so the client reconnects
+/// with `since`.
+#[derive(Clone, Debug, Default)]
+pub struct SlowConsumer(CancellationToken);
+
+impl SlowConsumer {
+    /// Asks the connection to close with 4008.
+    pub fn trigger(&self) {
+        self.0.cancel();
+    }
+
+    fn is_triggered(&self) -> bool {
+        self.0.is_cancelled()
+    }
+
+    fn triggered(&self) -> WaitForCancellationFuture<'_> {
+        self.0.cancelled()
+    }
+}
