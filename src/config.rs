@@ -29,6 +29,18 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Whether `candidate` is this secret, in time that does not depend on
+    /// where they differ (only the length can be learnt by timing).
+    pub fn matches(&self, candidate: &str) -> bool {
+        let (secret, candidate) = (self.0.as_bytes(), candidate.as_bytes());
+        secret.len() == candidate.len()
+            && secret
+                .iter()
+                .zip(candidate)
+                .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+                == 0
+    }
 }
 
 /// Token settings.
@@ -84,6 +96,9 @@ pub struct Config {
     pub stream_readers: usize,
     /// `MAX_BODY_BYTES`: request body limit for REST and GraphQL.
     pub max_body_bytes: usize,
+    /// `METRICS_TOKEN`: when set, `GET /metrics` requires
+    /// `Authorization: Bearer <token>`; unset leaves it open.
+    pub metrics_token: Option<Secret>,
 }
 
 /// A configuration error names the variable and what is wrong with it.
@@ -240,6 +255,10 @@ impl Config {
             max_body_bytes: env.parse("MAX_BODY_BYTES", 256 * 1024)?,
             live_buffer: env.parse("LIVE_BUFFER", 1024)?,
             stream_readers: env.parse::<usize>("STREAM_READERS", 2)?.clamp(1, 64),
+            metrics_token: env
+                .get("METRICS_TOKEN")
+                .filter(|s| !s.is_empty())
+                .map(Secret::new),
         })
     }
 
@@ -271,6 +290,7 @@ impl fmt::Debug for Config {
             .field("allowed_origins", &self.allowed_origins)
             .field("log_format", &self.log_format)
             .field("stream_maxlen", &self.stream_maxlen)
+            .field("metrics_token", &self.metrics_token.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -345,5 +365,14 @@ mod tests {
         let long = "x".repeat(32);
         let ok = Config::from_vars(vars(&[("APP_ENV", "production"), ("JWT_SECRET", &long)]));
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn secrets_match_only_themselves() {
+        let secret = Secret::new("s3cret-token");
+        assert!(secret.matches("s3cret-token"));
+        assert!(!secret.matches("s3cret-tokeN"));
+        assert!(!secret.matches("s3cret"));
+        assert!(!secret.matches(""));
     }
 }

@@ -103,8 +103,30 @@ impl Error {
     }
 }
 
+/// A backing store, as labelled in `storage_errors_total{backend}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StorageBackend {
+    Database,
+    Redis,
+}
+
+impl StorageBackend {
+    /// Counts one failure of this store. Called where the failure is first
+    /// seen: an `Error::Storage` no longer says which store it came from.
+    pub fn count_failure(self) {
+        let backend = match self {
+            StorageBackend::Database => "database",
+            StorageBackend::Redis => "redis",
+        };
+        metrics::counter!("storage_errors_total", "backend" => backend).increment(1);
+    }
+}
+
+/// Every database failure that reaches the domain passes here (unique
+/// violations are matched on the `DbErr` before, as the conflicts they are).
 impl From<sea_orm::DbErr> for Error {
     fn from(err: sea_orm::DbErr) -> Self {
+        StorageBackend::Database.count_failure();
         Error::Storage(err.into())
     }
 }

@@ -38,6 +38,8 @@ pub struct Application {
 impl Application {
     /// Connects the backends, applies migrations and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // Before the backends start, so the metric handles they keep are live.
+        http::metrics::handle();
         let state = AppState::build(config).await?;
         // The first unknown-email login should not pay for the dummy hash.
         tokio::spawn(domain::passwords::warm_up());

@@ -27,17 +27,26 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
     let conversation = api
         .create_conversation(&owner, &format!("history {tag}"))
         .await?;
+    // Seeding doubles as the send measurement: one REST send at a time.
+    let mut send = report::histogram();
     for i in 0..args.messages {
+        let started = Instant::now();
         let status = api
             .send(&owner, &conversation, &format!("history message {i}"))
             .await?;
+        let _ = send.record(started.elapsed().as_micros() as u64);
         anyhow::ensure!(
             status == 201,
             "seeding failed with {status}: raise RATE_LIMIT_MESSAGES on the server"
         );
     }
-    let mut results = json!({});
-    let mut human = String::new();
+    let mut results = json!({ "send": { "latency": report::percentiles(&send) } });
+    let mut human = format!(
+        "send (REST, one at a time, {} messages): p50 {:.2} ms p99 {:.2} ms\n",
+        args.messages,
+        send.value_at_quantile(0.5) as f64 / 1000.0,
+        send.value_at_quantile(0.99) as f64 / 1000.0
+    );
     for kind in ["rest", "graphql"] {
         let deadline = Instant::now() + Duration::from_secs(args.duration);
         let mut workers = Vec::new();

@@ -27,10 +27,15 @@ use redis::{
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::{hub::Hub, hub::LiveFeed, message_log::redis::decode_entry, redis_keys::RedisKeys};
+use super::{
+    hub::Hub,
+    hub::LiveFeed,
+    message_log::redis::{decode_entry, storage},
+    redis_keys::RedisKeys,
+};
 use crate::{
     domain::{ConversationId, StreamId},
-    error::{Error, Result},
+    error::{Error, Result, StorageBackend},
 };
 
 /// How long one `XREAD` blocks before the reader re-checks its set.
@@ -82,6 +87,11 @@ impl StreamReaders {
                     wake_key: wake_key.clone(),
                     wake_last: StreamId::MIN,
                     tails: HashMap::new(),
+                    batch_entries: metrics::gauge!(
+                        "stream_reader_batch_entries",
+                        "reader" => index.to_string()
+                    ),
+                    delivery_lag: metrics::histogram!("stream_reader_delivery_lag_seconds"),
                 };
                 tokio::spawn(reader.run(shutdown.clone()));
                 Shard {
@@ -125,7 +135,7 @@ impl LiveFeed for StreamReaders {
             .ignore()
             .query_async::<()>(&mut conn)
             .await
-            .map_err(|e| Error::Storage(e.into()))?;
+            .map_err(storage)?;
         match tokio::time::timeout(REGISTER_TIMEOUT, acked).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(Error::Storage(anyhow!("stream reader stopped"))),
@@ -146,6 +156,11 @@ struct Reader {
     /// Last id published per conversation; kept across reconnects, so an
     /// outage delays messages but never loses them.
     tails: HashMap<ConversationId, StreamId>,
+    /// Messages the last `XREAD` returned: near `BATCH` means this reader
+    /// is falling behind.
+    batch_entries: metrics::Gauge,
+    /// From append (the entry id's time) to publication on this node.
+    delivery_lag: metrics::Histogram,
 }
 
 impl Reader {
@@ -169,6 +184,8 @@ impl Reader {
             match outcome {
                 Ok(()) => backoff = Duration::from_millis(100),
                 Err(e) => {
+                    StorageBackend::Redis.count_failure();
+                    metrics::counter!("stream_reader_errors_total").increment(1);
                     tracing::warn!(error = %e, "stream reader failed; reconnecting");
                     conn = None;
                     tokio::select! {
@@ -202,7 +219,7 @@ impl Reader {
                         self.tails.insert(conversation, tail);
                         Ok(())
                     }
-                    Err(e) => Err(Error::Storage(e.into())),
+                    Err(e) => Err(storage(e)),
                 },
             };
             // The subscriber may have given up; nothing to do then.
@@ -238,6 +255,10 @@ impl Reader {
             .block(usize::try_from(BLOCK.as_millis()).unwrap_or(5000))
             .count(BATCH);
         let reply: Option<StreamReadReply> = conn.xread_options(&keys, &ids, &options).await?;
+        // Entry ids carry Redis's clock at append; a skewed node clock
+        // shifts the lag by the skew, and a negative one reads as zero.
+        let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+        let mut entries = 0usize;
         for stream in reply.map(|r| r.keys).unwrap_or_default() {
             let Some(conversation) = by_key.get(&stream.key).copied() else {
                 if let Some(last) = stream.ids.last().and_then(|e| e.id.parse().ok()) {
@@ -250,11 +271,15 @@ impl Reader {
                     continue;
                 };
                 self.tails.insert(conversation, id);
+                entries += 1;
+                self.delivery_lag
+                    .record(Duration::from_millis(now_ms.saturating_sub(id.ms)).as_secs_f64());
                 if let Some(message) = decode_entry(conversation, &entry.id, &entry.map) {
                     self.hub.publish(message);
                 }
             }
         }
+        self.batch_entries.set(entries as f64);
         Ok(())
     }
 }

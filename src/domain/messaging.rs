@@ -105,6 +105,7 @@ pub async fn send(
         .await
     {
         tracing::info!(retry_after, "send throttled");
+        metrics::counter!("messages_throttled_total").increment(1);
         return Err(Error::Throttled { retry_after });
     }
     let message = state
@@ -118,6 +119,7 @@ pub async fn send(
         })
         .await?;
     tracing::debug!(message.id = %message.id, "message stored");
+    metrics::counter!("messages_sent_total").increment(1);
     Ok(message)
 }
 
@@ -230,6 +232,11 @@ pub async fn live(
             .map_or(StreamId::MIN, |m| m.id),
     };
     let mut catching_up = since.is_some();
+    if catching_up {
+        count_catch_up("since");
+    }
+    // Looked up once per subscriber, not once per message.
+    let delivered = metrics::counter!("live_deliveries_total");
     Ok(Box::pin(async_stream::stream! {
         loop {
             if catching_up {
@@ -238,6 +245,7 @@ pub async fn live(
                         catching_up = page.has_more;
                         for message in page.messages {
                             last = message.id;
+                            delivered.increment(1);
                             yield Ok(Arc::new(Delivery::new(message)));
                         }
                     }
@@ -255,15 +263,18 @@ pub async fn live(
                         continue;
                     }
                     last = delivery.message.id;
+                    delivered.increment(1);
                     yield Ok(delivery);
                 }
                 Err(RecvError::Lagged(missed)) => {
                     if missed > max_lag {
                         tracing::info!(missed, "slow consumer");
+                        metrics::counter!("live_slow_consumers_total").increment(1);
                         yield Err(LiveEnd::SlowConsumer);
                         return;
                     }
                     tracing::debug!(missed, "subscriber lagged; resuming from the log");
+                    count_catch_up("lagged");
                     catching_up = true;
                 }
                 // The node is shutting down.
@@ -275,6 +286,12 @@ pub async fn live(
 
 /// How many messages one catch-up read fetches.
 const CATCH_UP_CHUNK: usize = 500;
+
+/// A subscriber starts reading the log: replaying from `since`, or resuming
+/// after it fell behind the live buffer (`lagged`, a sign of slow clients).
+fn count_catch_up(reason: &'static str) {
+    metrics::counter!("live_catch_ups_total", "reason" => reason).increment(1);
+}
 
 #[cfg(test)]
 mod tests {

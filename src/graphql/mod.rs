@@ -6,6 +6,7 @@ mod auth;
 mod conversations;
 mod error;
 mod messages;
+mod metrics;
 pub mod routes;
 pub mod types;
 pub mod ws;
@@ -51,6 +52,7 @@ pub fn build_schema(state: AppState) -> ChatSchema {
         Subscription::default(),
     )
     .data(state)
+    .extension(metrics::Metrics)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .finish()

@@ -1,8 +1,12 @@
-//! Extractors for the REST adapters: the authenticated user, and JSON bodies
-//! whose rejections are 400s in the django-chat shape, never 500s.
+//! Extractors for the REST adapters: the authenticated user, and JSON bodies,
+//! query strings and paths whose rejections are errors in the django-chat
+//! shape (400, or 404 for a path), never plain text.
 
 use axum::{
-    extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
+    extract::{
+        FromRequest, FromRequestParts, Path, Query, Request,
+        rejection::{JsonRejection, PathRejection, QueryRejection},
+    },
     http::{header::AUTHORIZATION, request::Parts},
 };
 use serde::de::DeserializeOwned;
@@ -46,6 +50,42 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AppJson<T> {
             Err(rejection) => Err(bad_body(&rejection)),
         }
     }
+}
+
+/// `Query<T>` whose failures (a repeated parameter, say) are `Error`s too.
+pub struct AppQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(AppQuery(value)),
+            Err(rejection) => Err(bad_query(&rejection)),
+        }
+    }
+}
+
+/// `Path<T>` whose failures are `Error`s: a segment that cannot be read
+/// (invalid UTF-8, say) names nothing, so it is a 404 like any unknown id.
+pub struct AppPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for AppPath<T> {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(AppPath(value)),
+            Err(PathRejection::FailedToDeserializePathParams(_)) => {
+                Err(Error::NotFound("Not found"))
+            }
+            Err(other) => Err(Error::Internal(anyhow::anyhow!(other.body_text()))),
+        }
+    }
+}
+
+fn bad_query(rejection: &QueryRejection) -> Error {
+    Error::BadRequest(rejection.body_text())
 }
 
 fn bad_body(rejection: &JsonRejection) -> Error {

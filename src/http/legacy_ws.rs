@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing::{Instrument, field::Empty};
 
-use super::{origin, rest::messages::MessageJson};
+use super::{metrics, origin, rest::messages::MessageJson};
 use crate::{
     domain::{
         ConversationId, StreamId, UserId,
@@ -86,6 +86,7 @@ async fn serve(
     token: Option<String>,
     since: Option<String>,
 ) {
+    let _open = metrics::OpenSocket::new("legacy");
     let Some(viewer) = token.and_then(|t| state.tokens.verify_access(&t).ok()) else {
         return close(socket, Close(4001, "unauthenticated")).await;
     };

@@ -1,13 +1,15 @@
-//! The HTTP surface: one router with GraphQL, the REST adapters, health, and
-//! the layers every request passes (request id, trace, CORS, body limit).
+//! The HTTP surface: one router with GraphQL, the REST adapters, health,
+//! metrics, and the layers every request passes (request id, trace, metrics,
+//! CORS, body limit).
 
 pub mod extract;
 mod health;
 pub mod legacy_ws;
+pub mod metrics;
 pub mod origin;
 pub mod rest;
 
-use axum::{Router, http::HeaderValue};
+use axum::{Router, http::HeaderValue, middleware};
 use tower::ServiceBuilder;
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
@@ -29,6 +31,7 @@ pub fn router(state: AppState, schema: ChatSchema) -> Router {
         .merge(graphql::routes::router(schema))
         .nest("/api/v1", rest::router())
         .merge(health::router())
+        .merge(metrics::router())
         .merge(legacy_ws::router())
         .layer(
             ServiceBuilder::new()
@@ -39,6 +42,7 @@ pub fn router(state: AppState, schema: ChatSchema) -> Router {
                         .on_request(())
                         .on_response(telemetry::on_response),
                 )
+                .layer(middleware::from_fn(metrics::track))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
                 .layer(cors(&config.allowed_origins)),

@@ -36,7 +36,7 @@ async fn open(request: impl IntoClientRequest + Unpin) -> Socket {
 /// Connects with `?token=` and waits until the connection is live: the server
 /// answers a ping only once its live stream is armed, so nothing sent after
 /// this returns can be missed.
-async fn connect(app: &TestApp, conversation: &str, user: &TestUser) -> Socket {
+pub async fn connect(app: &TestApp, conversation: &str, user: &TestUser) -> Socket {
     let url = ws_url(app, conversation, &format!("?token={}", user.access));
     ready(open(url).await).await
 }

@@ -15,7 +15,7 @@ use crate::{
         ConversationId, StreamId, User, UserId,
         messaging::{Message, NewMessage},
     },
-    error::{Error, Result},
+    error::{Error, Result, StorageBackend},
 };
 
 /// A [`MessageLog`] shared by every node through Redis.
@@ -134,7 +134,9 @@ impl MessageLog for RedisLog {
     }
 }
 
-fn storage(err: redis::RedisError) -> Error {
+/// A failed Redis command as the domain sees it, counted once here.
+pub(crate) fn storage(err: redis::RedisError) -> Error {
+    StorageBackend::Redis.count_failure();
     Error::Storage(err.into())
 }
 

@@ -10,6 +10,7 @@ use crate::{
     backends::redis_keys::RedisKeys,
     config::RateLimitConfig,
     domain::{ConversationId, UserId},
+    error::StorageBackend,
 };
 
 /// KEYS[1] the window; ARGV limit, window in ms, a random nonce.
@@ -79,6 +80,7 @@ impl RateLimiter for RedisLimiter {
             // Failing open, as django-chat does: an outage of the limiter
             // should not stop conversations. The error is still visible.
             Err(err) => {
+                StorageBackend::Redis.count_failure();
                 tracing::warn!(
                     error = %err,
                     user.id = %user,

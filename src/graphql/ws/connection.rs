@@ -26,6 +26,7 @@ use super::{
 use crate::{
     domain::UserId,
     graphql::{Auth, ChatSchema},
+    http::metrics::OpenSocket,
     state::AppState,
 };
 
@@ -44,6 +45,7 @@ pub(super) async fn serve(
     state: AppState,
     header_auth: Auth,
 ) {
+    let _open = OpenSocket::new(protocol.name());
     let keepalive_every = Some(state.config.ws_keepalive).filter(|d| !d.is_zero());
     let mut connection = Connection {
         socket,

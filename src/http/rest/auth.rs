@@ -2,7 +2,9 @@
 
 use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::openapi::{BadRequest, CredentialsError, ErrorDetail, Unavailable};
 use crate::{
     domain::{User, accounts, tokens::Session},
     error::Result,
@@ -17,34 +19,67 @@ pub fn router() -> Router<AppState> {
         .route("/refresh", post(refresh))
 }
 
-/// Missing fields read as empty, so the domain reports them with every other
-/// failing field instead of a parse error about the first.
-#[derive(Deserialize, Default)]
-#[serde(default)]
+// Missing fields read as empty, so the domain reports them with every other
+// failing field instead of a parse error about the first; the document still
+// calls them required, since a body without them is a 400. `serde(default)`
+// goes on each field: on the struct, utoipa would document `""` as every
+// field's default, which the fields' own minimum lengths refuse.
+/// A new account; every failing field is reported at once.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = SignupRequest)]
 struct SignupBody {
+    #[schema(required, format = Email, max_length = 254, example = "ada@example.com")]
+    #[serde(default)]
     email: String,
+    /// Letters, digits and `@.+-_`.
+    #[schema(required, min_length = 1, max_length = 150, example = "ada")]
+    #[serde(default)]
     username: String,
+    #[schema(required, min_length = 1, max_length = 50, example = "Ada")]
+    #[serde(default)]
     first_name: String,
+    #[schema(required, min_length = 1, max_length = 50, example = "Lovelace")]
+    #[serde(default)]
     last_name: String,
+    /// 10 to 128 characters, with upper- and lower-case letters (and the
+    /// other rules of `POST /auth/signup`'s 400 messages).
+    #[schema(
+        required,
+        min_length = 10,
+        max_length = 128,
+        example = "Str0ng-Passw0rd!"
+    )]
+    #[serde(default)]
     password: String,
+    /// Must equal `password`.
+    #[schema(required, example = "Str0ng-Passw0rd!")]
+    #[serde(default)]
     password_confirm: String,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = LoginRequest)]
 struct LoginBody {
+    #[schema(required, example = "ada@example.com")]
+    #[serde(default)]
     email: String,
+    #[schema(required, example = "Str0ng-Passw0rd!")]
+    #[serde(default)]
     password: String,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = RefreshRequest)]
 struct RefreshBody {
+    /// A refresh token from signup, login or an earlier refresh (single use).
+    #[schema(required)]
+    #[serde(default)]
     refresh: String,
 }
 
 /// django-chat's `UserSerializer`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct UserJson {
     pub id: i64,
     pub email: String,
@@ -65,13 +100,17 @@ impl From<User> for UserJson {
     }
 }
 
-#[derive(Serialize)]
+/// A JWT pair (HS256, simplejwt's claims).
+#[derive(Serialize, ToSchema)]
+#[schema(as = Tokens)]
 struct TokensJson {
     refresh: String,
     access: String,
 }
 
-#[derive(Serialize)]
+/// A signed-in user and its first token pair.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Session)]
 struct SessionJson {
     user: UserJson,
     tokens: TokensJson,
@@ -89,6 +128,20 @@ impl From<Session> for SessionJson {
     }
 }
 
+/// Creates an account and signs it in.
+#[utoipa::path(
+    post,
+    path = "/auth/signup",
+    tag = "auth",
+    operation_id = "signup",
+    request_body = SignupBody,
+    responses(
+        (status = 201, description = "Signed up", body = SessionJson),
+        (status = 400, description = "Every failing field, or a body that is not JSON", body = BadRequest),
+        (status = 409, description = "A concurrent signup took the email or username", body = ErrorDetail),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn signup(
     State(state): State<AppState>,
     AppJson(body): AppJson<SignupBody>,
@@ -105,6 +158,20 @@ async fn signup(
     Ok((StatusCode::CREATED, Json(session.into())))
 }
 
+/// Exchanges email and password for a token pair.
+#[utoipa::path(
+    post,
+    path = "/auth/login",
+    tag = "auth",
+    operation_id = "login",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in", body = SessionJson),
+        (status = 400, description = "Missing fields, or a body that is not JSON", body = BadRequest),
+        (status = 401, description = "Unknown email, wrong password or inactive account", body = CredentialsError),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn login(
     State(state): State<AppState>,
     AppJson(body): AppJson<LoginBody>,
@@ -116,6 +183,20 @@ async fn login(
     Ok(Json(accounts::login(&state, input).await?.into()))
 }
 
+/// Rotates a refresh token: the old one stops working.
+#[utoipa::path(
+    post,
+    path = "/auth/refresh",
+    tag = "auth",
+    operation_id = "refresh",
+    request_body = RefreshBody,
+    responses(
+        (status = 200, description = "A new pair", body = TokensJson),
+        (status = 400, description = "No refresh token, or a body that is not JSON", body = BadRequest),
+        (status = 401, description = "Invalid, expired or already used refresh token", body = ErrorDetail),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn refresh(
     State(state): State<AppState>,
     AppJson(body): AppJson<RefreshBody>,

@@ -2,22 +2,26 @@
 
 use axum::{
     Json, Router,
-    extract::{OriginalUri, Path, Query, State},
+    extract::{OriginalUri, State},
     http::{HeaderMap, StatusCode, Uri, header::HOST},
     routing::{get, post},
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
-use super::{auth::UserJson, conversation_path};
+use super::{
+    ConversationPath,
+    auth::UserJson,
+    openapi::{BadRequest, ErrorDetail, Unauthenticated, Unavailable},
+};
 use crate::{
     domain::{
         UserId,
-        conversations::{self, Conversation, NewConversation, UserRef},
+        conversations::{self, Conversation, NewConversation, Role, UserRef},
     },
     error::{Error, Result},
-    http::extract::{AppJson, AuthUser},
+    http::extract::{AppJson, AppPath, AppQuery, AuthUser},
     state::AppState,
 };
 
@@ -28,17 +32,39 @@ pub fn router() -> Router<AppState> {
         .route("/{id}/add_participant", post(add_participant))
 }
 
-#[derive(Serialize)]
+/// A user's membership in a conversation.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Participant)]
 struct ParticipantJson {
     id: i64,
     user: UserJson,
-    role: &'static str,
+    role: RoleJson,
     joined_at: DateTime<Utc>,
 }
 
+/// The creator is `admin`, everyone else `member`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = Role)]
+enum RoleJson {
+    Admin,
+    Member,
+}
+
+impl From<Role> for RoleJson {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Admin => RoleJson::Admin,
+            Role::Member => RoleJson::Member,
+        }
+    }
+}
+
 /// django-chat's `ConversationSerializer`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Conversation)]
 struct ConversationJson {
+    #[schema(format = "uuid")]
     id: String,
     name: String,
     slug: String,
@@ -63,7 +89,7 @@ impl From<Conversation> for ConversationJson {
                 .map(|p| ParticipantJson {
                     id: p.id,
                     user: p.user.into(),
-                    role: p.role.as_str(),
+                    role: p.role.into(),
                     joined_at: p.joined_at,
                 })
                 .collect(),
@@ -72,19 +98,53 @@ impl From<Conversation> for ConversationJson {
 }
 
 /// DRF's LimitOffsetPagination: out-of-range values are clamped, not refused.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageParams {
+    /// Page size, clamped into 1..=100 (default 50); a non-integer is ignored.
+    #[param(value_type = Option<i64>)]
     limit: Option<String>,
+    /// Conversations to skip (default 0; negative reads as 0).
+    #[param(value_type = Option<i64>)]
     offset: Option<String>,
 }
 
+/// DRF's paginated list: absolute links to the neighbouring pages.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ConversationPage)]
+struct ConversationPageJson {
+    count: u64,
+    /// The next page's URL, built from the request's `Host`.
+    #[schema(required)]
+    next: Option<String>,
+    /// The previous page's URL, built from the request's `Host`.
+    #[schema(required)]
+    previous: Option<String>,
+    results: Vec<ConversationJson>,
+}
+
+/// The caller's conversations, most recently updated first.
+#[utoipa::path(
+    get,
+    path = "/conversations",
+    tag = "conversations",
+    operation_id = "list_conversations",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of conversations", body = ConversationPageJson),
+        (status = 400, description = "A query string that cannot be read", body = ErrorDetail),
+        (status = 401, response = Unauthenticated),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     AuthUser(viewer): AuthUser,
-    Query(params): Query<PageParams>,
+    AppQuery(params): AppQuery<PageParams>,
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
-) -> Result<Json<Value>> {
+) -> Result<Json<ConversationPageJson>> {
     let limit = params
         .limit
         .and_then(|l| l.trim().parse::<i64>().ok())
@@ -97,13 +157,12 @@ async fn list(
     let link = |offset: u64| page_link(&headers, &uri, limit, offset);
     let next = (offset + limit < page.count).then(|| link(offset + limit));
     let previous = (offset > 0).then(|| link(offset.saturating_sub(limit)));
-    let results: Vec<ConversationJson> = page.results.into_iter().map(Into::into).collect();
-    Ok(Json(json!({
-        "count": page.count,
-        "next": next,
-        "previous": previous,
-        "results": results,
-    })))
+    Ok(Json(ConversationPageJson {
+        count: page.count,
+        next,
+        previous,
+        results: page.results.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// An absolute URL for another page, as DRF builds it.
@@ -118,13 +177,33 @@ fn page_link(headers: &HeaderMap, uri: &Uri, limit: u64, offset: u64) -> String 
     format!("{scheme}://{host}{path}/?limit={limit}&offset={offset}")
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = CreateConversationRequest)]
 struct CreateBody {
+    #[schema(required, min_length = 1, max_length = 255, example = "My chat")]
+    #[serde(default)]
     name: String,
+    /// Users to add as members; unknown or inactive ids are ignored.
+    #[serde(default)]
     participant_ids: Vec<i64>,
 }
 
+/// Creates a conversation; the caller is its admin.
+#[utoipa::path(
+    post,
+    path = "/conversations",
+    tag = "conversations",
+    operation_id = "create_conversation",
+    request_body = CreateBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = ConversationJson),
+        (status = 400, description = "A blank or too long name, or a body that is not JSON", body = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 409, description = "No free slug could be allocated; try again", body = ErrorDetail),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     AuthUser(viewer): AuthUser,
@@ -138,29 +217,70 @@ async fn create(
     Ok((StatusCode::CREATED, Json(conversation.into())))
 }
 
+/// One conversation the caller takes part in.
+#[utoipa::path(
+    get,
+    path = "/conversations/{id}",
+    tag = "conversations",
+    operation_id = "get_conversation",
+    params(ConversationPath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The conversation", body = ConversationJson),
+        (status = 401, response = Unauthenticated),
+        (status = 404, description = "Absent, not yours, or not a conversation id (indistinguishable)", body = ErrorDetail),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn detail(
     State(state): State<AppState>,
     AuthUser(viewer): AuthUser,
-    Path(id): Path<String>,
+    AppPath(path): AppPath<ConversationPath>,
 ) -> Result<Json<ConversationJson>> {
-    let id = conversation_path(&id)?;
+    let id = path.id()?;
     Ok(Json(conversations::get(&state, viewer, id).await?.into()))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+/// Either `user_id` or `email`; `user_id` wins when both are given.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = AddParticipantRequest)]
 struct AddParticipantBody {
     user_id: Option<i64>,
     email: Option<String>,
 }
 
+/// `{"success": true}`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Success)]
+struct SuccessJson {
+    success: bool,
+}
+
+/// Adds a member (admins only); adding a member again succeeds.
+#[utoipa::path(
+    post,
+    path = "/conversations/{id}/add_participant",
+    tag = "conversations",
+    operation_id = "add_participant",
+    params(ConversationPath),
+    request_body = AddParticipantBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user is a participant", body = SuccessJson),
+        (status = 400, description = "Neither user_id nor email, or a body that is not JSON", body = ErrorDetail),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "The caller is a member, not an admin", body = ErrorDetail),
+        (status = 404, description = "No such conversation (or not yours), or no such active user", body = ErrorDetail),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn add_participant(
     State(state): State<AppState>,
     AuthUser(viewer): AuthUser,
-    Path(id): Path<String>,
+    AppPath(path): AppPath<ConversationPath>,
     AppJson(body): AppJson<AddParticipantBody>,
-) -> Result<Json<Value>> {
-    let id = conversation_path(&id)?;
+) -> Result<Json<SuccessJson>> {
+    let id = path.id()?;
     let target = match (body.user_id, body.email.filter(|e| !e.trim().is_empty())) {
         (Some(user), _) => UserRef::Id(UserId(user)),
         (None, Some(email)) => UserRef::Email(email),
@@ -171,5 +291,5 @@ async fn add_participant(
         }
     };
     conversations::add_participant(&state, viewer, id, target).await?;
-    Ok(Json(json!({ "success": true })))
+    Ok(Json(SuccessJson { success: true }))
 }

@@ -1,18 +1,17 @@
 //! `/api/v1/conversations/{id}/messages`: history and send.
 
-use axum::{
-    Json, Router,
-    extract::{Path, Query, State},
-    http::StatusCode,
-    routing::get,
-};
+use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::conversation_path;
+use super::{
+    ConversationPath,
+    openapi::{BadMessage, BadRequest, ErrorDetail, ThrottledError, Unauthenticated, Unavailable},
+};
 use crate::{
     domain::messaging::{self, Cursor, MAX_HISTORY_PAGE, Message},
     error::Result,
-    http::extract::{AppJson, AuthUser},
+    http::extract::{AppJson, AppPath, AppQuery, AuthUser},
     state::AppState,
 };
 
@@ -21,15 +20,20 @@ pub fn router() -> Router<AppState> {
 }
 
 /// django-chat's message JSON, shared with the legacy WebSocket protocol.
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, ToSchema)]
+#[schema(as = Message)]
 pub struct MessageJson {
+    /// Stream id `<milliseconds>-<sequence>`; ids compare numerically.
+    #[schema(example = "1764100000000-0")]
     pub id: String,
+    #[schema(format = "uuid")]
     pub conversation_id: String,
     pub user_id: i64,
     pub user_email: String,
     pub username: String,
     pub user_name: String,
     pub content: String,
+    #[schema(format = DateTime)]
     pub timestamp: String,
 }
 
@@ -50,27 +54,59 @@ impl From<&Message> for MessageJson {
     }
 }
 
-#[derive(Serialize)]
+/// A page of history, oldest first.
+#[derive(Serialize, ToSchema)]
+#[schema(as = MessagePage)]
 struct HistoryJson {
+    #[schema(format = "uuid")]
     conversation_id: String,
     messages: Vec<MessageJson>,
+    /// The id of the last message returned (null on an empty page): pass it
+    /// as `from` to read on.
+    #[schema(required)]
     next_from: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// Without `from`/`before`, the latest `limit` messages.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct HistoryParams {
+    /// Messages strictly after this stream id: `<ms>-<seq>`, or `<ms>` for
+    /// `<ms>-0` (each at most a u64).
+    #[param(example = "1764100000000-0", pattern = r"^[0-9]{1,20}(-[0-9]{1,20})?$")]
     from: Option<String>,
+    /// Messages strictly before this stream id; not together with `from`.
+    #[param(example = "1764100000000-0", pattern = r"^[0-9]{1,20}(-[0-9]{1,20})?$")]
     before: Option<String>,
+    /// Page size, clamped into 1..=100 (default 50); a non-integer is ignored.
+    #[param(value_type = Option<i64>)]
     limit: Option<String>,
 }
 
+/// A page of a conversation's history.
+#[utoipa::path(
+    get,
+    path = "/conversations/{id}/messages",
+    tag = "messages",
+    operation_id = "list_messages",
+    params(ConversationPath, HistoryParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of messages, oldest first", body = HistoryJson),
+        (status = 400, description = "A malformed `from`/`before`, or both", body = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Not a participant, or no such conversation", body = ErrorDetail),
+        (status = 404, description = "Not a conversation id", body = ErrorDetail),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn history(
     State(state): State<AppState>,
     AuthUser(viewer): AuthUser,
-    Path(id): Path<String>,
-    Query(params): Query<HistoryParams>,
+    AppPath(path): AppPath<ConversationPath>,
+    AppQuery(params): AppQuery<HistoryParams>,
 ) -> Result<Json<HistoryJson>> {
-    let conversation = conversation_path(&id)?;
+    let conversation = path.id()?;
     let cursor = Cursor::parse(params.from.as_deref(), params.before.as_deref())?;
     // REST clamps the page size where GraphQL reports it (django-chat did).
     let limit = params
@@ -85,19 +121,42 @@ async fn history(
     }))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = SendMessageRequest)]
 struct SendBody {
+    /// Trimmed; then 1 to 2000 characters.
+    #[schema(required, min_length = 1, max_length = 2000, example = "hello")]
+    #[serde(default)]
     content: String,
 }
 
+/// Sends a message to every participant.
+#[utoipa::path(
+    post,
+    path = "/conversations/{id}/messages",
+    tag = "messages",
+    operation_id = "send_message",
+    params(ConversationPath),
+    request_body = SendBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Stored and delivered", body = MessageJson),
+        (status = 400, description = "`INVALID_CONTENT` (blank) or `CONTENT_TOO_LONG`, or a body that is not JSON", body = BadMessage),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Not a participant, or no such conversation", body = ErrorDetail),
+        (status = 404, description = "Not a conversation id", body = ErrorDetail),
+        (status = 429, description = "Too many messages in this conversation", body = ThrottledError,
+            headers(("Retry-After" = u64, description = "Seconds until a send may succeed"))),
+        (status = 503, response = Unavailable),
+    )
+)]
 async fn send(
     State(state): State<AppState>,
     AuthUser(viewer): AuthUser,
-    Path(id): Path<String>,
+    AppPath(path): AppPath<ConversationPath>,
     AppJson(body): AppJson<SendBody>,
 ) -> Result<(StatusCode, Json<MessageJson>)> {
-    let conversation = conversation_path(&id)?;
+    let conversation = path.id()?;
     let message = messaging::send(&state, viewer, conversation, &body.content).await?;
     Ok((StatusCode::CREATED, Json(MessageJson::from(&message))))
 }

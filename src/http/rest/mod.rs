@@ -4,30 +4,51 @@
 mod auth;
 mod conversations;
 pub mod messages;
+pub mod openapi;
 
 use axum::{
     Json, Router,
     http::{HeaderValue, StatusCode, header::RETRY_AFTER},
     response::{IntoResponse, Response},
 };
+use serde::Deserialize;
 use serde_json::json;
+use utoipa::IntoParams;
 
 use crate::{domain::ConversationId, error::Error, state::AppState};
 
-/// Every REST route, to be nested under `/api/v1`.
+/// Every REST route, to be nested under `/api/v1`, plus the OpenAPI document
+/// describing them and its docs page.
 pub fn router() -> Router<AppState> {
-    Router::new().nest("/auth", auth::router()).nest(
-        "/conversations",
-        conversations::router().merge(messages::router()),
-    )
+    Router::new()
+        .nest("/auth", auth::router())
+        .nest(
+            "/conversations",
+            conversations::router().merge(messages::router()),
+        )
+        .merge(openapi::router())
 }
 
-/// A conversation id from a path; a malformed one cannot exist, so it is 404.
-fn conversation_path(raw: &str) -> Result<ConversationId, Error> {
-    raw.parse()
-        .map_err(|_| Error::NotFound("Conversation not found"))
+/// The `{id}` of a conversation route.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct ConversationPath {
+    /// The conversation's UUID.
+    #[param(format = "uuid")]
+    id: String,
 }
 
+impl ConversationPath {
+    /// The conversation id; a malformed one cannot exist, so it is 404.
+    fn id(&self) -> Result<ConversationId, Error> {
+        self.id
+            .parse()
+            .map_err(|_| Error::NotFound("Conversation not found"))
+    }
+}
+
+/// The bodies built here are described for the OpenAPI document by the
+/// schema-only types in `openapi.rs`; change both together.
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         self.log();
