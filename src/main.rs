@@ -7,6 +7,12 @@ use anyhow::Context;
 use chatstream::{Application, config::Config, domain::accounts, graphql, telemetry};
 use clap::{Parser, Subcommand};
 
+/// glibc's malloc keeps argon2's 19 MiB buffers and per-thread arenas
+/// long after use (measured: 2.2 GB resident after a load run); mimalloc
+/// returns memory and is faster on the many small allocations of fan-out.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "chatstream", version, about = "Real-time chat server")]
 struct Cli {

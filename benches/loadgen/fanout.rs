@@ -276,17 +276,21 @@ async fn warm_up(
     clock: Instant,
 ) -> anyhow::Result<()> {
     reset(subscribers, 0);
-    for (owner, id) in owners.iter().zip(ids) {
-        let sent = clock.elapsed().as_micros() as u64;
-        api.send(owner, id, &format!("lg|0|0|{sent}")).await?;
-    }
+    // graphql-ws has no "subscribed" acknowledgement: keep sending warm-up
+    // messages until every subscriber has seen one.
     let deadline = Instant::now() + Duration::from_secs(60);
+    let mut round = 0;
     while subscribers.iter().any(|s| lock(&s.seen).unique.is_empty()) {
         anyhow::ensure!(
             Instant::now() < deadline,
-            "some subscribers never received the warm-up message"
+            "some subscribers never received a warm-up message"
         );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        round += 1;
+        for (owner, id) in owners.iter().zip(ids) {
+            let sent = clock.elapsed().as_micros() as u64;
+            api.send(owner, id, &format!("lg|0|{round}|{sent}")).await?;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
     Ok(())
 }

@@ -97,6 +97,8 @@ pub struct Delivered {
 /// Reads `"id":"<ms>-<seq>"` and `"content":"lg|<step>|<seq>|<sent_us>"`
 /// without parsing the whole frame.
 pub fn parse(frame: &str) -> Option<Delivered> {
+    // A graphql-ws frame starts with the operation's own id: skip to the payload.
+    let frame = after(frame, "\"payload\":").unwrap_or(frame);
     let id = after(frame, "\"id\":\"")?;
     let id = &id[..id.find('"')?];
     let (ms, seq) = id.split_once('-')?;
