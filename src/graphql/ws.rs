@@ -36,7 +36,9 @@ pub async fn upgrade(
     let ws = ws
         .protocols(Protocol::NAMES)
         // Client frames are small; a huge one is refused by the socket.
-        .max_message_size(state.config.max_body_bytes);
+        .max_message_size(state.config.max_body_bytes)
+        .read_buffer_size(crate::http::WS_READ_BUFFER)
+        .write_buffer_size(crate::http::WS_WRITE_BUFFER);
     // A client that names no subprotocol we know gets the modern one; no
     // header is echoed then, since it offered none of ours.
     let protocol = ws

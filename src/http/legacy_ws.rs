@@ -69,6 +69,8 @@ async fn upgrade(
     // Frames hold one message of at most 2000 characters: the body limit is
     // ample, and keeps a client from making us buffer megabytes.
     ws.max_message_size(state.config.max_body_bytes)
+        .read_buffer_size(super::WS_READ_BUFFER)
+        .write_buffer_size(super::WS_WRITE_BUFFER)
         .on_upgrade(move |socket| {
             let sockets = state.sockets.clone();
             sockets.track_future(serve(socket, state, id, token, params.since).instrument(span))

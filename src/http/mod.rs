@@ -24,6 +24,12 @@ use crate::{
     telemetry,
 };
 
+/// WebSocket buffers per connection. tungstenite's defaults (128 KiB each,
+/// the read one allocated up front) cost ~145 KiB per idle subscription;
+/// client frames here are small and every server frame is flushed at once.
+pub const WS_READ_BUFFER: usize = 4 * 1024;
+pub const WS_WRITE_BUFFER: usize = 0;
+
 /// Builds the application router.
 pub fn router(state: AppState, schema: ChatSchema) -> Router {
     let config = state.config.clone();
