@@ -192,6 +192,19 @@ impl TestApp {
         body
     }
 
+    /// Sends a message over REST and returns the stored message's JSON.
+    pub async fn send_message(&self, user: &TestUser, conversation: &str, content: &str) -> Value {
+        let (status, body) = self
+            .post(
+                &format!("/api/v1/conversations/{conversation}/messages"),
+                json!({ "content": content }),
+                Some(&user.access),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body
+    }
+
     /// Signs up a user named `name` over REST.
     pub async fn signup(&self, name: &str) -> TestUser {
         let email = format!("{name}@example.com");

@@ -30,15 +30,7 @@ async fn unthrottled() -> TestApp {
 }
 
 async fn send_rest(app: &TestApp, user: &TestUser, conversation: &str, content: &str) -> Value {
-    let (status, body) = app
-        .post(
-            &format!("/api/v1/conversations/{conversation}/messages"),
-            json!({ "content": content }),
-            Some(&user.access),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body
+    app.send_message(user, conversation, content).await
 }
 
 fn ids(messages: &Value) -> Vec<String> {

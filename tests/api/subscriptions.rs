@@ -23,14 +23,7 @@ const SEND: &str = r#"mutation($id: ID!, $content: String!) {
 }"#;
 
 async fn send_rest(app: &TestApp, user: &TestUser, conversation: &str, content: &str) -> String {
-    let (status, body) = app
-        .post(
-            &format!("/api/v1/conversations/{conversation}/messages"),
-            json!({ "content": content }),
-            Some(&user.access),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let body = app.send_message(user, conversation, content).await;
     body["id"].as_str().expect("message id").to_owned()
 }
 
