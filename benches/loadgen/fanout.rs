@@ -4,7 +4,6 @@
 //! exceeds 250 ms or anything is lost, and reports the highest rate held.
 
 use std::{
-    collections::HashSet,
     sync::{Arc, Mutex, PoisonError},
     time::{Duration, Instant},
 };
@@ -53,11 +52,41 @@ struct Seen {
     /// Frames of other steps (late stragglers) are ignored.
     step: u64,
     frames: u64,
-    unique: HashSet<u64>,
+    unique: SeqSet,
     duplicated: u64,
     out_of_order: u64,
     last_id: (u64, u64),
     latency: Option<Histogram<u64>>,
+}
+
+/// The sequence numbers seen in one step: dense from 1, so a bitset (a hash
+/// set cost more than the rest of the frame handling).
+#[derive(Default)]
+struct SeqSet {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl SeqSet {
+    /// Whether `seq` is new.
+    fn insert(&mut self, seq: u64) -> bool {
+        let (word, bit) = ((seq / 64) as usize, 1u64 << (seq % 64));
+        if word >= self.words.len() {
+            self.words.resize(word + 1, 0);
+        }
+        let new = self.words[word] & bit == 0;
+        self.words[word] |= bit;
+        self.len += usize::from(new);
+        new
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
 }
 
 struct Subscriber {

@@ -9,7 +9,7 @@ use serde_json::json;
 use tokio_tungstenite::{
     MaybeTlsStream, WebSocketStream, connect_async_with_config,
     tungstenite::{
-        Message, client::IntoClientRequest, http::HeaderValue, protocol::WebSocketConfig,
+        Message, Utf8Bytes, client::IntoClientRequest, http::HeaderValue, protocol::WebSocketConfig,
     },
 };
 
@@ -82,15 +82,16 @@ pub async fn subscribe(
 
 impl Socket {
     /// The next text frame, answering pings; `None` once closed.
-    pub async fn next_text(&mut self) -> Option<String> {
+    pub async fn next_text(&mut self) -> Option<Utf8Bytes> {
         while let Some(frame) = self.0.next().await {
             match frame.ok()? {
                 Message::Text(text) => {
-                    if text.contains("\"type\":\"ping\"") {
+                    // A graphql-ws ping is a short frame; messages are not.
+                    if text.len() < 64 && text.contains("\"type\":\"ping\"") {
                         let _ = self.0.send(Message::text(r#"{"type":"pong"}"#)).await;
                         continue;
                     }
-                    return Some(text.to_string());
+                    return Some(text);
                 }
                 Message::Close(_) => return None,
                 _ => continue,

@@ -5,7 +5,7 @@
 //! conversation, or a malformed id), 4400 malformed `since`, 4008 slow
 //! consumer, 1011 server-side (storage) failure, 1001 node shutdown.
 
-use std::{sync::Arc, time::Duration};
+use std::{pin::Pin, sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -18,7 +18,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use futures::StreamExt;
+use futures::{FutureExt, SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing::{Instrument, field::Empty};
@@ -167,7 +167,8 @@ impl Connection {
     /// stops reading stops this loop from polling the live stream: its
     /// subscription lags and later resumes from the log, with no unbounded
     /// buffer in between.
-    async fn run(&mut self, mut live: LiveStream) -> Option<Close> {
+    async fn run(&mut self, live: LiveStream) -> Option<Close> {
+        let mut live = live.peekable();
         // A zero period would spin; one second is the tightest useful ping.
         let period = self.state.config.ws_keepalive.max(Duration::from_secs(1));
         let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
@@ -202,9 +203,18 @@ impl Connection {
                     Err(Reply::Close(code)) => return Some(code),
                 },
                 Event::Live(Some(Ok(delivery))) => {
-                    Message::Text(shared_text(delivery.encoded(|m| {
-                        json!({ "type": "message", "message": MessageJson::from(m) }).to_string()
-                    })))
+                    self.feed(message_frame(&delivery)).await?;
+                    // Whatever else is already waiting goes out in the same write.
+                    for _ in 1..super::WS_MAX_BATCH {
+                        let next = Pin::new(&mut live).next_if(Result::is_ok).now_or_never();
+                        let Some(Some(Ok(delivery))) = next else {
+                            break;
+                        };
+                        self.feed(message_frame(&delivery)).await?;
+                    }
+                    self.flush().await?;
+                    keepalive.reset();
+                    continue;
                 }
                 Event::Live(Some(Err(LiveEnd::SlowConsumer))) => {
                     return Some(Close(4008, "slow consumer"));
@@ -227,8 +237,22 @@ impl Connection {
     /// Sends one frame; `None` when the client is gone or the node stops
     /// while the client is not reading (it would never take a close frame).
     async fn send(&mut self, message: Message) -> Option<()> {
+        self.feed(message).await?;
+        self.flush().await
+    }
+
+    /// Queues a frame without writing it (unless the write buffer is full).
+    async fn feed(&mut self, message: Message) -> Option<()> {
         tokio::select! {
-            sent = self.socket.send(message) => sent.ok(),
+            queued = self.socket.feed(message) => queued.ok(),
+            () = self.state.shutdown.cancelled() => None,
+        }
+    }
+
+    /// Writes whatever is queued.
+    async fn flush(&mut self) -> Option<()> {
+        tokio::select! {
+            flushed = self.socket.flush() => flushed.ok(),
             () = self.state.shutdown.cancelled() => None,
         }
     }
@@ -293,6 +317,13 @@ fn reply(e: Error) -> Reply {
 
 fn error_json(code: &str, message: &str) -> String {
     json!({ "type": "error", "code": code, "message": message }).to_string()
+}
+
+/// A live message's frame, encoded once per node and shared.
+fn message_frame(delivery: &messaging::Delivery) -> Message {
+    Message::Text(shared_text(delivery.encoded(|m| {
+        json!({ "type": "message", "message": MessageJson::from(m) }).to_string()
+    })))
 }
 
 /// A text frame over the node's shared encoding, without copying it per

@@ -2,17 +2,17 @@
 //! operation's response stream, keep-alives, the init deadline, the
 //! slow-consumer signal and server shutdown.
 //!
-//! Backpressure: each frame is sent (and flushed) before any stream is
-//! polled again, so a client that stops reading stops being polled; its
-//! subscriptions then lag in the hub and later resume from the log. Nothing
-//! here buffers without bound.
+//! Backpressure: at most one batch of frames is queued before it is flushed,
+//! and no stream is polled while a flush waits, so a client that stops
+//! reading stops being polled; its subscriptions then lag in the hub and
+//! later resume from the log. Nothing here buffers without bound.
 
 use std::{pin::Pin, time::Duration};
 
 use async_graphql::{Request, Response, ServerError};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures::{
-    SinkExt, StreamExt,
+    FutureExt, SinkExt, StreamExt,
     stream::{self, BoxStream},
 };
 use serde_json::Value;
@@ -26,7 +26,7 @@ use super::{
 use crate::{
     domain::UserId,
     graphql::{Auth, ChatSchema},
-    http::metrics::OpenSocket,
+    http::{WS_MAX_BATCH, metrics::OpenSocket},
     state::AppState,
 };
 
@@ -157,7 +157,7 @@ impl Connection {
                 Wake::SlowConsumer => Err(End::Close(CloseReason::SlowConsumer)),
                 Wake::InitTimeout => Err(End::Close(CloseReason::InitTimeout)),
                 Wake::Frame(frame) => self.on_frame(frame).await,
-                Wake::Operation(id, event) => self.on_event(id, event).await,
+                Wake::Operation(id, event) => self.on_events(id, event).await,
                 Wake::KeepAlive => {
                     self.restart_keepalive();
                     self.send(&ServerMsg::KeepAlive).await
@@ -267,6 +267,20 @@ impl Connection {
         Ok(())
     }
 
+    /// An operation's event, then every other event already waiting (up to
+    /// a batch), all written with one flush.
+    async fn on_events(&mut self, id: String, event: Event) -> Step {
+        self.on_event(id, event).await?;
+        for _ in 1..WS_MAX_BATCH {
+            let Some(Some((id, event))) = self.operations.next().now_or_never() else {
+                break;
+            };
+            self.on_event(id, event).await?;
+        }
+        self.flush().await
+    }
+
+    /// Queues the frame an event calls for; the caller flushes.
     async fn on_event(&mut self, id: String, event: Event) -> Step {
         match event {
             // Refused before it ran: `error` ends the operation, and no
@@ -277,11 +291,11 @@ impl Connection {
             } if is_request_error(&response) => {
                 self.operations.remove(&id);
                 let errors = &response.errors;
-                self.send(&ServerMsg::Error { id: &id, errors }).await
+                self.queue(&ServerMsg::Error { id: &id, errors }).await
             }
             Event::Response { response, .. } => {
                 let response = &response;
-                self.send(&ServerMsg::Next { id: &id, response }).await
+                self.queue(&ServerMsg::Next { id: &id, response }).await
             }
             Event::End => {
                 // Removed now, so the client may reuse the id at once.
@@ -291,23 +305,36 @@ impl Connection {
                 if self.slow.is_triggered() {
                     return Err(End::Close(CloseReason::SlowConsumer));
                 }
-                self.send(&ServerMsg::Complete { id: &id }).await
+                self.queue(&ServerMsg::Complete { id: &id }).await
             }
         }
     }
 
-    /// Sends one frame and waits until the socket has taken it: the
-    /// backpressure point. Shutdown still wins over a client that stopped
-    /// reading.
+    /// Sends one frame and waits until the socket has taken it.
     async fn send(&mut self, message: &ServerMsg<'_>) -> Step {
+        self.queue(message).await?;
+        self.flush().await
+    }
+
+    /// Queues one frame; it is written by the next flush, or at once when
+    /// the write buffer fills.
+    async fn queue(&mut self, message: &ServerMsg<'_>) -> Step {
         let Some(text) = self.protocol.encode(message) else {
             return Ok(());
         };
         tokio::select! {
             biased;
-            sent = self.socket.send(Message::text(text)) => {
-                sent.map_err(|_| End::Gone)?;
-            }
+            queued = self.socket.feed(Message::text(text)) => queued.map_err(|_| End::Gone),
+            () = self.state.shutdown.cancelled() => Err(End::Close(CloseReason::ShuttingDown)),
+        }
+    }
+
+    /// Writes whatever is queued: the backpressure point. Shutdown still
+    /// wins over a client that stopped reading.
+    async fn flush(&mut self) -> Step {
+        tokio::select! {
+            biased;
+            flushed = self.socket.flush() => flushed.map_err(|_| End::Gone)?,
             () = self.state.shutdown.cancelled() => {
                 return Err(End::Close(CloseReason::ShuttingDown));
             }
