@@ -80,7 +80,7 @@ fn encoding(c: &mut Criterion) {
     let delivery = Delivery::new(m.clone());
     c.bench_function("encode/legacy_frame_shared", |b| {
         b.iter(|| {
-            delivery.encoded(|m| {
+            delivery.rendered("legacy-ws", |m| {
                 serde_json::json!({ "type": "message", "message": MessageJson::from(m) })
                     .to_string()
             })

@@ -1,8 +1,9 @@
 //! Messaging: send (validate -> authorize -> throttle -> append) and history.
 
 use std::{
+    any::Any,
     pin::Pin,
-    sync::{Arc, OnceLock},
+    sync::{Arc, Mutex, PoisonError},
 };
 
 use chrono::{DateTime, Utc};
@@ -166,27 +167,70 @@ pub fn validate_content(content: &str) -> Result<String> {
 }
 
 /// A message on its way to live subscribers: decoded once per node and
-/// shared by all of them. A surface that sends the same bytes to everyone
-/// (the legacy WebSocket frame) caches its encoding here, once.
+/// shared by all of them. Surfaces keep their renderings of it here (the
+/// legacy frame, a GraphQL selection's result), so a thousand subscribers
+/// asking for the same shape cost one rendering, not a thousand.
 #[derive(Debug)]
 pub struct Delivery {
     pub message: Message,
-    encoded: OnceLock<Arc<str>>,
+    renderings: Mutex<Vec<(Arc<str>, Rendering)>>,
 }
+
+type Rendering = Arc<dyn Any + Send + Sync>;
+
+/// Distinct renderings kept per message: beyond this (clients asking for
+/// many different shapes), extra ones are computed but not kept.
+const MAX_RENDERINGS: usize = 8;
 
 impl Delivery {
     pub fn new(message: Message) -> Self {
         Self {
             message,
-            encoded: OnceLock::new(),
+            renderings: Mutex::new(Vec::new()),
         }
     }
 
-    /// The surface's encoding of this message, computed by the first caller.
-    pub fn encoded(&self, encode: impl FnOnce(&Message) -> String) -> Arc<str> {
-        self.encoded
-            .get_or_init(|| encode(&self.message).into())
-            .clone()
+    /// The rendering kept under `key`: everything the rendering depends on
+    /// besides the message itself (the surface, the request's shape).
+    pub fn rendering<T: Any + Send + Sync>(&self, key: &str) -> Option<Arc<T>> {
+        let renderings = self.renderings();
+        let (_, found) = renderings.iter().find(|(k, _)| k.as_ref() == key)?;
+        found.clone().downcast().ok()
+    }
+
+    /// Keeps `value` as the rendering for `key` (the first one kept wins)
+    /// and returns the one kept.
+    pub fn keep_rendering<T: Any + Send + Sync>(&self, key: &str, value: T) -> Arc<T> {
+        let value = Arc::new(value);
+        let mut renderings = self.renderings();
+        if let Some((_, kept)) = renderings.iter().find(|(k, _)| k.as_ref() == key)
+            && let Ok(kept) = kept.clone().downcast()
+        {
+            return kept;
+        }
+        if renderings.len() < MAX_RENDERINGS {
+            renderings.push((key.into(), value.clone()));
+        }
+        value
+    }
+
+    /// The rendering under `key`, made by the first caller that needs it.
+    pub fn rendered<T: Any + Send + Sync>(
+        &self,
+        key: &str,
+        render: impl FnOnce(&Message) -> T,
+    ) -> Arc<T> {
+        match self.rendering(key) {
+            Some(kept) => kept,
+            None => self.keep_rendering(key, render(&self.message)),
+        }
+    }
+
+    fn renderings(&self) -> std::sync::MutexGuard<'_, Vec<(Arc<str>, Rendering)>> {
+        // Never held across an await, and a push cannot be half done.
+        self.renderings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -309,6 +353,34 @@ mod tests {
             validate_content(&"é".repeat(2001)),
             Err(Error::ContentTooLong { .. })
         ));
+    }
+
+    #[test]
+    fn renderings_are_kept_per_key_first_one_wins_and_bounded() {
+        let delivery = Delivery::new(Message {
+            id: StreamId::new(1, 0),
+            conversation_id: ConversationId(uuid::Uuid::nil()),
+            sender: User {
+                id: UserId(1),
+                email: "a@example.com".into(),
+                username: "a".into(),
+                first_name: String::new(),
+                last_name: String::new(),
+            },
+            content: "hi".into(),
+            created_at: Utc::now(),
+        });
+        let a = delivery.rendered("a", |m| m.content.clone());
+        let again = delivery.rendered("a", |_| unreachable!("kept"));
+        assert!(Arc::ptr_eq(&a, &again));
+        assert_eq!(*delivery.keep_rendering("a", "late".to_owned()), "hi");
+        assert_eq!(*delivery.rendered("b", |_| "other".to_owned()), "other");
+        // The same key with another type is not mistaken for it.
+        assert!(delivery.rendering::<u32>("a").is_none());
+        for i in 0..MAX_RENDERINGS * 2 {
+            delivery.rendered(&format!("k{i}"), |_| i);
+        }
+        assert_eq!(delivery.renderings().len(), MAX_RENDERINGS);
     }
 
     #[test]

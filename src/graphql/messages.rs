@@ -5,6 +5,7 @@ use futures::{StreamExt, stream::BoxStream};
 
 use super::{
     auth::ContextExt,
+    live_message::{LiveMessage, RequestShape},
     types::{self, MessagePage, MessageType, StreamIdScalar},
     ws::SlowConsumer,
 };
@@ -85,7 +86,7 @@ impl MessagesSubscription {
         ctx: &Context<'_>,
         conversation_id: ID,
         since: Option<StreamIdScalar>,
-    ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<MessageType>>> {
+    ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<LiveMessage>>> {
         let viewer = ctx.viewer()?;
         let conversation =
             types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
@@ -96,6 +97,7 @@ impl MessagesSubscription {
         // Only WebSocket connections carry the signal; elsewhere a slow
         // consumer's stream just ends.
         let slow = ctx.data_opt::<SlowConsumer>().cloned();
+        let shape = ctx.data_opt::<RequestShape>().cloned();
         let live = messaging::live(ctx.state()?, viewer, conversation, since)
             .await
             .map_err(|e| e.extend())?;
@@ -103,7 +105,10 @@ impl MessagesSubscription {
         Ok(live
             .filter_map(move |item| {
                 futures::future::ready(match item {
-                    Ok(delivery) => Some(Ok(MessageType::from(delivery.message.clone()))),
+                    Ok(delivery) => Some(Ok(LiveMessage {
+                        delivery,
+                        shape: shape.clone(),
+                    })),
                     Err(LiveEnd::SlowConsumer) => {
                         if let Some(slow) = &slow {
                             slow.trigger();

@@ -5,6 +5,7 @@ mod accounts;
 mod auth;
 mod conversations;
 mod error;
+mod live_message;
 mod messages;
 mod metrics;
 pub mod routes;

@@ -319,23 +319,11 @@ fn error_json(code: &str, message: &str) -> String {
     json!({ "type": "error", "code": code, "message": message }).to_string()
 }
 
-/// A live message's frame, encoded once per node and shared.
+/// A live message's frame, encoded once per node and shared (cloning the
+/// bytes only counts a reference).
 fn message_frame(delivery: &messaging::Delivery) -> Message {
-    Message::Text(shared_text(delivery.encoded(|m| {
-        json!({ "type": "message", "message": MessageJson::from(m) }).to_string()
-    })))
-}
-
-/// A text frame over the node's shared encoding, without copying it per
-/// connection.
-fn shared_text(encoded: Arc<str>) -> Utf8Bytes {
-    struct Shared(Arc<str>);
-    impl AsRef<[u8]> for Shared {
-        fn as_ref(&self) -> &[u8] {
-            self.0.as_bytes()
-        }
-    }
-    // Always valid UTF-8 (it is a `str`); the fallback copy never runs.
-    Utf8Bytes::try_from(Bytes::from_owner(Shared(encoded.clone())))
-        .unwrap_or_else(|_| Utf8Bytes::from(&*encoded))
+    let frame = delivery.rendered("legacy-ws", |m| {
+        Utf8Bytes::from(json!({ "type": "message", "message": MessageJson::from(m) }).to_string())
+    });
+    Message::Text((*frame).clone())
 }

@@ -168,6 +168,67 @@ async fn reference_client_receives_messages_sent_over_rest_and_graphql() {
     }
 }
 
+/// Subscribers share one rendering of a message per request shape: each must
+/// still get exactly its own selection (fields, aliases, fragments, and
+/// directives whose variables differ).
+#[tokio::test]
+async fn each_subscriber_gets_its_own_selection_of_a_shared_message() {
+    let app = TestApp::spawn().await;
+    let (alice, bob, id) = pair(&app).await;
+    let op = |selection: &str| {
+        format!(
+            "subscription($id: ID!, $since: StreamId) \
+             {{ messageAdded(conversationId: $id, since: $since) {selection} }}"
+        )
+    };
+    let plain = op("{ id content }");
+    let fragment = op("{ id ...When }") + " fragment When on Message { createdAt }";
+    let include = "subscription($id: ID!, $since: StreamId, $more: Boolean!) { \
+        messageAdded(conversationId: $id, since: $since) { id content @include(if: $more) } }";
+    let shapes = [
+        (plain.clone(), &bob, false),
+        (plain, &alice, false),
+        (op("{ content sender { username } }"), &bob, false),
+        (op("{ text: content __typename }"), &bob, false),
+        (fragment, &bob, false),
+        (include.to_owned(), &bob, false),
+        (include.to_owned(), &bob, true),
+    ];
+    let mut clients = Vec::new();
+    for (query, user, more) in &shapes {
+        let mut client = WsClient::modern(&app).await;
+        client.init(&user.access).await;
+        let mut variables = json!({ "id": id, "since": "0-0" });
+        if query.contains("$more") {
+            variables["more"] = json!(more);
+        }
+        client.subscribe("1", query, variables).await;
+        clients.push(client);
+    }
+    // The first message may come from the log (replay); once every client
+    // has it, all are live and the second is one shared delivery.
+    send_rest(&app, &alice, &id, "first").await;
+    for client in &mut clients {
+        client.next_message("1").await;
+    }
+    let second = send_rest(&app, &alice, &id, "second").await;
+    let mut got = Vec::new();
+    for client in &mut clients {
+        got.push(client.next_message("1").await);
+    }
+    assert_eq!(got[0], json!({ "id": second, "content": "second" }));
+    assert_eq!(got[1], got[0]);
+    assert_eq!(
+        got[2],
+        json!({ "content": "second", "sender": { "username": "alice" } })
+    );
+    assert_eq!(got[3], json!({ "text": "second", "__typename": "Message" }));
+    assert_eq!(got[4]["id"], second.as_str());
+    assert!(got[4]["createdAt"].is_string(), "{}", got[4]);
+    assert_eq!(got[5], json!({ "id": second }));
+    assert_eq!(got[6], json!({ "id": second, "content": "second" }));
+}
+
 #[tokio::test]
 async fn legacy_protocol_delivers_and_stops() {
     let app = TestApp::spawn().await;

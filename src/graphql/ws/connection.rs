@@ -25,7 +25,7 @@ use super::{
 };
 use crate::{
     domain::UserId,
-    graphql::{Auth, ChatSchema},
+    graphql::{Auth, ChatSchema, live_message::RequestShape},
     http::{WS_MAX_BATCH, metrics::OpenSocket},
     state::AppState,
 };
@@ -252,7 +252,11 @@ impl Connection {
                 })
                 .await;
         }
-        let request = request.data(Auth::User(user)).data(self.slow.clone());
+        let shape = RequestShape::of(&request);
+        let request = request
+            .data(Auth::User(user))
+            .data(self.slow.clone())
+            .data(shape);
         let events = self
             .schema
             .execute_stream(request)
