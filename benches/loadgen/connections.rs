@@ -52,7 +52,19 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
         .await;
     let mut sockets = sockets.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
     // Every subscription is live once each socket has seen one message.
-    api.send(&owner, &conversation, "lg|0|0|0").await?;
+    // graphql-ws does not acknowledge a subscription, so keep sending until
+    // the last one has armed.
+    let confirm = {
+        let (api, owner, conversation) = (api.clone(), owner.clone(), conversation.clone());
+        tokio::spawn(async move {
+            for round in 0..240 {
+                let _ = api
+                    .send(&owner, &conversation, &format!("lg|0|{round}|0"))
+                    .await;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        })
+    };
     let deadline = Instant::now() + Duration::from_secs(120);
     let got: Vec<bool> = stream::iter(sockets.iter_mut())
         .map(|s| async move {
@@ -65,6 +77,7 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
         .buffer_unordered(512)
         .collect()
         .await;
+    confirm.abort();
     let live = got.iter().filter(|g| **g).count();
     let after = rss_kib(args.server_pid)?;
     let per = (after.saturating_sub(before)) as f64 / args.connections.max(1) as f64;

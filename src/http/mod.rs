@@ -25,11 +25,13 @@ use crate::{
 };
 
 /// WebSocket buffers per connection. tungstenite's defaults (128 KiB each,
-/// the read one allocated up front) cost ~145 KiB per idle subscription;
-/// client frames here are small. The write buffer only ever holds one batch
+/// the read one allocated up front) cost ~145 KiB per idle subscription.
+/// Client frames here are small and rare, and the whole read buffer is
+/// zero-filled on every poll of the socket, so it is kept tiny (a larger
+/// frame is read in several steps). The write buffer only ever holds one batch
 /// of live frames (see [`WS_MAX_BATCH`]) and grows on first use, so an idle
 /// subscription pays nothing for it.
-pub const WS_READ_BUFFER: usize = 4 * 1024;
+pub const WS_READ_BUFFER: usize = 512;
 pub const WS_WRITE_BUFFER: usize = 16 * 1024;
 
 /// Live frames queued on one socket before a flush. A subscriber that is
