@@ -7,7 +7,7 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use futures::Stream;
+use futures::{Stream, future::BoxFuture};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{ConversationId, StreamId, User, UserId, conversations};
@@ -251,8 +251,21 @@ pub type LiveStream = Pin<Box<dyn Stream<Item = Result<Arc<Delivery>, LiveEnd>> 
 /// it, in order, then live ones, with no gap and no duplicate. Without:
 /// live messages from now on. A subscriber that lags re-reads the log from
 /// the last id it delivered, so it never loses a message.
+///
+/// The setup (database and Redis calls) is boxed: whatever awaits it lives
+/// as long as the subscription, and holding the setup's state inline would
+/// make each of those kilobytes larger for good.
+pub fn live(
+    state: &AppState,
+    viewer: UserId,
+    conversation: ConversationId,
+    since: Option<StreamId>,
+) -> BoxFuture<'_, Result<LiveStream>> {
+    Box::pin(open_live(state, viewer, conversation, since))
+}
+
 #[tracing::instrument(skip_all, fields(user.id = viewer.0, conversation.id = %conversation))]
-pub async fn live(
+async fn open_live(
     state: &AppState,
     viewer: UserId,
     conversation: ConversationId,
