@@ -126,7 +126,7 @@ async fn serve(
         conversation,
     };
     if let Some(code) = connection.run(live).await {
-        close(connection.socket, code).await;
+        Box::pin(close(connection.socket, code)).await;
     }
 }
 
@@ -197,11 +197,15 @@ impl Connection {
                 Event::Incoming(Some(Ok(Message::Binary(_)))) => {
                     Message::Text(error_json("INVALID_JSON", "Invalid JSON").into())
                 }
-                Event::Incoming(Some(Ok(Message::Text(text)))) => match self.on_text(&text).await {
-                    Ok(()) => continue,
-                    Err(Reply::Frame(frame)) => Message::Text(frame.into()),
-                    Err(Reply::Close(code)) => return Some(code),
-                },
+                // Boxed: sending is rare next to idling, and its inline
+                // state would enlarge every connection's task for good.
+                Event::Incoming(Some(Ok(Message::Text(text)))) => {
+                    match Box::pin(self.on_text(&text)).await {
+                        Ok(()) => continue,
+                        Err(Reply::Frame(frame)) => Message::Text(frame.into()),
+                        Err(Reply::Close(code)) => return Some(code),
+                    }
+                }
                 Event::Live(Some(Ok(delivery))) => {
                     self.feed(message_frame(&delivery)).await?;
                     // Whatever else is already waiting goes out in the same write.

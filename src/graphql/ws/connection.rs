@@ -69,7 +69,7 @@ pub(super) async fn serve(
                 reason = %reason.reason(),
                 "graphql-ws closed by server"
             );
-            connection.close(&reason).await;
+            Box::pin(connection.close(&reason)).await;
         }
         End::Peer(code) => {
             tracing::info!(user.id = user, code, "graphql-ws closed by client");
@@ -156,7 +156,10 @@ impl Connection {
                 Wake::Shutdown => Err(End::Close(CloseReason::ShuttingDown)),
                 Wake::SlowConsumer => Err(End::Close(CloseReason::SlowConsumer)),
                 Wake::InitTimeout => Err(End::Close(CloseReason::InitTimeout)),
-                Wake::Frame(frame) => self.on_frame(frame).await,
+                // Boxed, like the other rare paths: a connection's task
+                // lives as long as the connection, and inline state for
+                // every rare step would be paid by every idle subscriber.
+                Wake::Frame(frame) => Box::pin(self.on_frame(frame)).await,
                 Wake::Operation(id, event) => self.on_events(id, event).await,
                 Wake::KeepAlive => {
                     self.restart_keepalive();
