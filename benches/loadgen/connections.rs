@@ -43,6 +43,9 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
     let conversation = api
         .create_conversation(&owner, &format!("idle {tag}"))
         .await?;
+    // Signing up runs argon2 (19 MiB per hash): let the server's allocator
+    // return that before taking the baseline.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let before = rss_kib(args.server_pid)?;
     let started = Instant::now();
     let sockets: Vec<anyhow::Result<ws::Socket>> = stream::iter(0..args.connections)
