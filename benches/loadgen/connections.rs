@@ -22,6 +22,9 @@ pub struct Args {
     /// The server's process id, to read its memory from /proc.
     #[arg(long)]
     server_pid: u32,
+    /// Subscriptions opened before the baseline is taken.
+    #[arg(long, default_value_t = 1000)]
+    warm: usize,
     /// Seconds to hold the connections after measuring.
     #[arg(long, default_value_t = 0)]
     hold: u64,
@@ -43,62 +46,86 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
     let conversation = api
         .create_conversation(&owner, &format!("idle {tag}"))
         .await?;
-    // Signing up runs argon2 (19 MiB per hash): let the server's allocator
-    // return that before taking the baseline.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let target = Target {
+        api,
+        protocol: args.protocol,
+        owner: &owner,
+        conversation: &conversation,
+    };
+    // The baseline is taken with a first batch already open: one-off costs
+    // (pools, the allocator's first pages, where it keeps the 19 MiB argon2
+    // buffer of the signup above) would otherwise move it by megabytes.
+    let (warm, _) = target.open(args.warm).await?;
     let before = rss_kib(args.server_pid)?;
     let started = Instant::now();
-    let sockets: Vec<anyhow::Result<ws::Socket>> = stream::iter(0..args.connections)
-        .map(|_| ws::subscribe(api, args.protocol, &owner, &conversation))
-        .buffer_unordered(128)
-        .collect()
-        .await;
-    let mut sockets = sockets.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
-    // Every subscription is live once each socket has seen one message.
-    // graphql-ws does not acknowledge a subscription, so keep sending until
-    // the last one has armed.
-    let confirm = {
-        let (api, owner, conversation) = (api.clone(), owner.clone(), conversation.clone());
-        tokio::spawn(async move {
-            for round in 0..240 {
-                let _ = api
-                    .send(&owner, &conversation, &format!("lg|0|{round}|0"))
-                    .await;
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-        })
-    };
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let got: Vec<bool> = stream::iter(sockets.iter_mut())
-        .map(|s| async move {
-            tokio::time::timeout_at(deadline.into(), s.next_text())
-                .await
-                .ok()
-                .flatten()
-                .is_some()
-        })
-        .buffer_unordered(512)
-        .collect()
-        .await;
-    confirm.abort();
-    let live = got.iter().filter(|g| **g).count();
+    let (sockets, live) = target.open(args.connections).await?;
     let after = rss_kib(args.server_pid)?;
     let per = (after.saturating_sub(before)) as f64 / args.connections.max(1) as f64;
     let human = format!(
-        "{} {:?} subscriptions ({live} confirmed live) in {:.1}s; server RSS {before} KiB -> {after} KiB: {per:.2} KiB per connection",
+        "{} {:?} subscriptions ({live} confirmed live) in {:.1}s after {} warm-up ones; server RSS {before} KiB -> {after} KiB: {per:.2} KiB per connection",
         args.connections,
         args.protocol,
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        args.warm,
     );
     report::emit(
         "connections",
         &human,
         json!({ "protocol": format!("{:?}", args.protocol).to_lowercase(), "connections": args.connections,
-                "live": live, "rss_before_kib": before, "rss_after_kib": after, "kib_per_connection": per }),
+                "warm_up": args.warm, "live": live, "rss_before_kib": before, "rss_after_kib": after,
+                "kib_per_connection": per }),
     );
     if args.hold > 0 {
         tokio::time::sleep(Duration::from_secs(args.hold)).await;
     }
-    drop(sockets);
+    drop((warm, sockets));
     Ok(())
+}
+
+struct Target<'a> {
+    api: &'a Api,
+    protocol: Protocol,
+    owner: &'a api::User,
+    conversation: &'a str,
+}
+
+impl Target<'_> {
+    /// Opens `count` subscriptions and waits until each has seen a message;
+    /// returns them and how many confirmed.
+    async fn open(&self, count: usize) -> anyhow::Result<(Vec<ws::Socket>, usize)> {
+        let sockets: Vec<anyhow::Result<ws::Socket>> = stream::iter(0..count)
+            .map(|_| ws::subscribe(self.api, self.protocol, self.owner, self.conversation))
+            .buffer_unordered(128)
+            .collect()
+            .await;
+        let mut sockets = sockets.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
+        // graphql-ws does not acknowledge a subscription: keep sending until
+        // the last one has armed.
+        let confirm = {
+            let (api, owner) = (self.api.clone(), self.owner.clone());
+            let conversation = self.conversation.to_owned();
+            tokio::spawn(async move {
+                for round in 0..240 {
+                    let _ = api
+                        .send(&owner, &conversation, &format!("lg|0|{round}|0"))
+                        .await;
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            })
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let got: Vec<bool> = stream::iter(sockets.iter_mut())
+            .map(|s| async move {
+                tokio::time::timeout_at(deadline.into(), s.next_text())
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some()
+            })
+            .buffer_unordered(512)
+            .collect()
+            .await;
+        confirm.abort();
+        Ok((sockets, got.iter().filter(|g| **g).count()))
+    }
 }
