@@ -193,9 +193,7 @@ impl Delivery {
     /// The rendering kept under `key`: everything the rendering depends on
     /// besides the message itself (the surface, the request's shape).
     pub fn rendering<T: Any + Send + Sync>(&self, key: &str) -> Option<Arc<T>> {
-        let renderings = self.renderings();
-        let (_, found) = renderings.iter().find(|(k, _)| k.as_ref() == key)?;
-        found.clone().downcast().ok()
+        find(&self.renderings(), key)
     }
 
     /// Keeps `value` as the rendering for `key` (the first one kept wins)
@@ -203,9 +201,7 @@ impl Delivery {
     pub fn keep_rendering<T: Any + Send + Sync>(&self, key: &str, value: T) -> Arc<T> {
         let value = Arc::new(value);
         let mut renderings = self.renderings();
-        if let Some((_, kept)) = renderings.iter().find(|(k, _)| k.as_ref() == key)
-            && let Ok(kept) = kept.clone().downcast()
-        {
+        if let Some(kept) = find(&renderings, key) {
             return kept;
         }
         if renderings.len() < MAX_RENDERINGS {
@@ -232,6 +228,14 @@ impl Delivery {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The rendering of type `T` kept under `key`, if any.
+fn find<T: Any + Send + Sync>(renderings: &[(Arc<str>, Rendering)], key: &str) -> Option<Arc<T>> {
+    renderings
+        .iter()
+        .filter(|(k, _)| k.as_ref() == key)
+        .find_map(|(_, r)| r.clone().downcast().ok())
 }
 
 /// Why a live stream ended.
