@@ -5,8 +5,15 @@
 //! dropped.
 //!
 //! Where messages come from: the embedded log publishes after each append;
-//! in Redis mode a [`LiveFeed`] (the node's stream readers) publishes what it
-//! reads, and must be told which conversations this node needs.
+//! in Redis mode the node's stream readers publish what they read. Either
+//! way a [`LiveFeed`] is told which conversations this node needs and
+//! answers from which log position on it publishes everything.
+//!
+//! Every subscription knows its arm position ([`Subscription::armed_after`]):
+//! each message with a larger id reaches it, none with a smaller or equal id
+//! needs to. A subscriber compares that with where it wants to start and
+//! reads the log only for the difference, so joining a conversation this
+//! node already follows costs no I/O at all.
 
 use std::{
     collections::HashMap,
@@ -18,25 +25,29 @@ use tokio::sync::{OnceCell, broadcast};
 
 use crate::{
     domain::{
-        ConversationId,
+        ConversationId, StreamId,
         messaging::{Delivery, Message},
     },
     error::Result,
 };
 
-/// Something that feeds a hub from outside the process (Redis stream readers).
+/// What publishes a conversation's messages to the hub: the embedded log,
+/// or the Redis stream readers.
 #[async_trait]
 pub trait LiveFeed: Send + Sync {
     /// Starts delivering `conversation`'s new entries to the hub. Resolves
-    /// once every entry appended from now on is guaranteed to be published.
-    async fn register(&self, conversation: ConversationId) -> Result<()>;
+    /// to a log position once every entry after it is guaranteed to be
+    /// published, and every entry up to it already has been.
+    async fn register(&self, conversation: ConversationId) -> Result<StreamId>;
 }
 
 struct Channel {
     sender: broadcast::Sender<Arc<Delivery>>,
-    /// Set once the feed has acknowledged the conversation; concurrent first
-    /// subscribers all wait on the same registration.
-    registered: Arc<OnceCell<()>>,
+    /// The feed's position once it has acknowledged the conversation;
+    /// concurrent first subscribers all wait on the same registration.
+    registered: Arc<OnceCell<StreamId>>,
+    /// The largest id published to this channel so far.
+    published: StreamId,
 }
 
 /// The node's live fan-out.
@@ -54,9 +65,16 @@ pub struct Subscription {
     receiver: Option<broadcast::Receiver<Arc<Delivery>>>,
     conversation: ConversationId,
     hub: Arc<Hub>,
+    armed_after: StreamId,
 }
 
 impl Subscription {
+    /// Every message with a larger id reaches this subscription; every one
+    /// up to it had been published before the subscription existed.
+    pub fn armed_after(&self) -> StreamId {
+        self.armed_after
+    }
+
     /// The next live message, or how many were missed (`Lagged`).
     pub async fn recv(&mut self) -> Result<Arc<Delivery>, broadcast::error::RecvError> {
         match self.receiver.as_mut() {
@@ -77,7 +95,7 @@ impl Hub {
         })
     }
 
-    /// Connects the external feed (Redis mode); embedded mode has none.
+    /// Connects the feed: the embedded log or the Redis stream readers.
     pub fn set_feed(&self, feed: Arc<dyn LiveFeed>) {
         let _ = self.feed.set(feed);
     }
@@ -87,35 +105,68 @@ impl Hub {
         self.channels.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Subscribes to `conversation`. When this returns, every message
-    /// appended afterwards will reach the subscription (arm before reading
-    /// history).
+    /// Subscribes to `conversation`, registering it with the feed when this
+    /// node did not follow it yet. When this returns, every message after
+    /// [`Subscription::armed_after`] will reach the subscription (arm before
+    /// reading history).
     pub async fn subscribe(self: &Arc<Self>, conversation: ConversationId) -> Result<Subscription> {
-        let (receiver, registered) = {
-            let mut channels = self.lock();
-            let channel = channels.entry(conversation).or_insert_with(|| Channel {
-                sender: broadcast::channel(self.capacity).0,
-                registered: Arc::new(OnceCell::new()),
-            });
-            (channel.sender.subscribe(), channel.registered.clone())
+        let (mut subscription, registered) = self.join(conversation);
+        let registered = match self.feed.get() {
+            Some(feed) => {
+                *registered
+                    .get_or_try_init(|| feed.register(conversation))
+                    .await?
+            }
+            None => StreamId::MIN,
         };
-        let subscription = Subscription {
-            receiver: Some(receiver),
+        // Joined while the registration was under way: the feed publishes
+        // everything after its answer to this receiver too.
+        subscription.armed_after = subscription.armed_after.max(registered);
+        Ok(subscription)
+    }
+
+    /// Subscribes at once, with no I/O, when this node already follows
+    /// `conversation`; `None` when [`Hub::subscribe`] has to register it.
+    pub fn subscribe_now(self: &Arc<Self>, conversation: ConversationId) -> Option<Subscription> {
+        let mut channels = self.lock();
+        let channel = channels.get_mut(&conversation)?;
+        let registered = *channel.registered.get()?;
+        Some(Subscription {
+            receiver: Some(channel.sender.subscribe()),
             conversation,
             hub: self.clone(),
+            armed_after: channel.published.max(registered),
+        })
+    }
+
+    /// A receiver on the conversation's channel (created when missing) and
+    /// the channel's registration.
+    fn join(
+        self: &Arc<Self>,
+        conversation: ConversationId,
+    ) -> (Subscription, Arc<OnceCell<StreamId>>) {
+        let mut channels = self.lock();
+        let channel = channels.entry(conversation).or_insert_with(|| Channel {
+            sender: broadcast::channel(self.capacity).0,
+            registered: Arc::new(OnceCell::new()),
+            published: StreamId::MIN,
+        });
+        let subscription = Subscription {
+            receiver: Some(channel.sender.subscribe()),
+            conversation,
+            hub: self.clone(),
+            // Under the lock publishing takes too, so nothing published
+            // after this is missing from the receiver.
+            armed_after: channel.published,
         };
-        if let Some(feed) = self.feed.get() {
-            registered
-                .get_or_try_init(|| feed.register(conversation))
-                .await?;
-        }
-        Ok(subscription)
+        (subscription, channel.registered.clone())
     }
 
     /// Hands a message to the conversation's local subscribers, if any.
     pub fn publish(&self, message: Message) {
-        let channels = self.lock();
-        if let Some(channel) = channels.get(&message.conversation_id) {
+        let mut channels = self.lock();
+        if let Some(channel) = channels.get_mut(&message.conversation_id) {
+            channel.published = channel.published.max(message.id);
             // No receivers left is not an error: the last one just left.
             let _ = channel.sender.send(Arc::new(Delivery::new(message)));
         }
@@ -154,7 +205,7 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-    use crate::domain::{StreamId, User, UserId};
+    use crate::domain::{User, UserId};
 
     fn message(conversation: ConversationId, ms: u64) -> Message {
         Message {
@@ -194,6 +245,42 @@ mod tests {
         drop(b);
         assert!(!hub.is_active(conversation));
         hub.publish(message(conversation, 2));
+    }
+
+    /// A feed whose log ends at a fixed id.
+    struct FixedFeed(StreamId);
+
+    #[async_trait]
+    impl LiveFeed for FixedFeed {
+        async fn register(&self, _: ConversationId) -> Result<StreamId> {
+            Ok(self.0)
+        }
+    }
+
+    #[tokio::test]
+    async fn subscriptions_know_where_they_are_armed() {
+        let hub = Hub::new(16);
+        hub.set_feed(Arc::new(FixedFeed(StreamId::new(5, 0))));
+        let conversation = ConversationId(uuid::Uuid::new_v4());
+        assert!(
+            hub.subscribe_now(conversation).is_none(),
+            "a conversation nobody follows needs registering"
+        );
+        let first = hub.subscribe(conversation).await.expect("subscribe");
+        assert_eq!(
+            first.armed_after(),
+            StreamId::new(5, 0),
+            "the feed's position"
+        );
+        hub.publish(message(conversation, 7));
+        let joined = hub.subscribe_now(conversation).expect("followed already");
+        assert_eq!(
+            joined.armed_after(),
+            StreamId::new(7, 0),
+            "after what was published"
+        );
+        let later = hub.subscribe(conversation).await.expect("subscribe");
+        assert_eq!(later.armed_after(), StreamId::new(7, 0));
     }
 
     #[tokio::test]

@@ -39,15 +39,16 @@ impl Backends {
         let limit = config.rate_limit;
         let hub = Hub::new(config.live_buffer);
         match &config.redis_url {
-            None => Ok(Self {
-                message_log: Arc::new(message_log::embedded::EmbeddedLog::new(
-                    db.clone(),
-                    hub.clone(),
-                )),
-                rate_limiter: Arc::new(rate_limit::memory::MemoryLimiter::new(limit)),
-                hub,
-                redis: None,
-            }),
+            None => {
+                let log = message_log::embedded::EmbeddedLog::new(db.clone(), hub.clone());
+                hub.set_feed(log.feed());
+                Ok(Self {
+                    message_log: Arc::new(log),
+                    rate_limiter: Arc::new(rate_limit::memory::MemoryLimiter::new(limit)),
+                    hub,
+                    redis: None,
+                })
+            }
             Some(url) => {
                 let client = redis::Client::open(url.expose())
                     .context("REDIS_URL is not a valid Redis URL")?;

@@ -7,8 +7,9 @@
 //! reader is blocked: registration queues it, then appends to the reader's
 //! own wake-up stream, which is always part of its `XREAD`, so the call
 //! returns at once. The reader fetches the conversation's current tail id
-//! and only then acknowledges, which is what lets a subscriber read history
-//! after subscribing without a gap.
+//! and only then acknowledges, with that id: everything after it will be
+//! published, which is what lets a subscriber read history after
+//! subscribing without a gap.
 
 use std::{
     collections::HashMap,
@@ -22,7 +23,7 @@ use async_trait::async_trait;
 use redis::{
     AsyncCommands,
     aio::{ConnectionManager, MultiplexedConnection},
-    streams::{StreamRangeReply, StreamReadOptions, StreamReadReply},
+    streams::{StreamReadOptions, StreamReadReply},
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -30,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 use super::{
     hub::Hub,
     hub::LiveFeed,
-    message_log::redis::{decode_entry, storage},
+    message_log::redis::{decode_entry, storage, stream_tail},
     redis_keys::RedisKeys,
 };
 use crate::{
@@ -49,7 +50,7 @@ const WAKE_TTL_MS: i64 = 3_600_000;
 
 struct Registration {
     conversation: ConversationId,
-    ack: oneshot::Sender<Result<()>>,
+    ack: oneshot::Sender<Result<StreamId>>,
 }
 
 struct Shard {
@@ -113,7 +114,7 @@ impl StreamReaders {
 
 #[async_trait]
 impl LiveFeed for StreamReaders {
-    async fn register(&self, conversation: ConversationId) -> Result<()> {
+    async fn register(&self, conversation: ConversationId) -> Result<StreamId> {
         let shard = self.shard(conversation);
         let (ack, acked) = oneshot::channel();
         shard
@@ -209,15 +210,16 @@ impl Reader {
     }
 
     /// Adds queued conversations, each from its current tail, then
-    /// acknowledges them: from here on every new entry will be published.
+    /// acknowledges them with the id published up to: from here on every
+    /// later entry will be published.
     async fn accept_registrations(&mut self) {
         while let Ok(Registration { conversation, ack }) = self.queue.try_recv() {
             let result = match self.tails.get(&conversation) {
-                Some(_) => Ok(()),
+                Some(tail) => Ok(*tail),
                 None => match self.current_tail(conversation).await {
                     Ok(tail) => {
                         self.tails.insert(conversation, tail);
-                        Ok(())
+                        Ok(tail)
                     }
                     Err(e) => Err(storage(e)),
                 },
@@ -228,16 +230,7 @@ impl Reader {
     }
 
     async fn current_tail(&self, conversation: ConversationId) -> redis::RedisResult<StreamId> {
-        let reply: StreamRangeReply = self
-            .manager
-            .clone()
-            .xrevrange_count(self.keys.stream(conversation), "+", "-", 1)
-            .await?;
-        Ok(reply
-            .ids
-            .first()
-            .and_then(|entry| entry.id.parse().ok())
-            .unwrap_or(StreamId::MIN))
+        stream_tail(&mut self.manager.clone(), self.keys.stream(conversation)).await
     }
 
     /// One blocking `XREAD` over the wake-up stream and every conversation.

@@ -12,7 +12,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::{ConversationId, StreamId, User, UserId, conversations};
 use crate::{
-    backends::rate_limit::Decision,
+    backends::{hub::Subscription, rate_limit::Decision},
     error::{Error, Result},
     state::AppState,
 };
@@ -253,8 +253,9 @@ pub type LiveStream = Pin<Box<dyn Stream<Item = Result<Arc<Delivery>, LiveEnd>> 
 
 /// Live messages for a participant. With `since`: first every message after
 /// it, in order, then live ones, with no gap and no duplicate. Without:
-/// live messages from now on. A subscriber that lags re-reads the log from
-/// the last id it delivered, so it never loses a message.
+/// every message stored after this call began (see [`start_live`]). A
+/// subscriber that lags re-reads the log from the last id it delivered, so
+/// it never loses a message.
 ///
 /// The setup (database and Redis calls) is boxed: whatever awaits it lives
 /// as long as the subscription, and holding the setup's state inline would
@@ -275,25 +276,14 @@ async fn open_live(
     conversation: ConversationId,
     since: Option<StreamId>,
 ) -> Result<LiveStream> {
-    conversations::require_member(state, conversation, viewer).await?;
+    let (mut subscription, start) = start_live(state, viewer, conversation, since).await?;
     let log = state.backends.message_log.clone();
     let max_lag = state.config.slow_consumer_lag;
-    // Arm before reading: whatever is appended from here on reaches us live,
-    // whatever came before is in the log.
-    let mut subscription = state.backends.hub.subscribe(conversation).await?;
-    let mut last = match since {
-        Some(id) => id,
-        // Without `since`, "now" is the current tail; remembering it lets a
-        // lagging subscriber resume from the log like any other.
-        None => log
-            .read_before(conversation, None, 1)
-            .await?
-            .messages
-            .last()
-            .map_or(StreamId::MIN, |m| m.id),
-    };
-    let mut catching_up = since.is_some();
-    if catching_up {
+    let mut last = start;
+    // Whatever lies between the start and the arm position was published
+    // before the subscription existed: it comes from the log.
+    let mut catching_up = subscription.armed_after() > start;
+    if catching_up && since.is_some() {
         count_catch_up("since");
     }
     // Looked up once per subscriber, not once per message.
@@ -319,7 +309,7 @@ async fn open_live(
             }
             match subscription.recv().await {
                 Ok(delivery) => {
-                    // Already delivered by a catch-up read.
+                    // Before the start, or already delivered by a catch-up read.
                     if delivery.message.id <= last {
                         continue;
                     }
@@ -343,6 +333,43 @@ async fn open_live(
             }
         }
     }))
+}
+
+/// Arms a live subscription and says where its stream starts: after
+/// `since`, or without it at the log position of the moment this is called.
+///
+/// That position is taken before anything is awaited: when this node already
+/// follows the conversation, arming is immediate and its arm position is the
+/// start; otherwise the log's tail is read, concurrently with the
+/// membership check, before the conversation is registered with the feed.
+/// So a message stored while the membership lookup or the registration is
+/// still running is delivered: it lies after the start, and either reaches
+/// the armed subscription or is read from the log. Authorization comes after
+/// arming, but nothing is delivered before it passes.
+async fn start_live(
+    state: &AppState,
+    viewer: UserId,
+    conversation: ConversationId,
+    since: Option<StreamId>,
+) -> Result<(Subscription, StreamId)> {
+    let hub = &state.backends.hub;
+    let member = conversations::require_member(state, conversation, viewer);
+    if let Some(subscription) = hub.subscribe_now(conversation) {
+        member.await?;
+        let start = since.unwrap_or(subscription.armed_after());
+        return Ok((subscription, start));
+    }
+    let start = match since {
+        Some(since) => {
+            member.await?;
+            since
+        }
+        None => {
+            let tail = state.backends.message_log.last_id(conversation);
+            futures::try_join!(tail, member)?.0
+        }
+    };
+    Ok((hub.subscribe(conversation).await?, start))
 }
 
 /// How many messages one catch-up read fetches.

@@ -47,8 +47,11 @@ struct Params {
 /// How long a closing client gets to answer our close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(5);
 
-/// Checks the origin, then upgrades. Everything else is reported after the
-/// upgrade as a close code, because browsers cannot see an HTTP status.
+/// Checks the origin, then opens the live stream *before* upgrading: once
+/// the client sees the handshake complete, every message sent afterwards is
+/// on its way to it, as with django-chat (Channels joins the group before
+/// accepting). A refusal is still reported after the upgrade, as a close
+/// code, because browsers cannot see an HTTP status.
 async fn upgrade(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -66,6 +69,9 @@ async fn upgrade(
         .map(str::to_owned);
     let token = params.token.or(bearer);
     let span = tracing::info_span!("legacy_ws", user.id = Empty, conversation.id = %id);
+    let opened = open(&state, &id, token, params.since)
+        .instrument(span.clone())
+        .await;
     // Frames hold one message of at most 2000 characters: the body limit is
     // ample, and keeps a client from making us buffer megabytes.
     ws.max_message_size(state.config.max_body_bytes)
@@ -73,28 +79,37 @@ async fn upgrade(
         .write_buffer_size(super::WS_WRITE_BUFFER)
         .on_upgrade(move |socket| {
             let sockets = state.sockets.clone();
-            sockets.track_future(serve(socket, state, id, token, params.since).instrument(span))
+            sockets.track_future(serve(socket, state, opened).instrument(span))
         })
 }
 
 /// How a connection ends, as sent to the client.
 struct Close(u16, &'static str);
 
-/// One connection: authenticate, authorize, open the live stream, run.
-async fn serve(
-    mut socket: WebSocket,
-    state: AppState,
-    id: String,
+/// A connection that may start: its viewer, conversation and armed stream.
+struct Opened {
+    viewer: UserId,
+    conversation: ConversationId,
+    live: LiveStream,
+}
+
+/// Why a connection may not start: the close to send, after an error frame
+/// when there is one.
+struct Refused(Close, Option<String>);
+
+/// Authenticates, authorizes and arms the live stream.
+async fn open(
+    state: &AppState,
+    id: &str,
     token: Option<String>,
     since: Option<String>,
-) {
-    let _open = metrics::OpenSocket::new("legacy");
+) -> Result<Opened, Refused> {
     let Some(viewer) = token.and_then(|t| state.tokens.verify_access(&t).ok()) else {
-        return close(socket, Close(4001, "unauthenticated")).await;
+        return Err(Refused(Close(4001, "unauthenticated"), None));
     };
     tracing::Span::current().record("user.id", viewer.0);
     let Ok(conversation) = id.parse::<ConversationId>() else {
-        return close(socket, Close(4003, "forbidden")).await;
+        return Err(Refused(Close(4003, "forbidden"), None));
     };
     // A malformed `since` is not among the protocol's error-frame codes, and
     // without a valid cursor there is nothing sensible to stream: close with
@@ -105,18 +120,37 @@ async fn serve(
     {
         None => None,
         Some(Ok(id)) => Some(id),
-        Some(Err(_)) => return close(socket, Close(4400, "invalid since")).await,
+        Some(Err(_)) => return Err(Refused(Close(4400, "invalid since"), None)),
     };
-    let live = match messaging::live(&state, viewer, conversation, since).await {
-        Ok(live) => live,
+    match messaging::live(state, viewer, conversation, since).await {
+        Ok(live) => Ok(Opened {
+            viewer,
+            conversation,
+            live,
+        }),
         Err(e) => match reply(e) {
-            Reply::Close(code) => return close(socket, code).await,
-            Reply::Frame(frame) => {
-                // The stream cannot start: tell the client why, then give up.
-                let _ = socket.send(Message::Text(frame.into())).await;
-                return close(socket, Close(1011, "server error")).await;
-            }
+            Reply::Close(code) => Err(Refused(code, None)),
+            // The stream cannot start: tell the client why, then give up.
+            Reply::Frame(frame) => Err(Refused(Close(1011, "server error"), Some(frame))),
         },
+    }
+}
+
+/// One upgraded connection: runs it, or tells the client why not.
+async fn serve(mut socket: WebSocket, state: AppState, opened: Result<Opened, Refused>) {
+    let _open = metrics::OpenSocket::new("legacy");
+    let Opened {
+        viewer,
+        conversation,
+        live,
+    } = match opened {
+        Ok(opened) => opened,
+        Err(Refused(code, frame)) => {
+            if let Some(frame) = frame {
+                let _ = socket.send(Message::Text(frame.into())).await;
+            }
+            return close(socket, code).await;
+        }
     };
     tracing::info!("legacy websocket connected");
     let mut connection = Connection {

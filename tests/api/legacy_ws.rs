@@ -33,9 +33,9 @@ async fn open(request: impl IntoClientRequest + Unpin) -> Socket {
     connect_async(request).await.expect("upgrade accepted").0
 }
 
-/// Connects with `?token=` and waits until the connection is live: the server
-/// answers a ping only once its live stream is armed, so nothing sent after
-/// this returns can be missed.
+/// Connects with `?token=` and waits until the connection task runs (it
+/// answers the ping). The live stream is armed before the upgrade completes
+/// already; `armed_on_connect.rs` tests that without this wait.
 pub async fn connect(app: &TestApp, conversation: &str, user: &TestUser) -> Socket {
     let url = ws_url(app, conversation, &format!("?token={}", user.access));
     ready(open(url).await).await

@@ -3,6 +3,7 @@
 //! with `TEST_REDIS_URL`. Every test owns its database and key prefix.
 
 mod accounts;
+mod armed_on_connect;
 mod conversations;
 mod health;
 mod helpers;

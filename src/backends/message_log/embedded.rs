@@ -16,7 +16,7 @@ use sea_orm::{
 };
 
 use super::{MessageLog, Page};
-use crate::backends::hub::Hub;
+use crate::backends::hub::{Hub, LiveFeed};
 use crate::{
     domain::{
         ConversationId, StreamId, User, UserId,
@@ -35,12 +35,15 @@ const MAX_ATTEMPTS: usize = 5;
 /// Holding the lock across the insert is what makes ids commit in order.
 type Tail = Arc<tokio::sync::Mutex<Option<StreamId>>>;
 
+/// Every conversation's tail, shared by the log and its live feed.
+type Tails = Arc<Mutex<HashMap<ConversationId, Tail>>>;
+
 /// A [`MessageLog`] in the application database; no other service needed.
 pub struct EmbeddedLog {
     db: DatabaseConnection,
     /// The in-process live tail: every append is published here.
     hub: Arc<Hub>,
-    tails: Mutex<HashMap<ConversationId, Tail>>,
+    tails: Tails,
 }
 
 impl EmbeddedLog {
@@ -50,32 +53,20 @@ impl EmbeddedLog {
         Self {
             db,
             hub,
-            tails: Mutex::new(HashMap::new()),
+            tails: Tails::default(),
         }
+    }
+
+    /// What the hub asks where a conversation's live messages start.
+    pub fn feed(&self) -> Arc<dyn LiveFeed> {
+        Arc::new(EmbeddedFeed {
+            db: self.db.clone(),
+            tails: self.tails.clone(),
+        })
     }
 
     fn tail(&self, conversation: ConversationId) -> Tail {
-        // The map is only touched without awaiting, so a panic elsewhere
-        // cannot leave it half-updated: a poisoned lock is still usable.
-        let mut tails = self.tails.lock().unwrap_or_else(PoisonError::into_inner);
-        tails.entry(conversation).or_default().clone()
-    }
-
-    async fn load_last(&self, conversation: ConversationId) -> Result<StreamId> {
-        let row: Option<(i64, i64)> = messages::Entity::find()
-            .select_only()
-            .column(messages::Column::Ms)
-            .column(messages::Column::Seq)
-            .filter(messages::Column::ConversationId.eq(conversation.0))
-            .order_by_desc(messages::Column::Ms)
-            .order_by_desc(messages::Column::Seq)
-            .into_tuple()
-            .one(&self.db)
-            .await?;
-        match row {
-            None => Ok(StreamId::MIN),
-            Some((ms, seq)) => Ok(StreamId::new(to_u64(ms)?, to_u64(seq)?)),
-        }
+        tail_of(&self.tails, conversation)
     }
 
     async fn insert(&self, message: &Message) -> Result<(), DbErr> {
@@ -142,7 +133,7 @@ impl MessageLog for EmbeddedLog {
         for _ in 0..MAX_ATTEMPTS {
             let previous = match *last {
                 Some(id) => id,
-                None => self.load_last(message.conversation_id).await?,
+                None => load_last(&self.db, message.conversation_id).await?,
             };
             // Until this insert is known to have committed, the tail is
             // unknown: a failure, or this future being dropped mid-insert,
@@ -168,6 +159,10 @@ impl MessageLog for EmbeddedLog {
         )))
     }
 
+    async fn last_id(&self, conversation: ConversationId) -> Result<StreamId> {
+        current_tail(&self.tails, &self.db, conversation).await
+    }
+
     async fn read_after(
         &self,
         conversation: ConversationId,
@@ -188,6 +183,67 @@ impl MessageLog for EmbeddedLog {
         let mut page = self.page(conversation, cursor, Order::Desc, limit).await?;
         page.messages.reverse();
         Ok(page)
+    }
+}
+
+/// The embedded log's [`LiveFeed`]: appends publish while holding their
+/// conversation's tail lock, so the tail read under that lock is exactly
+/// where the published messages end.
+struct EmbeddedFeed {
+    db: DatabaseConnection,
+    tails: Tails,
+}
+
+#[async_trait]
+impl LiveFeed for EmbeddedFeed {
+    async fn register(&self, conversation: ConversationId) -> Result<StreamId> {
+        current_tail(&self.tails, &self.db, conversation).await
+    }
+}
+
+/// The conversation's tail, read under its lock: appends hold that lock
+/// from choosing an id until they have published, and tokio's mutex is
+/// fair, so this is ordered with every append.
+async fn current_tail(
+    tails: &Tails,
+    db: &DatabaseConnection,
+    conversation: ConversationId,
+) -> Result<StreamId> {
+    let tail = tail_of(tails, conversation);
+    let mut last = tail.lock().await;
+    match *last {
+        Some(id) => Ok(id),
+        None => {
+            let id = load_last(db, conversation).await?;
+            *last = Some(id);
+            Ok(id)
+        }
+    }
+}
+
+fn tail_of(tails: &Tails, conversation: ConversationId) -> Tail {
+    // The map is only touched without awaiting, so a panic elsewhere
+    // cannot leave it half-updated: a poisoned lock is still usable.
+    let mut tails = tails.lock().unwrap_or_else(PoisonError::into_inner);
+    tails.entry(conversation).or_default().clone()
+}
+
+/// The id of the conversation's last stored message (`StreamId::MIN` when
+/// it has none).
+async fn load_last(db: &DatabaseConnection, conversation: ConversationId) -> Result<StreamId> {
+    let row: Option<(i64, i64)> = messages::Entity::find()
+        .select_only()
+        .column(messages::Column::Ms)
+        .column(messages::Column::Seq)
+        .filter(messages::Column::ConversationId.eq(conversation.0))
+        .order_by_desc(messages::Column::Ms)
+        .order_by_desc(messages::Column::Seq)
+        .into_tuple()
+        .one(db)
+        .await?;
+    match row {
+        None => Ok(StreamId::MIN),
+        Some((ms, seq)) => Ok(StreamId::new(to_u64(ms)?, to_u64(seq)?)),
     }
 }
 

@@ -30,6 +30,12 @@ pub trait MessageLog: Send + Sync {
     /// increasing per conversation. Nothing is reported as stored unless it is.
     async fn append(&self, message: NewMessage) -> Result<Message>;
 
+    /// The id of the conversation's latest message (`StreamId::MIN` when it
+    /// has none), in order with appends: one that has not begun when this
+    /// call is first polled gets a larger id. That order is what lets a
+    /// subscriber take its start position before its other I/O.
+    async fn last_id(&self, conversation: ConversationId) -> Result<StreamId>;
+
     /// Up to `limit` messages strictly after `after` (from the start when
     /// `None`), oldest first.
     async fn read_after(

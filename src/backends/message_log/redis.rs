@@ -119,6 +119,14 @@ impl MessageLog for RedisLog {
             .await
     }
 
+    async fn last_id(&self, conversation: ConversationId) -> Result<StreamId> {
+        // Commands on one connection run in the order sent, and this is
+        // sent on the first poll.
+        stream_tail(&mut self.manager.clone(), self.keys.stream(conversation))
+            .await
+            .map_err(storage)
+    }
+
     async fn read_before(
         &self,
         conversation: ConversationId,
@@ -132,6 +140,26 @@ impl MessageLog for RedisLog {
         page.messages.reverse();
         Ok(page)
     }
+}
+
+/// The id of the stream's last entry (`StreamId::MIN` when it has none).
+pub(crate) async fn stream_tail(
+    conn: &mut ConnectionManager,
+    key: String,
+) -> redis::RedisResult<StreamId> {
+    let reply: StreamRangeReply = redis::cmd("XREVRANGE")
+        .arg(key)
+        .arg("+")
+        .arg("-")
+        .arg("COUNT")
+        .arg(1)
+        .query_async(conn)
+        .await?;
+    Ok(reply
+        .ids
+        .first()
+        .and_then(|entry| entry.id.parse().ok())
+        .unwrap_or(StreamId::MIN))
 }
 
 /// A failed Redis command as the domain sees it, counted once here.

@@ -7,7 +7,7 @@
 //! reading stops being polled; its subscriptions then lag in the hub and
 //! later resume from the log. Nothing here buffers without bound.
 
-use std::{pin::Pin, time::Duration};
+use std::{pin::Pin, task::Poll, time::Duration};
 
 use async_graphql::{Request, Response, ServerError};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
@@ -260,7 +260,7 @@ impl Connection {
             .data(Auth::User(user))
             .data(self.slow.clone())
             .data(shape);
-        let events = self
+        let mut events = self
             .schema
             .execute_stream(request)
             .enumerate()
@@ -270,8 +270,19 @@ impl Connection {
             })
             .chain(stream::once(async { Event::End }))
             .boxed();
-        self.operations.insert(id, events);
-        Ok(())
+        // Started here rather than when the loop next polls operations: the
+        // first poll runs up to the subscription's first I/O, and by then it
+        // has taken its start position (see `messaging::live`), so it starts
+        // at the moment its frame was read, however many frames follow.
+        let first = std::future::poll_fn(|cx| Poll::Ready(events.poll_next_unpin(cx))).await;
+        self.operations.insert(id.clone(), events);
+        match first {
+            Poll::Ready(Some(event)) => {
+                self.on_event(id, event).await?;
+                self.flush().await
+            }
+            Poll::Ready(None) | Poll::Pending => Ok(()),
+        }
     }
 
     /// An operation's event, then every other event already waiting (up to
