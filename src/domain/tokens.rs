@@ -17,6 +17,37 @@ use crate::{
     store,
 };
 
+/// What a client presented as credentials: an `Authorization` header, a
+/// graphql-ws `connection_init` field or a `?token=` parameter. Every
+/// surface reads them here, so each accepts exactly the same forms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credentials<'a> {
+    /// Nothing, or only whitespace.
+    Missing,
+    /// Another scheme (`Basic …`), or `Bearer` without exactly one token.
+    Malformed,
+    /// The token of `Bearer <token>` (the scheme in any case, RFC 7235),
+    /// or a bare token.
+    Token(&'a str),
+}
+
+impl<'a> Credentials<'a> {
+    pub fn parse(value: Option<&'a str>) -> Self {
+        let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+            return Credentials::Missing;
+        };
+        let Some((scheme, rest)) = value.split_once(char::is_whitespace) else {
+            return Credentials::Token(value);
+        };
+        let token = rest.trim();
+        if scheme.eq_ignore_ascii_case("bearer") && !token.contains(char::is_whitespace) {
+            Credentials::Token(token)
+        } else {
+            Credentials::Malformed
+        }
+    }
+}
+
 /// Which of the two tokens a JWT is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -157,6 +188,25 @@ pub async fn rotate(db: &DatabaseConnection, keys: &TokenKeys, refresh: &str) ->
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn credentials_take_bearer_in_any_case_or_a_bare_token() {
+        use super::Credentials::{self, *};
+        let cases = [
+            (None, Missing),
+            (Some("  "), Missing),
+            (Some("Bearer abc"), Token("abc")),
+            (Some("bearer abc"), Token("abc")),
+            (Some("BEARER \t abc "), Token("abc")),
+            (Some("abc"), Token("abc")),
+            (Some("Basic abc"), Malformed),
+            (Some("Bearer"), Token("Bearer")),
+            (Some("Bearer a b"), Malformed),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(Credentials::parse(value), expected, "{value:?}");
+        }
+    }
+
     use super::*;
     use crate::config::Secret;
 

@@ -4,7 +4,10 @@
 use async_graphql::{Context, ErrorExtensions};
 
 use crate::{
-    domain::{UserId, tokens::TokenKeys},
+    domain::{
+        UserId,
+        tokens::{Credentials, TokenKeys},
+    },
     error::Error,
     state::AppState,
 };
@@ -21,18 +24,16 @@ pub enum Auth {
 }
 
 impl Auth {
-    /// From an `Authorization: Bearer <jwt>` header value (or a bare token).
+    /// From an `Authorization` header value or a graphql-ws credential (see
+    /// [`Credentials`] for the forms accepted).
     pub fn from_bearer(keys: &TokenKeys, header: Option<&str>) -> Self {
-        let Some(value) = header.map(str::trim).filter(|v| !v.is_empty()) else {
-            return Auth::Anonymous;
-        };
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .unwrap_or(value);
-        match keys.verify_access(token) {
-            Ok(id) => Auth::User(id),
-            Err(_) => Auth::Invalid,
+        match Credentials::parse(header) {
+            Credentials::Missing => Auth::Anonymous,
+            Credentials::Malformed => Auth::Invalid,
+            Credentials::Token(token) => match keys.verify_access(token) {
+                Ok(id) => Auth::User(id),
+                Err(_) => Auth::Invalid,
+            },
         }
     }
 

@@ -11,7 +11,12 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 
-use crate::{domain::UserId, error::Error, state::AppState, telemetry};
+use crate::{
+    domain::{UserId, tokens::Credentials},
+    error::Error,
+    state::AppState,
+    telemetry,
+};
 
 /// The user of a valid `Authorization: Bearer <access>` header.
 pub struct AuthUser(pub UserId);
@@ -20,18 +25,26 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(Error::Unauthenticated(
-                "Authentication credentials were not provided.",
-            ))?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .ok_or(Error::Unauthenticated(
-                "Authorization header must contain two space-delimited values",
-            ))?;
+        let header = parts.headers.get(AUTHORIZATION).map(|v| v.to_str());
+        let token = match header {
+            None => Credentials::Missing,
+            // Not visible ASCII: no token of ours looks like that.
+            Some(Err(_)) => Credentials::Malformed,
+            Some(Ok(value)) => Credentials::parse(Some(value)),
+        };
+        let token = match token {
+            Credentials::Token(token) => token,
+            Credentials::Missing => {
+                return Err(Error::Unauthenticated(
+                    "Authentication credentials were not provided.",
+                ));
+            }
+            Credentials::Malformed => {
+                return Err(Error::Unauthenticated(
+                    "Authorization header must contain two space-delimited values",
+                ));
+            }
+        };
         let user = state.tokens.verify_access(token)?;
         telemetry::record_user(user.0);
         Ok(AuthUser(user))

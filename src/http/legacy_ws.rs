@@ -28,6 +28,7 @@ use crate::{
     domain::{
         ConversationId, StreamId, UserId,
         messaging::{self, LiveEnd, LiveStream},
+        tokens::Credentials,
     },
     error::Error,
     state::AppState,
@@ -62,12 +63,12 @@ async fn upgrade(
     if let Err(e) = origin::check(&headers, &state.config.allowed_origins) {
         return e.into_response();
     }
-    let bearer = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    let token = params.token.or(bearer);
+    let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let token = params.token.as_deref().or(header);
+    let token = match Credentials::parse(token) {
+        Credentials::Token(token) => Some(token.to_owned()),
+        Credentials::Missing | Credentials::Malformed => None,
+    };
     let span = tracing::info_span!("legacy_ws", user.id = Empty, conversation.id = %id);
     let opened = open(&state, &id, token, params.since)
         .instrument(span.clone())

@@ -20,7 +20,7 @@ use axum::{
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::{error::Error, state::AppState};
+use crate::{domain::tokens::Credentials, error::Error, state::AppState};
 
 /// Request latencies: Prometheus's default buckets, up to 10 s.
 const HTTP_BUCKETS: &[f64] = &[
@@ -139,11 +139,14 @@ pub fn router() -> Router<AppState> {
 
 async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(token) = &state.config.metrics_token {
-        let presented = headers
+        let header = headers
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if !presented.is_some_and(|p| token.matches(p)) {
+            .and_then(|v| v.to_str().ok());
+        let presented = match Credentials::parse(header) {
+            Credentials::Token(presented) => token.matches(presented),
+            Credentials::Missing | Credentials::Malformed => false,
+        };
+        if !presented {
             return Error::Unauthenticated("A valid metrics token is required.").into_response();
         }
     }

@@ -5,6 +5,7 @@
 mod accounts;
 mod armed_on_connect;
 mod conversations;
+mod credentials;
 mod health;
 mod helpers;
 mod legacy_ws;

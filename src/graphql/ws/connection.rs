@@ -400,7 +400,7 @@ impl Connection {
 }
 
 /// `connection_init` credentials: `Authorization`, `authorization` or
-/// `token`, each "Bearer <jwt>" or a bare token.
+/// `token`, each in a form `Credentials` accepts.
 fn credentials(payload: Option<&Value>) -> Option<&Value> {
     let payload = payload?.as_object()?;
     ["Authorization", "authorization", "token"]
