@@ -106,7 +106,7 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<DatabaseConn
     let db = store::connect(config.database_url.expose())
         .await
         .with_context(|| format!("cannot connect to the {} database", config.database_kind()))?;
-    Migrator::up(&db, None)
+    store::migrations::serialized(&db, config.database_url.expose(), Migrator::up(&db, None))
         .await
         .context("database migrations failed")?;
     Ok(db)

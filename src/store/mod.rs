@@ -2,6 +2,7 @@
 //! `ConnectionTrait`, so the domain decides what runs in a transaction.
 
 pub mod conversations;
+pub mod migrations;
 pub mod participants;
 pub mod tokens;
 pub mod users;

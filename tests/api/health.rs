@@ -92,3 +92,13 @@ async fn cors_allows_only_configured_origins() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn three_nodes_started_at_once_on_a_new_database_all_come_up() {
+    let env = TestEnv::new().await;
+    let (a, b, c) = tokio::join!(env.spawn(), env.spawn(), env.spawn());
+    for node in [&a, &b, &c] {
+        let (status, body) = node.get("/healthz", None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+}
