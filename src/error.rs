@@ -114,11 +114,21 @@ impl StorageBackend {
     /// Counts one failure of this store. Called where the failure is first
     /// seen: an `Error::Storage` no longer says which store it came from.
     pub fn count_failure(self) {
+        self.failures().increment(1);
+    }
+
+    /// Shows this store's counter at zero before any failure, so alert
+    /// rules see `0` rather than no data.
+    pub fn register_failures(self) {
+        self.failures().increment(0);
+    }
+
+    fn failures(self) -> metrics::Counter {
         let backend = match self {
             StorageBackend::Database => "database",
             StorageBackend::Redis => "redis",
         };
-        metrics::counter!("storage_errors_total", "backend" => backend).increment(1);
+        metrics::counter!("storage_errors_total", "backend" => backend)
     }
 }
 

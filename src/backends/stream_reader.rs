@@ -74,6 +74,9 @@ impl StreamReaders {
         count: usize,
         shutdown: CancellationToken,
     ) -> Arc<Self> {
+        // At zero from the start (see `http::metrics`).
+        StorageBackend::Redis.register_failures();
+        metrics::counter!("stream_reader_errors_total").increment(0);
         let node = uuid::Uuid::new_v4().simple().to_string();
         let shards = (0..count.max(1))
             .map(|index| {
@@ -88,10 +91,14 @@ impl StreamReaders {
                     wake_key: wake_key.clone(),
                     wake_last: StreamId::MIN,
                     tails: HashMap::new(),
-                    batch_entries: metrics::gauge!(
-                        "stream_reader_batch_entries",
-                        "reader" => index.to_string()
-                    ),
+                    batch_entries: {
+                        let gauge = metrics::gauge!(
+                            "stream_reader_batch_entries",
+                            "reader" => index.to_string()
+                        );
+                        gauge.set(0.0);
+                        gauge
+                    },
                     delivery_lag: metrics::histogram!("stream_reader_delivery_lag_seconds"),
                 };
                 tokio::spawn(reader.run(shutdown.clone()));

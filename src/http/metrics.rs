@@ -20,7 +20,11 @@ use axum::{
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::{domain::tokens::Credentials, error::Error, state::AppState};
+use crate::{
+    domain::tokens::Credentials,
+    error::{Error, StorageBackend},
+    state::AppState,
+};
 
 /// Request latencies: Prometheus's default buckets, up to 10 s.
 const HTTP_BUCKETS: &[f64] = &[
@@ -74,8 +78,36 @@ pub fn handle() -> &'static PrometheusHandle {
             tracing::warn!(error = %e, "no metrics upkeep thread; only scrapes drain histograms");
         }
         describe();
+        register_at_zero();
         handle
     })
+}
+
+/// Families that exist from the first scrape, at zero: alert rules then
+/// see `0`, not "no data". Labelled families get their usual series (the
+/// liveness probe's requests stand in for all HTTP traffic). Redis-only
+/// families are registered when the stream readers start.
+fn register_at_zero() {
+    metrics::counter!("http_requests_total", "method" => "GET", "route" => "/livez", "status" => "200")
+        .increment(0);
+    let _registered = metrics::histogram!("http_request_duration_seconds", "method" => "GET", "route" => "/livez");
+    metrics::counter!("graphql_operations_total", "operation" => "anonymous", "type" => "query", "outcome" => "ok")
+        .increment(0);
+    for protocol in ["graphql-transport-ws", "graphql-ws", "legacy"] {
+        metrics::gauge!("websocket_connections", "protocol" => protocol).increment(0.0);
+    }
+    for name in [
+        "messages_sent_total",
+        "messages_throttled_total",
+        "live_deliveries_total",
+        "live_slow_consumers_total",
+    ] {
+        metrics::counter!(name).increment(0);
+    }
+    for reason in ["since", "lagged"] {
+        metrics::counter!("live_catch_ups_total", "reason" => reason).increment(0);
+    }
+    StorageBackend::Database.register_failures();
 }
 
 /// `# HELP` lines for the scrape output.

@@ -63,6 +63,12 @@ impl TestEnv {
         self
     }
 
+    /// The configuration nodes of this environment get, e.g. for a server
+    /// started as a process of its own.
+    pub fn vars(&self) -> &HashMap<String, String> {
+        &self.vars
+    }
+
     /// Whether this environment uses Redis (and so can host several nodes).
     pub fn uses_redis(&self) -> bool {
         self.vars.contains_key("REDIS_URL")

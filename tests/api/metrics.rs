@@ -170,3 +170,84 @@ async fn metrics_token_is_required_when_configured() {
     assert_eq!(status, StatusCode::OK);
     assert!(text.contains("# TYPE "), "Prometheus text format:\n{text}");
 }
+
+/// The families of the README's metrics table, with whether each exists in
+/// Redis mode only.
+fn readme_families() -> Vec<(String, bool)> {
+    let readme = include_str!("../../README.md");
+    let table = readme
+        .split("\n## Metrics")
+        .nth(1)
+        .and_then(|section| section.split("\n## ").next())
+        .expect("the README has a Metrics section");
+    table
+        .lines()
+        .filter_map(|row| {
+            let mut cells = row.split('|').map(str::trim).skip(1);
+            let name = cells.next()?.strip_prefix('`')?.strip_suffix('`')?;
+            let what = cells.nth(2)?;
+            Some((name.to_owned(), what.starts_with("Redis mode")))
+        })
+        .collect()
+}
+
+/// A server process of its own (the recorder is per process, and this
+/// test's process has recorded plenty already) is scraped before any
+/// traffic: every family the README lists is there, at zero.
+#[tokio::test]
+async fn a_fresh_process_shows_every_family_in_the_readme_at_zero() {
+    let env = TestEnv::new().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _server = Process(
+        std::process::Command::new(env!("CARGO_BIN_EXE_chatstream"))
+            .envs(env.vars())
+            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("server process starts"),
+    );
+    let client = reqwest::Client::new();
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    // Readiness poll: the only loop the house style allows.
+    let scrape = loop {
+        if let Ok(response) = client.get(&url).send().await {
+            break response.text().await.expect("scrape body");
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "server did not start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let families = readme_families();
+    assert!(families.len() >= 13, "README table parsed: {families:?}");
+    for (name, redis_only) in families {
+        if redis_only && !env.uses_redis() {
+            continue;
+        }
+        let zero = scrape.lines().any(|line| {
+            line.strip_prefix(name.as_str()).is_some_and(|rest| {
+                (rest.starts_with('{') || rest.starts_with(' ') || rest.starts_with("_count"))
+                    && line.ends_with(" 0")
+            })
+        });
+        assert!(zero, "{name} at zero in the first scrape:\n{scrape}");
+    }
+}
+
+/// A child process, killed however the test ends.
+struct Process(std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
