@@ -21,9 +21,11 @@ fn init_tracing() {
 }
 
 /// The backing services of one test: its own database and Redis key prefix.
-/// Several nodes spawned from one environment form one service.
+/// Several nodes spawned from one environment form one service. Dropping it
+/// (also when the test panics) drops the database and deletes the keys.
 pub struct TestEnv {
     vars: HashMap<String, String>,
+    cleanup: Cleanup,
     _dir: tempfile::TempDir,
 }
 
@@ -32,8 +34,13 @@ impl TestEnv {
         init_tracing();
         let dir = tempfile::tempdir().expect("temp dir");
         let mut vars = HashMap::new();
+        let mut cleanup = Cleanup::default();
         let database_url = match std::env::var("TEST_DATABASE_URL") {
-            Ok(base) if !base.is_empty() => create_postgres_database(&base).await,
+            Ok(base) if !base.is_empty() => {
+                let (url, name) = create_postgres_database(&base).await;
+                cleanup.database = Some((base, name));
+                url
+            }
             _ => format!(
                 "sqlite://{}?mode=rwc",
                 dir.path().join("chatstream.db").display()
@@ -43,18 +50,21 @@ impl TestEnv {
         if let Ok(redis) = std::env::var("TEST_REDIS_URL")
             && !redis.is_empty()
         {
+            let prefix = format!("test:{}:", Uuid::new_v4().simple());
+            cleanup.redis = Some((redis.clone(), prefix.clone()));
             vars.insert("REDIS_URL".into(), redis);
-            vars.insert(
-                "REDIS_KEY_PREFIX".into(),
-                format!("test:{}:", Uuid::new_v4().simple()),
-            );
+            vars.insert("REDIS_KEY_PREFIX".into(), prefix);
         }
         vars.insert("BIND_ADDR".into(), "127.0.0.1:0".into());
         vars.insert(
             "JWT_SECRET".into(),
             "integration-test-secret-integration-test".into(),
         );
-        Self { vars, _dir: dir }
+        Self {
+            vars,
+            cleanup,
+            _dir: dir,
+        }
     }
 
     /// Overrides one configuration variable for nodes spawned afterwards.
@@ -99,10 +109,89 @@ impl TestEnv {
     }
 }
 
+/// What a test leaves in the shared services: removed when its `TestEnv`
+/// goes.
+#[derive(Default)]
+struct Cleanup {
+    /// The admin URL (`TEST_DATABASE_URL`) and the test's database.
+    database: Option<(String, String)>,
+    /// The Redis URL and the test's key prefix.
+    redis: Option<(String, String)>,
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        let cleanup = std::mem::take(&mut self.cleanup);
+        if cleanup.database.is_none() && cleanup.redis.is_none() {
+            return;
+        }
+        // Drop may run inside the test's runtime (which cannot block on
+        // itself) or during a panic: a thread with a runtime of its own.
+        let done = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("cleanup runtime");
+            runtime.block_on(cleanup.run());
+        });
+        let _ = done.join();
+    }
+}
+
+impl Cleanup {
+    async fn run(self) {
+        if let Some((base, name)) = self.database
+            && let Ok(admin) = Database::connect(&base).await
+        {
+            // FORCE: nodes of this test may still hold connections.
+            let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            if let Err(e) = admin.execute_unprepared(&drop).await {
+                eprintln!("could not drop test database {name}: {e}");
+            }
+            admin.close().await.ok();
+        }
+        if let Some((url, prefix)) = self.redis {
+            if let Err(e) = delete_keys(&url, &prefix).await {
+                eprintln!("could not delete test keys {prefix}*: {e}");
+            }
+        }
+    }
+}
+
+/// Deletes every key under `prefix`.
+async fn delete_keys(url: &str, prefix: &str) -> redis::RedisResult<()> {
+    let client = redis::Client::open(url)?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    let keys: Vec<String> = {
+        let mut iter: redis::AsyncIter<String> = redis::AsyncCommands::scan_match(
+            &mut conn,
+            format!("{prefix}*"),
+        )
+        .await?;
+        let mut keys = Vec::new();
+        while let Some(key) = futures::StreamExt::next(&mut iter).await {
+            keys.push(key?);
+        }
+        keys
+    };
+    for chunk in keys.chunks(500) {
+        redis::cmd("UNLINK")
+            .arg(chunk)
+            .query_async::<()>(&mut conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Creates a fresh database next to the one `base` names, so tests never
-/// share tables.
-async fn create_postgres_database(base: &str) -> String {
-    let name = format!("chatstream_test_{}", Uuid::new_v4().simple());
+/// share tables; returns its URL and name. `TEST_DATABASE_PREFIX` (set per
+/// run by `.ci/run`) starts the name, so a run can remove exactly its own.
+async fn create_postgres_database(base: &str) -> (String, String) {
+    let prefix = std::env::var("TEST_DATABASE_PREFIX")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "chatstream_test_".to_owned());
+    let name = format!("{prefix}{}", Uuid::new_v4().simple());
     let admin = Database::connect(base)
         .await
         .expect("TEST_DATABASE_URL is reachable");
@@ -111,8 +200,8 @@ async fn create_postgres_database(base: &str) -> String {
         .await
         .expect("create test database");
     admin.close().await.ok();
-    let (prefix, _) = base.rsplit_once('/').expect("database URL has a path");
-    format!("{prefix}/{name}")
+    let (server, _) = base.rsplit_once('/').expect("database URL has a path");
+    (format!("{server}/{name}"), name)
 }
 
 /// A running node and clients to talk to it.
