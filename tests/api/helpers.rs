@@ -163,11 +163,8 @@ async fn delete_keys(url: &str, prefix: &str) -> redis::RedisResult<()> {
     let client = redis::Client::open(url)?;
     let mut conn = client.get_multiplexed_async_connection().await?;
     let keys: Vec<String> = {
-        let mut iter: redis::AsyncIter<String> = redis::AsyncCommands::scan_match(
-            &mut conn,
-            format!("{prefix}*"),
-        )
-        .await?;
+        let mut iter: redis::AsyncIter<String> =
+            redis::AsyncCommands::scan_match(&mut conn, format!("{prefix}*")).await?;
         let mut keys = Vec::new();
         while let Some(key) = futures::StreamExt::next(&mut iter).await {
             keys.push(key?);
