@@ -132,10 +132,18 @@ impl Config {
     /// a test's own values).
     pub fn from_vars(vars: HashMap<String, String>) -> Result<Self, ConfigError> {
         let env = Vars(vars);
-        let app_env = match env.get("APP_ENV").as_deref() {
-            None | Some("development") | Some("dev") | Some("test") => AppEnv::Development,
-            Some("production") | Some("prod") => AppEnv::Production,
-            Some(other) => return Err(env.invalid("APP_ENV", other, "development|production")),
+        let app_env = match env
+            .get("APP_ENV")
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("development" | "dev" | "test") => AppEnv::Development,
+            Some("production" | "prod") => AppEnv::Production,
+            Some(_) => {
+                let got = env.get("APP_ENV").unwrap_or_default();
+                let expected = "development (or dev, test) | production (or prod), in any case";
+                return Err(env.invalid("APP_ENV", &got, expected));
+            }
         };
         let secret = match (env.get("JWT_SECRET"), app_env) {
             (Some(s), AppEnv::Production) if s.len() < 32 => {
@@ -357,6 +365,18 @@ mod tests {
 
     #[test]
     fn production_requires_a_long_secret() {
+        for accepted in ["Production", "PROD", "Development", "dev", "test"] {
+            assert!(
+                Config::from_vars(vars(&[
+                    ("APP_ENV", accepted),
+                    ("JWT_SECRET", &"x".repeat(32))
+                ]))
+                .is_ok(),
+                "{accepted}"
+            );
+        }
+        let err = Config::from_vars(vars(&[("APP_ENV", "staging")])).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("production (or prod)")));
         let err = Config::from_vars(vars(&[("APP_ENV", "production")])).err();
         assert_eq!(err.map(|e| e.variable), Some("JWT_SECRET"));
         let err =

@@ -13,8 +13,25 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Shown after `--help`: the settings live in the environment.
+const CONFIGURATION: &str = "\
+Configuration comes from environment variables, also read from a `.env` file
+in the working directory. Every one is optional in development:
+  DATABASE_URL   sqlite://chatstream.db?mode=rwc (default) or postgres://…
+  REDIS_URL      unset: embedded message log and rate limiter; set: Redis
+  BIND_ADDR      127.0.0.1:8000      APP_ENV     development | production
+  JWT_SECRET     required (32+ bytes) when APP_ENV=production
+  LOG_FORMAT     json | pretty       RUST_LOG    info
+and more (rate limits, WebSocket timeouts, metrics token): see .env.example
+and the README's Configuration table.";
+
 #[derive(Parser)]
-#[command(name = "chatstream", version, about = "Real-time chat server")]
+#[command(
+    name = "chatstream",
+    version,
+    about = "Real-time chat server",
+    after_help = CONFIGURATION
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -57,9 +74,10 @@ async fn main() -> std::process::ExitCode {
     telemetry::init(config.log_format, &config.log_filter);
     match run(cli.command.unwrap_or(Command::Serve), config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // Once, on stderr like a configuration error: the log line would
+        // only repeat it.
         Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "chatstream failed");
-            eprintln!("chatstream: {e:#}");
+            eprintln!("chatstream: {}", causes(&e));
             std::process::ExitCode::FAILURE
         }
     }
@@ -124,8 +142,28 @@ fn raise_open_file_limit() {
     }
 }
 
+/// The error and its causes, each said once: many errors print their
+/// source inside their own message, and anyhow's `{:#}` would repeat it.
+fn causes(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain().map(ToString::to_string) {
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
+}
+
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {
-    if from_stdin || !std::io::stdin().is_terminal() {
+    anyhow::ensure!(
+        from_stdin || std::io::stdin().is_terminal(),
+        "no terminal to prompt for the password: pass --password-stdin and pipe it in"
+    );
+    if from_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
         return Ok(line.trim_end_matches(['\r', '\n']).to_owned());

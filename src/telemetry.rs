@@ -60,7 +60,8 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
 pub fn on_response<B>(response: &Response<B>, latency: Duration, _span: &Span) {
     tracing::info!(
         status = response.status().as_u16(),
-        latency_ms = latency.as_secs_f64() * 1000.0,
+        // Hundredths of a millisecond: finer digits are noise, and long.
+        latency_ms = (latency.as_secs_f64() * 100_000.0).round() / 100.0,
         "request finished"
     );
 }

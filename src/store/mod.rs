@@ -31,7 +31,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         // the usual production settings for SQLite, several times faster
         // than the defaults for a write-heavy chat log.
         .map_sqlx_sqlite_opts(|opts| {
-            opts.journal_mode(SqliteJournalMode::Wal)
+            // A missing file is created, as `?mode=rwc` asks, also when the
+            // URL does not say so (`?mode=ro` still opens read-only).
+            opts.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(std::time::Duration::from_secs(5))
         });

@@ -150,10 +150,10 @@ impl Cleanup {
             }
             admin.close().await.ok();
         }
-        if let Some((url, prefix)) = self.redis {
-            if let Err(e) = delete_keys(&url, &prefix).await {
-                eprintln!("could not delete test keys {prefix}*: {e}");
-            }
+        if let Some((url, prefix)) = self.redis
+            && let Err(e) = delete_keys(&url, &prefix).await
+        {
+            eprintln!("could not delete test keys {prefix}*: {e}");
         }
     }
 }
