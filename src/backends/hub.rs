@@ -26,7 +26,7 @@ use tokio::sync::{OnceCell, broadcast};
 use crate::{
     domain::{
         ConversationId, StreamId,
-        messaging::{Delivery, Message},
+        message::{Delivery, Message},
     },
     error::Result,
 };

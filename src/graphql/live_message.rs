@@ -11,7 +11,7 @@ use async_graphql::{
 };
 
 use super::types::MessageType;
-use crate::domain::messaging::Delivery;
+use crate::domain::message::Delivery;
 
 /// Everything a subscription's result depends on besides the message: the
 /// request's document, operation name and variables. Results carry no

@@ -20,7 +20,7 @@ use crate::backends::hub::{Hub, LiveFeed};
 use crate::{
     domain::{
         ConversationId, StreamId, User, UserId,
-        messaging::{Message, NewMessage},
+        message::{Message, NewMessage},
     },
     error::{Error, Result},
     store::is_unique_violation,

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use crate::{
     domain::{
         ConversationId, StreamId,
-        messaging::{Message, NewMessage},
+        message::{Message, NewMessage},
     },
     error::Result,
 };

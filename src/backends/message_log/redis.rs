@@ -13,7 +13,7 @@ use crate::{
     backends::redis_keys::RedisKeys,
     domain::{
         ConversationId, StreamId, User, UserId,
-        messaging::{Message, NewMessage},
+        message::{Message, NewMessage},
     },
     error::{Error, Result, StorageBackend},
 };
