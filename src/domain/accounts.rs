@@ -48,11 +48,7 @@ pub async fn signup(state: &AppState, input: SignupInput) -> Result<Session> {
     check_name(&mut v, "first_name", &first_name);
     check_name(&mut v, "last_name", &last_name);
     check_password(&mut v, &input.password);
-    v.check(
-        input.password != input.password_confirm,
-        "password_confirm",
-        "Passwords do not match.",
-    );
+    check_password_confirm(&mut v, &input.password, &input.password_confirm);
     check_taken(state, &mut v, &email, &username).await?;
     v.finish()?;
 
@@ -268,6 +264,20 @@ fn check_password(v: &mut Validator, password: &str) {
         "password",
         "Password must contain at least one special character.",
     );
+}
+
+/// An empty confirmation is missing, not a mismatch: without this, a body
+/// with neither password reported only `password`.
+fn check_password_confirm(v: &mut Validator, password: &str, confirm: &str) {
+    if confirm.is_empty() {
+        v.add("password_confirm", REQUIRED);
+    } else {
+        v.check(
+            password != confirm,
+            "password_confirm",
+            "Passwords do not match.",
+        );
+    }
 }
 
 #[cfg(test)]

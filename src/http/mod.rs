@@ -9,7 +9,13 @@ pub mod metrics;
 pub mod origin;
 pub mod rest;
 
-use axum::{Router, http::HeaderValue, middleware};
+use axum::{
+    Json, Router,
+    http::{HeaderValue, Method, StatusCode},
+    middleware,
+    response::{IntoResponse, Response},
+};
+use serde_json::json;
 use tower::ServiceBuilder;
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
@@ -19,6 +25,7 @@ use tower_http::{
 };
 
 use crate::{
+    error::Error,
     graphql::{self, ChatSchema},
     state::AppState,
     telemetry,
@@ -49,6 +56,10 @@ pub fn router(state: AppState, schema: ChatSchema) -> Router {
         .merge(health::router())
         .merge(metrics::router())
         .merge(legacy_ws::router())
+        // Clients of a JSON API parse every answer: unknown paths and
+        // methods get DRF's JSON bodies instead of axum's empty ones.
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -64,6 +75,21 @@ pub fn router(state: AppState, schema: ChatSchema) -> Router {
                 .layer(cors(&config.allowed_origins)),
         )
         .with_state(state)
+}
+
+/// Any path no route knows: `{"detail": "Not found."}`, as for an unknown id.
+async fn not_found() -> Error {
+    Error::NotFound("No such route")
+}
+
+/// A known path with another method; axum adds the `Allow` header.
+async fn method_not_allowed(method: Method) -> Response {
+    let detail = format!("Method \"{method}\" not allowed.");
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(json!({ "detail": detail })),
+    )
+        .into_response()
 }
 
 fn cors(allowed: &[String]) -> CorsLayer {

@@ -14,6 +14,7 @@ mod metrics;
 mod multi_node;
 mod openapi;
 mod outages;
+mod rest_strictness;
 mod schema;
 mod subscriptions;
 mod ws_client;

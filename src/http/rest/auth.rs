@@ -31,14 +31,34 @@ struct SignupBody {
     #[schema(required, format = Email, max_length = 254, example = "ada@example.com")]
     #[serde(default)]
     email: String,
-    /// Letters, digits and `@.+-_`.
-    #[schema(required, min_length = 1, max_length = 150, example = "ada")]
+    /// Letters, digits and `@.+-_`; trimmed.
+    #[schema(
+        required,
+        min_length = 1,
+        max_length = 150,
+        pattern = r"\S",
+        example = "ada"
+    )]
     #[serde(default)]
     username: String,
-    #[schema(required, min_length = 1, max_length = 50, example = "Ada")]
+    /// Trimmed; then 1 to 50 characters.
+    #[schema(
+        required,
+        min_length = 1,
+        max_length = 50,
+        pattern = r"\S",
+        example = "Ada"
+    )]
     #[serde(default)]
     first_name: String,
-    #[schema(required, min_length = 1, max_length = 50, example = "Lovelace")]
+    /// Trimmed; then 1 to 50 characters.
+    #[schema(
+        required,
+        min_length = 1,
+        max_length = 50,
+        pattern = r"\S",
+        example = "Lovelace"
+    )]
     #[serde(default)]
     last_name: String,
     /// 10 to 128 characters, with upper- and lower-case letters (and the
@@ -52,7 +72,7 @@ struct SignupBody {
     #[serde(default)]
     password: String,
     /// Must equal `password`.
-    #[schema(required, example = "Str0ng-Passw0rd!")]
+    #[schema(required, min_length = 1, example = "Str0ng-Passw0rd!")]
     #[serde(default)]
     password_confirm: String,
 }
@@ -60,10 +80,11 @@ struct SignupBody {
 #[derive(Deserialize, ToSchema)]
 #[schema(as = LoginRequest)]
 struct LoginBody {
-    #[schema(required, example = "ada@example.com")]
+    /// Trimmed; an unknown email is a 401, like a wrong password.
+    #[schema(required, min_length = 1, pattern = r"\S", example = "ada@example.com")]
     #[serde(default)]
     email: String,
-    #[schema(required, example = "Str0ng-Passw0rd!")]
+    #[schema(required, min_length = 1, example = "Str0ng-Passw0rd!")]
     #[serde(default)]
     password: String,
 }
@@ -72,7 +93,7 @@ struct LoginBody {
 #[schema(as = RefreshRequest)]
 struct RefreshBody {
     /// A refresh token from signup, login or an earlier refresh (single use).
-    #[schema(required)]
+    #[schema(required, min_length = 1, pattern = r"\S")]
     #[serde(default)]
     refresh: String,
 }

@@ -8,19 +8,25 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{
+    IntoParams, ToSchema,
+    openapi::{ObjectBuilder, OneOfBuilder, RefOr, Schema, schema::Type},
+};
 
 use super::{
-    ConversationPath,
+    ConversationPath, DEFAULT_PAGE, JsonInt,
     auth::UserJson,
-    openapi::{BadRequest, ErrorDetail, Unauthenticated, Unavailable},
+    integer_param,
+    openapi::{
+        BadRequest, ErrorDetail, Unauthenticated, Unavailable, int64, optional_integer, typed,
+    },
 };
 use crate::{
     domain::{
         UserId,
         conversations::{self, Conversation, NewConversation, Role, UserRef},
     },
-    error::{Error, Result},
+    error::{Error, Result, Validator},
     http::extract::{AppJson, AppPath, AppQuery, AuthUser},
     state::AppState,
 };
@@ -97,15 +103,16 @@ impl From<Conversation> for ConversationJson {
     }
 }
 
-/// DRF's LimitOffsetPagination: out-of-range values are clamped, not refused.
+/// DRF's LimitOffsetPagination: out-of-range integers are clamped, not
+/// refused, so the document sets no bounds; what is not an integer is a 400.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct PageParams {
-    /// Page size, clamped into 1..=100 (default 50); a non-integer is ignored.
-    #[param(value_type = Option<i64>)]
+    /// Page size, clamped into 1..=100 (default 50; empty reads as absent).
+    #[param(schema_with = optional_integer)]
     limit: Option<String>,
-    /// Conversations to skip (default 0; negative reads as 0).
-    #[param(value_type = Option<i64>)]
+    /// Conversations to skip (default 0; negative reads as 0, empty as absent).
+    #[param(schema_with = optional_integer)]
     offset: Option<String>,
 }
 
@@ -133,7 +140,7 @@ struct ConversationPageJson {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of conversations", body = ConversationPageJson),
-        (status = 400, description = "A query string that cannot be read", body = ErrorDetail),
+        (status = 400, description = "`limit` or `offset` not an integer, or a query string that cannot be read", body = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 503, response = Unavailable),
     )
@@ -145,14 +152,13 @@ async fn list(
     headers: HeaderMap,
     OriginalUri(uri): OriginalUri,
 ) -> Result<Json<ConversationPageJson>> {
-    let limit = params
-        .limit
-        .and_then(|l| l.trim().parse::<i64>().ok())
-        .map_or(50, |l| l.clamp(1, conversations::MAX_PAGE as i64)) as u64;
-    let offset = params
-        .offset
-        .and_then(|o| o.trim().parse::<i64>().ok())
-        .map_or(0, |o| o.max(0)) as u64;
+    let mut v = Validator::default();
+    let limit = integer_param(&mut v, "limit", params.limit.as_deref())
+        .map_or(DEFAULT_PAGE, |l| l.clamp(1, conversations::MAX_PAGE as i64))
+        as u64;
+    let offset =
+        integer_param(&mut v, "offset", params.offset.as_deref()).map_or(0, |o| o.max(0)) as u64;
+    v.finish()?;
     let page = conversations::list(&state, viewer, limit, offset).await?;
     let link = |offset: u64| page_link(&headers, &uri, limit, offset);
     let next = (offset + limit < page.count).then(|| link(offset + limit));
@@ -180,12 +186,20 @@ fn page_link(headers: &HeaderMap, uri: &Uri, limit: u64, offset: u64) -> String 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = CreateConversationRequest)]
 struct CreateBody {
-    #[schema(required, min_length = 1, max_length = 255, example = "My chat")]
+    /// Trimmed; then 1 to 255 characters.
+    #[schema(
+        required,
+        min_length = 1,
+        max_length = 255,
+        pattern = r"\S",
+        example = "My chat"
+    )]
     #[serde(default)]
     name: String,
     /// Users to add as members; unknown or inactive ids are ignored.
+    #[schema(value_type = Vec<i64>)]
     #[serde(default)]
-    participant_ids: Vec<i64>,
+    participant_ids: Vec<JsonInt>,
 }
 
 /// Creates a conversation; the caller is its admin.
@@ -211,7 +225,11 @@ async fn create(
 ) -> Result<(StatusCode, Json<ConversationJson>)> {
     let input = NewConversation {
         name: body.name,
-        participant_ids: body.participant_ids.into_iter().map(UserId).collect(),
+        participant_ids: body
+            .participant_ids
+            .into_iter()
+            .map(|i| UserId(i.0))
+            .collect(),
     };
     let conversation = conversations::create(&state, viewer, input).await?;
     Ok((StatusCode::CREATED, Json(conversation.into())))
@@ -241,12 +259,49 @@ async fn detail(
     Ok(Json(conversations::get(&state, viewer, id).await?.into()))
 }
 
-/// Either `user_id` or `email`; `user_id` wins when both are given.
-#[derive(Deserialize, ToSchema)]
-#[schema(as = AddParticipantRequest)]
+/// Either `user_id` or `email`; `user_id` wins when both are given. Its
+/// schema is written by hand: "one of two fields, the other may be null" is
+/// a `oneOf`, which a derive cannot say about a struct.
+#[derive(Deserialize)]
 struct AddParticipantBody {
-    user_id: Option<i64>,
+    user_id: Option<JsonInt>,
     email: Option<String>,
+}
+
+impl utoipa::ToSchema for AddParticipantBody {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "AddParticipantRequest".into()
+    }
+}
+
+impl utoipa::PartialSchema for AddParticipantBody {
+    /// Two disjoint shapes, so `oneOf`: an integer `user_id` (any `email`,
+    /// ignored), or a non-blank `email` with `user_id` absent or null. A
+    /// body with neither is the documented 400.
+    fn schema() -> RefOr<Schema> {
+        let by_id = ObjectBuilder::new()
+            .title(Some("By id"))
+            .property("user_id", typed(&[Type::Integer]).format(Some(int64())))
+            .required("user_id")
+            .property("email", typed(&[Type::String, Type::Null]));
+        let by_email = ObjectBuilder::new()
+            .title(Some("By email"))
+            .property("user_id", typed(&[Type::Null]))
+            .property(
+                "email",
+                typed(&[Type::String])
+                    .pattern(Some(r"\S"))
+                    .examples(["bob@example.com"]),
+            )
+            .required("email");
+        OneOfBuilder::new()
+            .item(by_id)
+            .item(by_email)
+            .description(Some(
+                "Either `user_id` or `email`; `user_id` wins when both are given.",
+            ))
+            .into()
+    }
 }
 
 /// `{"success": true}`.
@@ -282,7 +337,7 @@ async fn add_participant(
 ) -> Result<Json<SuccessJson>> {
     let id = path.id()?;
     let target = match (body.user_id, body.email.filter(|e| !e.trim().is_empty())) {
-        (Some(user), _) => UserRef::Id(UserId(user)),
+        (Some(user), _) => UserRef::Id(UserId(user.0)),
         (None, Some(email)) => UserRef::Email(email),
         (None, None) => {
             return Err(Error::BadRequest(

@@ -5,12 +5,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    ConversationPath,
-    openapi::{BadMessage, BadRequest, ErrorDetail, ThrottledError, Unauthenticated, Unavailable},
+    ConversationPath, DEFAULT_PAGE, integer_param,
+    openapi::{
+        BadMessage, BadRequest, ErrorDetail, ThrottledError, Unauthenticated, Unavailable,
+        optional_integer,
+    },
 };
 use crate::{
     domain::messaging::{self, Cursor, MAX_HISTORY_PAGE, Message},
-    error::Result,
+    error::{Result, Validator},
     http::extract::{AppJson, AppPath, AppQuery, AuthUser},
     state::AppState,
 };
@@ -67,19 +70,28 @@ struct HistoryJson {
     next_from: Option<String>,
 }
 
+// The stream-id patterns admit the empty value, which reads as absent.
 /// Without `from`/`before`, the latest `limit` messages.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct HistoryParams {
     /// Messages strictly after this stream id: `<ms>-<seq>`, or `<ms>` for
-    /// `<ms>-0` (each at most a u64).
-    #[param(example = "1764100000000-0", pattern = r"^[0-9]{1,20}(-[0-9]{1,20})?$")]
+    /// `<ms>-0` (each at most a u64); empty reads as absent.
+    #[param(
+        example = "1764100000000-0",
+        pattern = r"^([0-9]{1,20}(-[0-9]{1,20})?)?$"
+    )]
     from: Option<String>,
-    /// Messages strictly before this stream id; not together with `from`.
-    #[param(example = "1764100000000-0", pattern = r"^[0-9]{1,20}(-[0-9]{1,20})?$")]
+    /// Messages strictly before this stream id; a 400 together with a
+    /// non-empty `from` (a rule between parameters, which OpenAPI cannot
+    /// state: the 400 response says it).
+    #[param(
+        example = "1764100000000-0",
+        pattern = r"^([0-9]{1,20}(-[0-9]{1,20})?)?$"
+    )]
     before: Option<String>,
-    /// Page size, clamped into 1..=100 (default 50); a non-integer is ignored.
-    #[param(value_type = Option<i64>)]
+    /// Page size, clamped into 1..=100 (default 50; empty reads as absent).
+    #[param(schema_with = optional_integer)]
     limit: Option<String>,
 }
 
@@ -93,7 +105,7 @@ struct HistoryParams {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "A page of messages, oldest first", body = HistoryJson),
-        (status = 400, description = "A malformed `from`/`before`, or both", body = BadRequest),
+        (status = 400, description = "A malformed `from`/`before`, both of them, or a `limit` that is not an integer", body = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 403, description = "Not a participant, or no such conversation", body = ErrorDetail),
         (status = 404, description = "Not a conversation id", body = ErrorDetail),
@@ -107,12 +119,12 @@ async fn history(
     AppQuery(params): AppQuery<HistoryParams>,
 ) -> Result<Json<HistoryJson>> {
     let conversation = path.id()?;
-    let cursor = Cursor::parse(params.from.as_deref(), params.before.as_deref())?;
+    let mut v = Validator::default();
     // REST clamps the page size where GraphQL reports it (django-chat did).
-    let limit = params
-        .limit
-        .and_then(|l| l.trim().parse::<i64>().ok())
-        .map_or(50, |l| l.clamp(1, MAX_HISTORY_PAGE as i64)) as usize;
+    let limit = integer_param(&mut v, "limit", params.limit.as_deref())
+        .map_or(DEFAULT_PAGE, |l| l.clamp(1, MAX_HISTORY_PAGE as i64)) as usize;
+    v.finish()?;
+    let cursor = Cursor::parse(params.from.as_deref(), params.before.as_deref())?;
     let page = messaging::history(&state, viewer, conversation, cursor, limit).await?;
     Ok(Json(HistoryJson {
         conversation_id: conversation.to_string(),
@@ -125,7 +137,13 @@ async fn history(
 #[schema(as = SendMessageRequest)]
 struct SendBody {
     /// Trimmed; then 1 to 2000 characters.
-    #[schema(required, min_length = 1, max_length = 2000, example = "hello")]
+    #[schema(
+        required,
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"\S",
+        example = "hello"
+    )]
     #[serde(default)]
     content: String,
 }

@@ -7,7 +7,11 @@ use axum::{Json, Router, response::Html, routing::get};
 use serde::Serialize;
 use utoipa::{
     Modify, OpenApi, ToResponse, ToSchema,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        KnownFormat, ObjectBuilder, RefOr, Schema, SchemaFormat,
+        schema::{AnyOfBuilder, SchemaType, Type},
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
 };
 
 use super::{auth, conversations, messages};
@@ -95,6 +99,33 @@ const DOCS_PAGE: &str = r#"<!doctype html>
   </body>
 </html>
 "#;
+
+// Text fields the server trims carry `pattern: \S` (some character that is
+// not white space): a blank value is refused like an empty one.
+
+/// A query parameter read as an integer, where an empty value (`?limit=`)
+/// reads as absent. OpenAPI's `allowEmptyValue` says that, but utoipa cannot
+/// emit it (it is deprecated), so the schema spells it out.
+pub fn optional_integer() -> RefOr<Schema> {
+    AnyOfBuilder::new()
+        .item(typed(&[Type::Integer]).format(Some(int64())))
+        .item(typed(&[Type::String]).enum_values(Some([""])))
+        .into()
+}
+
+/// `format: int64`.
+pub fn int64() -> SchemaFormat {
+    SchemaFormat::KnownFormat(KnownFormat::Int64)
+}
+
+/// An object schema of one type, or of several (`["string", "null"]`).
+pub fn typed(types: &[Type]) -> ObjectBuilder {
+    let schema_type = match types {
+        [one] => SchemaType::Type(one.clone()),
+        many => many.iter().cloned().collect(),
+    };
+    ObjectBuilder::new().schema_type(schema_type)
+}
 
 /// `{"detail": "…"}`: bad bodies and query strings, missing or bad tokens,
 /// 403, 404, 409.
