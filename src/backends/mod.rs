@@ -5,7 +5,6 @@ pub mod hub;
 pub mod message_log;
 pub mod rate_limit;
 pub mod redis_keys;
-pub mod stream_reader;
 
 use std::{sync::Arc, time::Duration};
 
@@ -64,7 +63,7 @@ impl Backends {
                         .await
                         .context("cannot connect to Redis")?;
                 let keys = redis_keys::RedisKeys::new(&config.redis_key_prefix);
-                hub.set_feed(stream_reader::StreamReaders::start(
+                hub.set_feed(message_log::redis::stream_reader::StreamReaders::start(
                     client,
                     manager.clone(),
                     keys.clone(),

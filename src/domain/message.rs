@@ -136,5 +136,4 @@ mod tests {
         }
         assert_eq!(delivery.renderings().len(), MAX_RENDERINGS);
     }
-
 }

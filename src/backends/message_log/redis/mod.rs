@@ -1,5 +1,8 @@
 //! The message log on Redis Streams, one stream per conversation, with
 //! django-chat's key and field names so either server reads the other's.
+//! Its live side, the node's stream readers, is in [`stream_reader`].
+
+pub mod stream_reader;
 
 use std::collections::HashMap;
 

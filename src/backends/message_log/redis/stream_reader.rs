@@ -28,10 +28,9 @@ use redis::{
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::{
-    hub::Hub,
-    hub::LiveFeed,
-    message_log::redis::{decode_entry, storage, stream_tail},
+use super::{decode_entry, storage, stream_tail};
+use crate::backends::{
+    hub::{Hub, LiveFeed},
     redis_keys::RedisKeys,
 };
 use crate::{
