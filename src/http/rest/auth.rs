@@ -4,7 +4,7 @@ use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::openapi::{BadRequest, CredentialsError, ErrorDetail, Unavailable};
+use super::schemas::{BadRequest, CredentialsError, ErrorDetail, Unavailable};
 use crate::{
     domain::{User, accounts, tokens::Session},
     error::Result,

@@ -17,7 +17,7 @@ use super::{
     ConversationPath, DEFAULT_PAGE, JsonInt,
     auth::UserJson,
     integer_param,
-    openapi::{
+    schemas::{
         BadRequest, ErrorDetail, Unauthenticated, Unavailable, int64, optional_integer, typed,
     },
 };

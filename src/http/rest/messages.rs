@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{
     ConversationPath, DEFAULT_PAGE, integer_param,
-    openapi::{
+    schemas::{
         BadMessage, BadRequest, ErrorDetail, ThrottledError, Unauthenticated, Unavailable,
         optional_integer,
     },

@@ -5,6 +5,7 @@ mod auth;
 mod conversations;
 pub mod messages;
 pub mod openapi;
+pub mod schemas;
 
 use axum::{
     Json, Router,

@@ -1,0 +1,115 @@
+//! The shapes the REST adapters share with their OpenAPI document: error
+//! bodies, and schema pieces utoipa cannot derive. Handlers and the document
+//! both depend on this module; it depends on neither.
+
+use serde::Serialize;
+use utoipa::{
+    ToResponse, ToSchema,
+    openapi::{
+        KnownFormat, ObjectBuilder, RefOr, Schema, SchemaFormat,
+        schema::{AnyOfBuilder, SchemaType, Type},
+    },
+};
+
+use crate::error::FieldErrors;
+
+// Text fields the server trims carry `pattern: \S` (some character that is
+// not white space): a blank value is refused like an empty one.
+
+/// A query parameter read as an integer, where an empty value (`?limit=`)
+/// reads as absent. OpenAPI's `allowEmptyValue` says that, but utoipa cannot
+/// emit it (it is deprecated), so the schema spells it out.
+pub fn optional_integer() -> RefOr<Schema> {
+    AnyOfBuilder::new()
+        .item(typed(&[Type::Integer]).format(Some(int64())))
+        .item(typed(&[Type::String]).enum_values(Some([""])))
+        .into()
+}
+
+/// `format: int64`.
+pub fn int64() -> SchemaFormat {
+    SchemaFormat::KnownFormat(KnownFormat::Int64)
+}
+
+/// An object schema of one type, or of several (`["string", "null"]`).
+pub fn typed(types: &[Type]) -> ObjectBuilder {
+    let schema_type = match types {
+        [one] => SchemaType::Type(one.clone()),
+        many => many.iter().cloned().collect(),
+    };
+    ObjectBuilder::new().schema_type(schema_type)
+}
+
+/// `{"detail": "…"}`: bad bodies and query strings, missing or bad tokens,
+/// 403, 404, 409.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    #[schema(example = "Not found.")]
+    pub detail: String,
+}
+
+/// DRF's field errors: every failing field with all its messages.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"email": ["Enter a valid email address."], "password": ["Password must be at least 10 characters long."]}))]
+pub struct ValidationErrors(#[schema(inline)] pub FieldErrors);
+
+/// A 400: field errors, or `{"detail"}` when the body or query cannot be read.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum BadRequest {
+    Fields(ValidationErrors),
+    Detail(ErrorDetail),
+}
+
+/// A message whose content is blank or too long.
+#[derive(Serialize, ToSchema)]
+pub struct ContentError {
+    #[schema(example = json!(["Message content cannot be empty"]))]
+    pub content: Vec<String>,
+    /// `INVALID_CONTENT` or `CONTENT_TOO_LONG`.
+    #[schema(example = "INVALID_CONTENT")]
+    pub code: String,
+}
+
+/// A 400 from sending: bad content, or a body that cannot be read.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum BadMessage {
+    Content(ContentError),
+    Detail(ErrorDetail),
+}
+
+/// Login's 401: `{"error": "Invalid credentials"}`.
+#[derive(Serialize, ToSchema)]
+pub struct CredentialsError {
+    #[schema(example = "Invalid credentials")]
+    pub error: String,
+}
+
+/// A 429; the `Retry-After` header carries the seconds as a number.
+#[derive(Serialize, ToSchema)]
+pub struct ThrottledError {
+    #[schema(example = "Request was throttled. Expected available in 42 seconds.")]
+    pub detail: String,
+    /// `THROTTLED`.
+    #[schema(example = "THROTTLED")]
+    pub code: String,
+}
+
+/// A 503: the database or Redis failed; the cause is logged, not shown.
+#[derive(Serialize, ToSchema)]
+pub struct StorageError {
+    #[schema(example = "Storage is temporarily unavailable")]
+    pub detail: String,
+    /// `STORAGE_ERROR`.
+    #[schema(example = "STORAGE_ERROR")]
+    pub code: String,
+}
+
+/// A missing, malformed or expired access token.
+#[derive(ToResponse)]
+pub struct Unauthenticated(pub ErrorDetail);
+
+/// A backing store is unavailable; retrying later may succeed.
+#[derive(ToResponse)]
+pub struct Unavailable(pub StorageError);
