@@ -14,8 +14,9 @@ use crate::{
     store::{self, users::NewUser},
 };
 
-/// What a new user submits.
-#[derive(Clone, Debug, Default)]
+/// What a new user submits. No `Debug`: it holds a password, and nothing
+/// holding one may reach a log line.
+#[derive(Clone, Default)]
 pub struct SignupInput {
     pub email: String,
     pub username: String,
@@ -25,8 +26,8 @@ pub struct SignupInput {
     pub password_confirm: String,
 }
 
-/// Credentials for a login.
-#[derive(Clone, Debug, Default)]
+/// Credentials for a login (no `Debug`, as above).
+#[derive(Clone, Default)]
 pub struct LoginInput {
     pub email: String,
     pub password: String,
@@ -133,8 +134,8 @@ pub async fn current_user(state: &AppState, id: UserId) -> Result<User> {
     }
 }
 
-/// What `chatstream create-superuser` submits.
-#[derive(Clone, Debug, Default)]
+/// What `chatstream create-superuser` submits (no `Debug`, as above).
+#[derive(Clone, Default)]
 pub struct SuperuserInput {
     pub email: String,
     pub username: String,

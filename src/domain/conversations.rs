@@ -29,11 +29,16 @@ impl Role {
         }
     }
 
-    fn parse(stored: &str) -> Role {
-        if stored == "admin" {
-            Role::Admin
-        } else {
-            Role::Member
+    /// A stored role; anything else is a storage error, not a member in
+    /// disguise (an unknown value could be a privilege written by a newer
+    /// or foreign writer).
+    fn parse(stored: &str) -> Result<Role> {
+        match stored {
+            "admin" => Ok(Role::Admin),
+            "member" => Ok(Role::Member),
+            other => Err(Error::Storage(anyhow::anyhow!(
+                "unknown participant role {other:?} in the participants table"
+            ))),
         }
     }
 }
@@ -234,9 +239,10 @@ pub async fn add_participant(
 
 /// The caller's role in a conversation, or None when absent or not a member.
 pub async fn role_of(state: &AppState, id: ConversationId, user: UserId) -> Result<Option<Role>> {
-    Ok(store::participants::membership(&state.db, id, user)
+    store::participants::membership(&state.db, id, user)
         .await?
-        .map(|(p, _)| Role::parse(&p.role)))
+        .map(|(p, _)| Role::parse(&p.role))
+        .transpose()
 }
 
 /// Membership with the member's current profile; FORBIDDEN when absent or not
@@ -247,7 +253,7 @@ pub async fn require_member(
     user: UserId,
 ) -> Result<(Role, User)> {
     match store::participants::membership(&state.db, id, user).await? {
-        Some((p, u)) if u.is_active => Ok((Role::parse(&p.role), User::from(u))),
+        Some((p, u)) if u.is_active => Ok((Role::parse(&p.role)?, User::from(u))),
         _ => Err(Error::Forbidden(
             "You are not a participant of this conversation",
         )),
@@ -271,7 +277,7 @@ async fn assemble(
             .push(Participant {
                 id: p.id,
                 user: User::from(u),
-                role: Role::parse(&p.role),
+                role: Role::parse(&p.role)?,
                 joined_at: p.joined_at,
             });
     }
