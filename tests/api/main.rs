@@ -5,6 +5,7 @@
 mod accounts;
 mod armed_on_connect;
 mod conversations;
+mod graphql_http;
 mod health;
 mod helpers;
 mod legacy_ws;
