@@ -93,20 +93,38 @@ impl Extension for OperationMetrics {
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
         let mut operation = self.operation();
-        // The operation that will run, chosen as async-graphql chooses it.
-        operation.kind = match &document.operations {
-            DocumentOperations::Single(op) => Some(op.node.ty),
-            DocumentOperations::Multiple(ops) => match operation.name.as_deref() {
-                Some(name) => ops.get(name).map(|op| op.node.ty),
-                // Without a requested name, a lone named operation runs.
-                None if ops.len() == 1 => ops.iter().next().map(|(name, op)| {
-                    operation.name = Some(name.to_string());
-                    op.node.ty
-                }),
-                None => None,
-            },
-        };
+        match selected_operation(&document, operation.name.as_deref()) {
+            Some((name, kind)) => {
+                if operation.name.is_none() {
+                    operation.name = name.map(str::to_owned);
+                }
+                operation.kind = Some(kind);
+            }
+            None => operation.kind = None,
+        }
         Ok(document)
+    }
+}
+
+/// The operation that will run, chosen as async-graphql chooses it: the one
+/// named `name`, or without a name the document's only one. Its name (when
+/// it has one) and type.
+pub(super) fn selected_operation<'d>(
+    document: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<(Option<&'d str>, OperationType)> {
+    match &document.operations {
+        DocumentOperations::Single(op) => Some((None, op.node.ty)),
+        DocumentOperations::Multiple(ops) => match name {
+            Some(name) => ops
+                .get_key_value(name)
+                .map(|(name, op)| (Some(name.as_str()), op.node.ty)),
+            None if ops.len() == 1 => ops
+                .iter()
+                .next()
+                .map(|(name, op)| (Some(name.as_str()), op.node.ty)),
+            None => None,
+        },
     }
 }
 

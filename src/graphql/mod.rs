@@ -5,14 +5,18 @@ mod accounts;
 mod auth;
 mod conversations;
 mod error;
+mod limits;
 mod live_message;
+mod media_type;
 mod messages;
 mod metrics;
+mod over_http;
 pub mod routes;
+mod scalars;
 pub mod types;
 pub mod ws;
 
-use async_graphql::{MergedObject, MergedSubscription, Schema};
+use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema};
 
 pub use auth::Auth;
 
@@ -41,9 +45,21 @@ pub struct Subscription(messages::MessagesSubscription);
 /// The schema type served at `/graphql` (HTTP and WebSocket).
 pub type ChatSchema = Schema<Query, Mutation, Subscription>;
 
-/// Deep or expensive queries are refused before they run.
-const MAX_DEPTH: usize = 12;
-const MAX_COMPLEXITY: usize = 1_000;
+/// Deep or expensive queries are refused before they run. Introspection
+/// (`__schema`, `__type`) has its own budget, sized for the standard
+/// introspection query of graphql-js (depth 15, complexity about 52,000 with
+/// list fields counted ten times; see `limits`), which every GraphQL tool
+/// sends; data fields keep the tight one.
+const LIMITS: limits::Limits = limits::Limits {
+    data: limits::Budget {
+        depth: 12,
+        complexity: 1_000,
+    },
+    introspection: limits::Budget {
+        depth: 20,
+        complexity: 100_000,
+    },
+};
 
 /// Builds the schema with its limits; `state` is available to resolvers.
 pub fn build_schema(state: AppState) -> ChatSchema {
@@ -53,9 +69,10 @@ pub fn build_schema(state: AppState) -> ChatSchema {
         Subscription::default(),
     )
     .data(state)
+    // Outermost first: the HTTP rules see the operation metrics has named.
+    .extension(over_http::HttpRules)
     .extension(metrics::Metrics)
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY)
+    .extension(LIMITS)
     .finish()
 }
 
@@ -67,5 +84,5 @@ pub fn sdl() -> String {
         Subscription::default(),
     )
     .finish()
-    .sdl()
+    .sdl_with_options(SDLExportOptions::new().include_specified_by())
 }

@@ -1,56 +1,115 @@
-//! `/graphql`: POST executes, GET serves GraphiQL or, when asked for an
-//! upgrade, graphql-ws (also at `/graphql/ws`).
+//! `/graphql`: GraphQL over HTTP (POST, and GET for queries; see
+//! `over_http`), GraphiQL for a browser that asks for a page, and
+//! graphql-ws for an upgrade request (also at `/graphql/ws`).
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::{
     Extension, Router,
-    extract::{State, WebSocketUpgrade, ws::rejection::WebSocketUpgradeRejection},
-    http::{HeaderMap, header::AUTHORIZATION},
+    body::Bytes,
+    extract::{
+        State, WebSocketUpgrade, rejection::BytesRejection,
+        ws::rejection::WebSocketUpgradeRejection,
+    },
+    http::{HeaderMap, Uri, header::ACCEPT, header::AUTHORIZATION},
     response::{Html, IntoResponse, Response},
     routing::get,
 };
 
-use super::{Auth, ChatSchema, ws};
+use super::{
+    Auth, ChatSchema,
+    over_http::{Exchange, GetParams, MediaType, Refusal, post_request},
+    ws,
+};
 use crate::{state::AppState, telemetry};
 
 /// Routes for the GraphQL endpoint.
 pub fn router(schema: ChatSchema) -> Router<AppState> {
     Router::new()
-        .route("/graphql", get(get_graphql).post(execute))
+        .route("/graphql", get(get_graphql).post(post_graphql))
         .route("/graphql/ws", get(ws::upgrade))
         .layer(Extension(schema))
 }
 
-/// One URL for browsers and subscription clients: an upgrade request gets
-/// graphql-ws, anything else GraphiQL.
+/// One URL for every client: an upgrade request gets graphql-ws, a browser
+/// asking for a page without a `query` gets GraphiQL, and anything else is
+/// a GraphQL request.
 async fn get_graphql(
     state: State<AppState>,
     schema: Extension<ChatSchema>,
     headers: HeaderMap,
+    uri: Uri,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    match upgrade {
-        Ok(upgrade) => ws::upgrade(state, schema, headers, upgrade).await,
-        Err(_) => graphiql().await.into_response(),
+    if let Ok(upgrade) = upgrade {
+        return ws::upgrade(state, schema, headers, upgrade).await;
+    }
+    let params = GetParams::from_uri(&uri);
+    let has_query = params.as_ref().is_ok_and(|p| p.query.is_some());
+    if !has_query && wants_html(&headers) {
+        return graphiql().into_response();
+    }
+    let Some(media) = MediaType::negotiate(&headers) else {
+        return Refusal::not_acceptable().into_response(None);
+    };
+    match params.and_then(GetParams::into_request) {
+        Ok(request) => execute(&state, &schema, &headers, media, request, true).await,
+        Err(error) => Refusal::bad_request(error).into_response(Some(media)),
+    }
+}
+
+async fn post_graphql(
+    state: State<AppState>,
+    schema: Extension<ChatSchema>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Some(media) = MediaType::negotiate(&headers) else {
+        return Refusal::not_acceptable().into_response(None);
+    };
+    let body = match body {
+        Ok(body) => body,
+        // Too large, or the connection failed while reading.
+        Err(rejection) => {
+            let error = async_graphql::ServerError::new(rejection.body_text(), None);
+            return Refusal::new(rejection.status(), error).into_response(Some(media));
+        }
+    };
+    match post_request(&headers, &body) {
+        Ok(request) => execute(&state, &schema, &headers, media, request, false).await,
+        Err(refusal) => refusal.into_response(Some(media)),
     }
 }
 
 async fn execute(
-    State(state): State<AppState>,
-    Extension(schema): Extension<ChatSchema>,
-    headers: HeaderMap,
-    request: GraphQLRequest,
-) -> GraphQLResponse {
+    state: &AppState,
+    schema: &ChatSchema,
+    headers: &HeaderMap,
+    media: MediaType,
+    request: async_graphql::Request,
+    get: bool,
+) -> Response {
     let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     let auth = Auth::from_bearer(&state.tokens, header);
     if let Auth::User(id) = auth {
         telemetry::record_user(id.0);
     }
-    schema.execute(request.into_inner().data(auth)).await.into()
+    let exchange = Exchange::new(get);
+    let response = schema
+        .execute(request.data(auth).data(exchange.clone()))
+        .await;
+    exchange.respond(media, response)
 }
 
-async fn graphiql() -> impl IntoResponse {
+/// A browser navigating to the URL: its `Accept` names `text/html`.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.to_ascii_lowercase().contains("text/html"))
+}
+
+fn graphiql() -> Html<String> {
     Html(
         GraphiQLSource::build()
             .endpoint("/graphql")

@@ -1,13 +1,10 @@
 //! API types, converted from domain types (entities never leak here).
 
-use async_graphql::{
-    ComplexObject, Enum, ID, InputObject, InputValueError, InputValueResult, Scalar, ScalarType,
-    SimpleObject, Value,
-};
-use chrono::{DateTime, Utc};
+use async_graphql::{ComplexObject, Enum, ID, InputObject, SimpleObject};
 
+pub use super::scalars::{DateTime, StreamIdScalar};
 use crate::{
-    domain::{self, ConversationId, StreamId, UserId, accounts, conversations, messaging, tokens},
+    domain::{self, ConversationId, UserId, accounts, conversations, messaging, tokens},
     error::Error,
 };
 
@@ -116,33 +113,6 @@ impl From<LoginInput> for accounts::LoginInput {
     }
 }
 
-/// A stream entry id, `<milliseconds>-<sequence>`, e.g. `1700000000000-0`.
-/// Kept as text here so a malformed id reaches the domain and comes back as
-/// a VALIDATION_ERROR naming the argument.
-#[derive(Clone, Debug)]
-pub struct StreamIdScalar(pub String);
-
-/// A stream entry id, "<milliseconds>-<sequence>", e.g. "1700000000000-0".
-#[Scalar(name = "StreamId")]
-impl ScalarType for StreamIdScalar {
-    fn parse(value: Value) -> InputValueResult<Self> {
-        match value {
-            Value::String(s) => Ok(Self(s)),
-            other => Err(InputValueError::expected_type(other)),
-        }
-    }
-
-    fn to_value(&self) -> Value {
-        Value::String(self.0.clone())
-    }
-}
-
-impl From<StreamId> for StreamIdScalar {
-    fn from(id: StreamId) -> Self {
-        Self(id.to_string())
-    }
-}
-
 /// A participant's role.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
 pub enum Role {
@@ -166,7 +136,7 @@ pub struct ParticipantType {
     pub id: ID,
     pub user: UserType,
     pub role: Role,
-    pub joined_at: DateTime<Utc>,
+    pub joined_at: DateTime,
 }
 
 /// A conversation and its participants.
@@ -177,8 +147,8 @@ pub struct ConversationType {
     pub name: String,
     pub slug: String,
     pub created_by: UserType,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: DateTime,
+    pub updated_at: DateTime,
     pub participants: Vec<ParticipantType>,
 }
 
@@ -189,8 +159,8 @@ impl From<conversations::Conversation> for ConversationType {
             name: c.name,
             slug: c.slug,
             created_by: c.created_by.into(),
-            created_at: c.created_at,
-            updated_at: c.updated_at,
+            created_at: c.created_at.into(),
+            updated_at: c.updated_at.into(),
             participants: c
                 .participants
                 .into_iter()
@@ -198,7 +168,7 @@ impl From<conversations::Conversation> for ConversationType {
                     id: ID(p.id.to_string()),
                     user: p.user.into(),
                     role: p.role.into(),
-                    joined_at: p.joined_at,
+                    joined_at: p.joined_at.into(),
                 })
                 .collect(),
         }
@@ -238,7 +208,7 @@ pub struct MessageType {
     pub conversation_id: ID,
     pub sender: UserType,
     pub content: String,
-    pub created_at: DateTime<Utc>,
+    pub created_at: DateTime,
 }
 
 impl From<messaging::Message> for MessageType {
@@ -248,7 +218,7 @@ impl From<messaging::Message> for MessageType {
             conversation_id: ID(m.conversation_id.to_string()),
             sender: m.sender.into(),
             content: m.content,
-            created_at: m.created_at,
+            created_at: m.created_at.into(),
         }
     }
 }

@@ -27,6 +27,7 @@ async fn graphiql_page_is_served_with_the_subscription_endpoint() {
     let response = app
         .client
         .get(app.url("/graphql"))
+        .header(reqwest::header::ACCEPT, "text/html")
         .send()
         .await
         .expect("sent");

@@ -6,6 +6,7 @@ mod accounts;
 mod armed_on_connect;
 mod conversations;
 mod credentials;
+mod graphql_http;
 mod health;
 mod helpers;
 mod legacy_ws;

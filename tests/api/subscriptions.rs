@@ -295,10 +295,11 @@ async fn both_endpoints_negotiate_the_subprotocol() {
         client.send(json!({ "type": "ping" })).await;
         assert_eq!(client.json().await["type"], "pong");
     }
-    // Without an upgrade, GET /graphql is still GraphiQL.
+    // Without an upgrade, GET /graphql is still GraphiQL for a browser.
     let response = app
         .client
         .get(app.url("/graphql"))
+        .header(reqwest::header::ACCEPT, "text/html")
         .send()
         .await
         .expect("get");
