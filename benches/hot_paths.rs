@@ -1,6 +1,7 @@
 //! Micro-benchmarks of the hot paths: stream-id parsing and ordering, JWT
 //! verification, message encoding per protocol, and the hub's fan-out step.
 //! `cargo bench --bench hot_paths`.
+#![expect(clippy::expect_used, reason = "benchmark fixtures are constants")]
 
 use std::{hint::black_box, time::Duration};
 

@@ -48,7 +48,7 @@ const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 pub fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
-        let recorder = PrometheusBuilder::new()
+        let bucketed = PrometheusBuilder::new()
             .set_buckets_for_metric(
                 Matcher::Full("http_request_duration_seconds".into()),
                 HTTP_BUCKETS,
@@ -58,8 +58,14 @@ pub fn handle() -> &'static PrometheusHandle {
                     Matcher::Full("stream_reader_delivery_lag_seconds".into()),
                     LAG_BUCKETS,
                 )
+            });
+        // Only an empty bucket list is refused, and these are constants:
+        // summaries instead of histograms would still be metrics.
+        let recorder = bucketed
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "histogram buckets refused; using summaries");
+                PrometheusBuilder::new()
             })
-            .expect("bucket lists are non-empty constants")
             .build_recorder();
         let handle = recorder.handle();
         if metrics::set_global_recorder(recorder).is_err() {

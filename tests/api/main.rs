@@ -1,6 +1,7 @@
 //! Integration tests: the real server on 127.0.0.1:0, driven by real clients.
 //! Backends: embedded by default; PostgreSQL with `TEST_DATABASE_URL`, Redis
 //! with `TEST_REDIS_URL`. Every test owns its database and key prefix.
+#![expect(clippy::expect_used, reason = "a test fails by panicking")]
 
 mod accounts;
 mod armed_on_connect;
