@@ -11,7 +11,10 @@
 //! The server must allow the send rate: run it with a high
 //! `RATE_LIMIT_MESSAGES`. Every loop is bounded in time and count, and the
 //! target is 127.0.0.1 unless `--url` says otherwise.
-#![expect(clippy::expect_used, reason = "a load generator that cannot set itself up should stop at once")]
+#![expect(
+    clippy::expect_used,
+    reason = "a load generator that cannot set itself up should stop at once"
+)]
 
 mod api;
 mod auth;
