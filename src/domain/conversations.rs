@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::TransactionTrait;
 
-use super::{ConversationId, User, UserId};
+use super::{ConversationId, User, UserId, paging::PageSize};
 use crate::{
     error::{Error, Result, Validator},
     state::AppState,
@@ -85,8 +85,20 @@ pub enum UserRef {
     Email(String),
 }
 
-/// The largest page a caller may ask for.
-pub const MAX_PAGE: u64 = 100;
+impl UserRef {
+    /// Whom an add-participant request names: the id when given, else a
+    /// non-blank email; neither is refused the same way on every surface.
+    pub fn from_either(user_id: Option<UserId>, email: Option<String>) -> Result<Self> {
+        match (user_id, email.filter(|e| !e.trim().is_empty())) {
+            (Some(user), _) => Ok(UserRef::Id(user)),
+            (None, Some(email)) => Ok(UserRef::Email(email)),
+            (None, None) => Err(Error::BadRequest(
+                "Either user_id or email is required".into(),
+            )),
+        }
+    }
+}
+
 const NAME_MAX: usize = 255;
 const SLUG_ATTEMPTS: usize = 5;
 
@@ -166,16 +178,10 @@ async fn slug_was_taken(state: &AppState, slug: &str) -> bool {
 pub async fn list(
     state: &AppState,
     viewer: UserId,
-    limit: u64,
+    limit: PageSize,
     offset: u64,
 ) -> Result<ConversationPage> {
-    let mut v = Validator::default();
-    v.check(
-        !(1..=MAX_PAGE).contains(&limit),
-        "limit",
-        format!("Ensure this value is between 1 and {MAX_PAGE}."),
-    );
-    v.finish()?;
+    let limit = u64::try_from(limit.get()).unwrap_or(u64::MAX);
     let count = store::conversations::count_for_user(&state.db, viewer).await?;
     let models = store::conversations::page_for_user(&state.db, viewer, limit, offset).await?;
     let results = assemble(state, models).await?;

@@ -7,7 +7,7 @@ use futures::{Stream, future::BoxFuture};
 use tokio::sync::broadcast::error::RecvError;
 
 pub use super::message::{Delivery, Message, NewMessage};
-use super::{ConversationId, StreamId, UserId, conversations};
+use super::{ConversationId, StreamId, UserId, conversations, paging::PageSize};
 use crate::{
     backends::{hub::Subscription, rate_limit::Decision},
     error::{Error, Result},
@@ -16,8 +16,6 @@ use crate::{
 
 /// The longest message, in Unicode characters after trimming.
 pub const MAX_CONTENT_CHARS: usize = 2000;
-/// The largest history page.
-pub const MAX_HISTORY_PAGE: usize = 100;
 
 /// Where a history page starts.
 #[derive(Clone, Copy, Debug, Default)]
@@ -35,24 +33,34 @@ impl Cursor {
     /// From the `from` / `before` parameters of either surface; a malformed
     /// id, or both given, is a validation error on the field.
     pub fn parse(from: Option<&str>, before: Option<&str>) -> Result<Cursor> {
-        let parse = |field: &str, raw: &str| {
-            raw.trim()
-                .parse::<StreamId>()
-                .map_err(|e| Error::field(field, e.to_string()))
-        };
-        match (
-            from.filter(|s| !s.is_empty()),
-            before.filter(|s| !s.is_empty()),
-        ) {
+        match (stream_id("from", from)?, stream_id("before", before)?) {
             (None, None) => Ok(Cursor::Latest),
-            (Some(from), None) => Ok(Cursor::After(parse("from", from)?)),
-            (None, Some(before)) => Ok(Cursor::Before(parse("before", before)?)),
+            (Some(from), None) => Ok(Cursor::After(from)),
+            (None, Some(before)) => Ok(Cursor::Before(before)),
             (Some(_), Some(_)) => Err(Error::field(
                 "before",
                 "Give either from or before, not both.",
             )),
         }
     }
+}
+
+/// A subscription's `since`, from any surface: blank is absent, a malformed
+/// id is a validation error on `since`.
+pub fn parse_since(raw: Option<&str>) -> Result<Option<StreamId>> {
+    stream_id("since", raw)
+}
+
+/// A stream id parameter: absent or blank is `None`, surrounding spaces are
+/// ignored, anything else must parse.
+fn stream_id(field: &str, raw: Option<&str>) -> Result<Option<StreamId>> {
+    raw.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<StreamId>()
+                .map_err(|e| Error::field(field, e.to_string()))
+        })
+        .transpose()
 }
 
 /// A page of history, oldest first.
@@ -107,14 +115,9 @@ pub async fn history(
     viewer: UserId,
     conversation: ConversationId,
     cursor: Cursor,
-    limit: usize,
+    limit: PageSize,
 ) -> Result<MessagePage> {
-    if !(1..=MAX_HISTORY_PAGE).contains(&limit) {
-        return Err(Error::field(
-            "limit",
-            format!("Ensure this value is between 1 and {MAX_HISTORY_PAGE}."),
-        ));
-    }
+    let limit = limit.get();
     conversations::require_member(state, conversation, viewer).await?;
     let log = &state.backends.message_log;
     let page = match cursor {

@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod ids;
 pub mod message;
 pub mod messaging;
+pub mod paging;
 pub mod passwords;
 pub mod tokens;
 

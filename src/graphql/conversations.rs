@@ -7,7 +7,10 @@ use super::{
     types::{self, ConversationPage, ConversationType, CreateConversationInput},
 };
 use crate::{
-    domain::conversations::{self, NewConversation, UserRef},
+    domain::{
+        conversations::{self, NewConversation, UserRef},
+        paging::PageSize,
+    },
     error::Error,
 };
 
@@ -25,12 +28,11 @@ impl ConversationsQuery {
     ) -> async_graphql::Result<ConversationPage> {
         let viewer = ctx.viewer()?;
         // An explicit null (or an unset variable) means the default.
-        let (limit, offset) = (limit.unwrap_or(50), offset.unwrap_or(0));
-        let (limit, offset) = match (u64::try_from(limit), u64::try_from(offset)) {
-            (Ok(limit), Ok(offset)) => (limit, offset),
-            (Err(_), _) => return Err(Error::field("limit", "Must not be negative.").extend()),
-            (_, Err(_)) => return Err(Error::field("offset", "Must not be negative.").extend()),
-        };
+        let limit = limit
+            .map_or(Ok(PageSize::DEFAULT), |n| PageSize::strict(n.into()))
+            .map_err(|e| e.extend())?;
+        let offset = u64::try_from(offset.unwrap_or(0))
+            .map_err(|_| Error::field("offset", "Must not be negative.").extend())?;
         let page = conversations::list(ctx.state()?, viewer, limit, offset)
             .await
             .map_err(|e| e.extend())?;
@@ -93,15 +95,11 @@ impl ConversationsMutation {
         let viewer = ctx.viewer()?;
         let id =
             types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
-        let target = match (user_id, email) {
-            (Some(user), _) => {
-                UserRef::Id(types::user_id(&user, "userId").map_err(|e| e.extend())?)
-            }
-            (None, Some(email)) => UserRef::Email(email),
-            (None, None) => {
-                return Err(Error::field("userId", "Give userId or email.").extend());
-            }
-        };
+        let user_id = user_id
+            .map(|user| types::user_id(&user, "userId"))
+            .transpose()
+            .map_err(|e| e.extend())?;
+        let target = UserRef::from_either(user_id, email).map_err(|e| e.extend())?;
         let conversation = conversations::add_participant(ctx.state()?, viewer, id, target)
             .await
             .map_err(|e| e.extend())?;

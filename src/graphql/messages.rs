@@ -9,12 +9,9 @@ use super::{
     types::{self, MessagePage, MessageType, StreamIdScalar},
     ws::SlowConsumer,
 };
-use crate::{
-    domain::{
-        StreamId,
-        messaging::{self, Cursor, LiveEnd},
-    },
-    error::Error,
+use crate::domain::{
+    messaging::{self, Cursor, LiveEnd},
+    paging::PageSize,
 };
 
 #[derive(Default)]
@@ -40,9 +37,10 @@ impl MessagesQuery {
             before.as_ref().map(|s| s.0.as_str()),
         )
         .map_err(|e| e.extend())?;
-        let limit = usize::try_from(limit.unwrap_or(50)).map_err(|_| {
-            Error::field("limit", "Ensure this value is between 1 and 100.").extend()
-        })?;
+        // An explicit null (or an unset variable) means the default.
+        let limit = limit
+            .map_or(Ok(PageSize::DEFAULT), |n| PageSize::strict(n.into()))
+            .map_err(|e| e.extend())?;
         let page = messaging::history(ctx.state()?, viewer, conversation, cursor, limit)
             .await
             .map_err(|e| e.extend())?;
@@ -90,10 +88,8 @@ impl MessagesSubscription {
         let viewer = ctx.viewer()?;
         let conversation =
             types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
-        let since = since
-            .map(|s| s.0.trim().parse::<StreamId>())
-            .transpose()
-            .map_err(|e| Error::field("since", e.to_string()).extend())?;
+        let since =
+            messaging::parse_since(since.as_ref().map(|s| s.0.as_str())).map_err(|e| e.extend())?;
         // Only WebSocket connections carry the signal; elsewhere a slow
         // consumer's stream just ends.
         let slow = ctx.data_opt::<SlowConsumer>().cloned();

@@ -1,6 +1,6 @@
 //! API types, converted from domain types (entities never leak here).
 
-use async_graphql::{ComplexObject, Enum, ID, InputObject, SimpleObject};
+use async_graphql::{Enum, ID, InputObject, SimpleObject};
 
 pub use super::scalars::{DateTime, StreamIdScalar};
 use crate::{
@@ -10,28 +10,21 @@ use crate::{
 
 /// A chat user.
 #[derive(SimpleObject, Clone)]
-#[graphql(name = "User", complex)]
+#[graphql(name = "User")]
 pub struct UserType {
     pub id: ID,
     pub email: String,
     pub username: String,
     pub first_name: String,
     pub last_name: String,
-}
-
-#[ComplexObject]
-impl UserType {
     /// First and last name joined by a space.
-    async fn full_name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name)
-            .trim()
-            .to_owned()
-    }
+    pub full_name: String,
 }
 
 impl From<domain::User> for UserType {
     fn from(user: domain::User) -> Self {
         Self {
+            full_name: user.full_name(),
             id: ID(user.id.to_string()),
             email: user.email,
             username: user.username,

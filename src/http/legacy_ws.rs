@@ -26,7 +26,7 @@ use tracing::{Instrument, field::Empty};
 use super::{metrics, origin, rest::messages::MessageJson};
 use crate::{
     domain::{
-        ConversationId, StreamId, UserId,
+        ConversationId, UserId,
         messaging::{self, LiveEnd, LiveStream},
         tokens::Credentials,
     },
@@ -115,13 +115,8 @@ async fn open(
     // A malformed `since` is not among the protocol's error-frame codes, and
     // without a valid cursor there is nothing sensible to stream: close with
     // 4400 (the HTTP 400 analogue, as 4001/4003 mirror 401/403).
-    let since = match since
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| s.trim().parse::<StreamId>())
-    {
-        None => None,
-        Some(Ok(id)) => Some(id),
-        Some(Err(_)) => return Err(Refused(Close(4400, "invalid since"), None)),
+    let Ok(since) = messaging::parse_since(since.as_deref()) else {
+        return Err(Refused(Close(4400, "invalid since"), None));
     };
     match messaging::live(state, viewer, conversation, since).await {
         Ok(live) => Ok(Opened {

@@ -14,7 +14,7 @@ use utoipa::{
 };
 
 use super::{
-    ConversationPath, DEFAULT_PAGE, JsonInt,
+    ConversationPath, JsonInt,
     auth::UserJson,
     integer_param,
     schemas::{
@@ -25,8 +25,9 @@ use crate::{
     domain::{
         UserId,
         conversations::{self, Conversation, NewConversation, Role, UserRef},
+        paging::{self, PageSize},
     },
-    error::{Error, Result, Validator},
+    error::{Result, Validator},
     http::extract::{AppJson, AppPath, AppQuery, AuthUser},
     state::AppState,
 };
@@ -153,13 +154,11 @@ async fn list(
     OriginalUri(uri): OriginalUri,
 ) -> Result<Json<ConversationPageJson>> {
     let mut v = Validator::default();
-    let limit = integer_param(&mut v, "limit", params.limit.as_deref())
-        .map_or(DEFAULT_PAGE, |l| l.clamp(1, conversations::MAX_PAGE as i64))
-        as u64;
-    let offset =
-        integer_param(&mut v, "offset", params.offset.as_deref()).map_or(0, |o| o.max(0)) as u64;
+    let limit = PageSize::clamped(integer_param(&mut v, "limit", params.limit.as_deref()));
+    let offset = paging::offset(integer_param(&mut v, "offset", params.offset.as_deref()));
     v.finish()?;
     let page = conversations::list(&state, viewer, limit, offset).await?;
+    let limit = u64::try_from(limit.get()).unwrap_or(u64::MAX);
     let link = |offset: u64| page_link(&headers, &uri, limit, offset);
     let next = (offset + limit < page.count).then(|| link(offset + limit));
     let previous = (offset > 0).then(|| link(offset.saturating_sub(limit)));
@@ -336,15 +335,7 @@ async fn add_participant(
     AppJson(body): AppJson<AddParticipantBody>,
 ) -> Result<Json<SuccessJson>> {
     let id = path.id()?;
-    let target = match (body.user_id, body.email.filter(|e| !e.trim().is_empty())) {
-        (Some(user), _) => UserRef::Id(UserId(user.0)),
-        (None, Some(email)) => UserRef::Email(email),
-        (None, None) => {
-            return Err(Error::BadRequest(
-                "Either user_id or email is required".into(),
-            ));
-        }
-    };
+    let target = UserRef::from_either(body.user_id.map(|user| UserId(user.0)), body.email)?;
     conversations::add_participant(&state, viewer, id, target).await?;
     Ok(Json(SuccessJson { success: true }))
 }

@@ -5,14 +5,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    ConversationPath, DEFAULT_PAGE, integer_param,
+    ConversationPath, integer_param,
     schemas::{
         BadMessage, BadRequest, ErrorDetail, ThrottledError, Unauthenticated, Unavailable,
         optional_integer,
     },
 };
 use crate::{
-    domain::messaging::{self, Cursor, MAX_HISTORY_PAGE, Message},
+    domain::{
+        messaging::{self, Cursor, Message},
+        paging::PageSize,
+    },
     error::{Result, Validator},
     http::extract::{AppJson, AppPath, AppQuery, AuthUser},
     state::AppState,
@@ -121,8 +124,7 @@ async fn history(
     let conversation = path.id()?;
     let mut v = Validator::default();
     // REST clamps the page size where GraphQL reports it (django-chat did).
-    let limit = integer_param(&mut v, "limit", params.limit.as_deref())
-        .map_or(DEFAULT_PAGE, |l| l.clamp(1, MAX_HISTORY_PAGE as i64)) as usize;
+    let limit = PageSize::clamped(integer_param(&mut v, "limit", params.limit.as_deref()));
     v.finish()?;
     let cursor = Cursor::parse(params.from.as_deref(), params.before.as_deref())?;
     let page = messaging::history(&state, viewer, conversation, cursor, limit).await?;

@@ -52,9 +52,6 @@ impl ConversationPath {
     }
 }
 
-/// The page size of a REST list without `limit` (django-chat's settings).
-const DEFAULT_PAGE: i64 = 50;
-
 /// A JSON integer as JSON Schema counts them: `5`, and also `5.0` or `5e0`,
 /// which the document's `type: integer` admits and Python clients send.
 /// serde's `i64` refuses those, so they are read here (anything with a
