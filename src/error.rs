@@ -19,19 +19,19 @@ pub enum Error {
     BadRequest(String),
     /// No valid access token.
     #[error("{0}")]
-    Unauthenticated(&'static str),
+    Unauthenticated(NoCredentials),
     /// Email and password do not match an active account.
     #[error("Invalid credentials")]
     InvalidCredentials,
     /// Authenticated, but not allowed to do this.
     #[error("{0}")]
-    Forbidden(&'static str),
+    Forbidden(Denied),
     /// Absent, or not visible to the caller (the two look the same).
     #[error("{0}")]
-    NotFound(&'static str),
+    NotFound(Missing),
     /// The request conflicts with existing state.
     #[error("{0}")]
-    Conflict(&'static str),
+    Conflict(Clash),
     /// Message content empty after trimming.
     #[error("Message content cannot be empty")]
     InvalidContent,
@@ -47,6 +47,67 @@ pub enum Error {
     /// A bug or an unexpected failure; the cause is logged, not shown.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+// The kinds of the four errors that come in kinds, with the one text each
+// shows on every surface (REST replaces a 404's with DRF's "Not found.").
+
+/// Why no user could be authenticated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NoCredentials {
+    #[error("Authentication credentials were not provided.")]
+    Missing,
+    #[error("Authorization header must contain two space-delimited values")]
+    Malformed,
+    /// Not a token of ours, tampered with, or expired.
+    #[error("Given token not valid for any token type")]
+    InvalidToken,
+    /// A refresh token where an access token belongs, or the reverse.
+    #[error("Token has wrong type")]
+    WrongTokenType,
+    /// A refresh token already exchanged, or one without a usable id.
+    #[error("Token is invalid or expired")]
+    SpentToken,
+    #[error("User not found or inactive")]
+    InactiveUser,
+    #[error("A valid metrics token is required.")]
+    MetricsToken,
+}
+
+/// Why an authenticated caller may not do this.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error("You are not a participant of this conversation")]
+    NotParticipant,
+    #[error("Only admins can add participants")]
+    NotAdmin,
+    #[error("Origin not allowed")]
+    Origin,
+}
+
+/// What does not exist, or is not visible to the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Missing {
+    #[error("Conversation not found")]
+    Conversation,
+    #[error("User not found")]
+    User,
+    #[error("No such route")]
+    Route,
+}
+
+/// What a request clashes with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Clash {
+    /// Lost a race with a signup of the same email or username.
+    #[error("User already exists")]
+    UserExists,
+    /// Every candidate slug was taken by concurrent creations.
+    #[error("Could not allocate a unique slug, try again")]
+    SlugsExhausted,
+    /// A unique key taken by a concurrent write where no caller expected it.
+    #[error("This already exists")]
+    Duplicate,
 }
 
 impl Error {
@@ -132,10 +193,19 @@ impl StorageBackend {
     }
 }
 
-/// Every database failure that reaches the domain passes here (unique
-/// violations are matched on the `DbErr` before, as the conflicts they are).
+/// Every database failure that reaches the domain passes here (expected
+/// unique violations are matched on the `DbErr` before, where they mean
+/// something: a slug taken, a participant already added).
 impl From<sea_orm::DbErr> for Error {
     fn from(err: sea_orm::DbErr) -> Self {
+        // A lost race is a conflict, not the database failing: it must not
+        // count in `storage_errors_total` (alerts) nor be logged as one.
+        if matches!(
+            err.sql_err(),
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+        ) {
+            return Error::Conflict(Clash::Duplicate);
+        }
         StorageBackend::Database.count_failure();
         Error::Storage(err.into())
     }

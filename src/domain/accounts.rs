@@ -9,7 +9,7 @@ use super::{
     tokens::{self, Session},
 };
 use crate::{
-    error::{Error, Result, Validator},
+    error::{Clash, Error, NoCredentials, Result, Validator},
     state::AppState,
     store::{self, users::NewUser},
 };
@@ -79,7 +79,7 @@ async fn create_session(state: &AppState, new_user: NewUser) -> Result<Session> 
             let mut v = Validator::default();
             check_taken(state, &mut v, &email, &username).await?;
             v.finish()?;
-            return Err(Error::Conflict("User already exists"));
+            return Err(Error::Conflict(Clash::UserExists));
         }
         Err(err) => return Err(err.into()),
     };
@@ -130,7 +130,7 @@ pub async fn refresh(state: &AppState, refresh: &str) -> Result<Session> {
 pub async fn current_user(state: &AppState, id: UserId) -> Result<User> {
     match store::users::find_by_id(&state.db, id).await? {
         Some(model) if model.is_active => Ok(User::from(model)),
-        _ => Err(Error::Unauthenticated("User not found or inactive")),
+        _ => Err(Error::Unauthenticated(NoCredentials::InactiveUser)),
     }
 }
 

@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::TransactionTrait;
+use sea_orm::{DbErr, TransactionTrait};
 
 use super::{ConversationId, User, UserId, paging::PageSize};
 use crate::{
-    error::{Error, Result, Validator},
+    error::{Clash, Denied, Error, Missing, Result, Validator},
     state::AppState,
     store,
 };
@@ -138,14 +138,15 @@ pub async fn create(
                 tracing::info!(conversation.id = %id, "conversation created");
                 return get(state, viewer, id).await;
             }
-            // Another creation took this slug between our read and write.
-            Err(Error::Storage(_)) if slug_was_taken(state, &slug).await => continue,
-            Err(e) => return Err(e),
+            // Another creation took this slug between our read and write:
+            // an expected race, not a storage failure.
+            Err(e) if store::is_unique_violation(&e) && slug_was_taken(state, &slug).await => {
+                continue;
+            }
+            Err(e) => return Err(e.into()),
         }
     }
-    Err(Error::Conflict(
-        "Could not allocate a unique slug, try again",
-    ))
+    Err(Error::Conflict(Clash::SlugsExhausted))
 }
 
 async fn insert_conversation(
@@ -154,7 +155,7 @@ async fn insert_conversation(
     name: &str,
     slug: &str,
     members: &[UserId],
-) -> Result<ConversationId> {
+) -> Result<ConversationId, DbErr> {
     let now = Utc::now();
     let txn = state.db.begin().await?;
     let model = store::conversations::insert(&txn, name, slug, creator, now).await?;
@@ -193,11 +194,11 @@ pub async fn list(
 pub async fn get(state: &AppState, viewer: UserId, id: ConversationId) -> Result<Conversation> {
     let model = store::conversations::find(&state.db, id)
         .await?
-        .ok_or(Error::NotFound("Conversation not found"))?;
+        .ok_or(Error::NotFound(Missing::Conversation))?;
     let mut conversations = assemble(state, vec![model]).await?;
     match conversations.pop() {
         Some(c) if c.participants.iter().any(|p| p.user.id == viewer) => Ok(c),
-        _ => Err(Error::NotFound("Conversation not found")),
+        _ => Err(Error::NotFound(Missing::Conversation)),
     }
 }
 
@@ -211,9 +212,9 @@ pub async fn add_participant(
     target: UserRef,
 ) -> Result<Conversation> {
     match role_of(state, id, viewer).await? {
-        None => return Err(Error::NotFound("Conversation not found")),
+        None => return Err(Error::NotFound(Missing::Conversation)),
         Some(Role::Member) => {
-            return Err(Error::Forbidden("Only admins can add participants"));
+            return Err(Error::Forbidden(Denied::NotAdmin));
         }
         Some(Role::Admin) => {}
     }
@@ -224,7 +225,7 @@ pub async fn add_participant(
         }
     }
     .filter(|u| u.is_active)
-    .ok_or(Error::NotFound("User not found"))?;
+    .ok_or(Error::NotFound(Missing::User))?;
     let user = UserId(user.id);
     if role_of(state, id, user).await?.is_none() {
         let now = Utc::now();
@@ -260,9 +261,7 @@ pub async fn require_member(
 ) -> Result<(Role, User)> {
     match store::participants::membership(&state.db, id, user).await? {
         Some((p, u)) if u.is_active => Ok((Role::parse(&p.role)?, User::from(u))),
-        _ => Err(Error::Forbidden(
-            "You are not a participant of this conversation",
-        )),
+        _ => Err(Error::Forbidden(Denied::NotParticipant)),
     }
 }
 

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{User, UserId};
 use crate::{
     config::JwtConfig,
-    error::{Error, Result},
+    error::{Error, NoCredentials, Result},
     store,
 };
 
@@ -123,11 +123,10 @@ impl TokenKeys {
     }
 
     fn verify(&self, token: &str, expected: TokenType) -> Result<Claims> {
-        let data =
-            jsonwebtoken::decode::<Claims>(token.trim(), &self.decoding, &self.validation)
-                .map_err(|_| Error::Unauthenticated("Given token not valid for any token type"))?;
+        let data = jsonwebtoken::decode::<Claims>(token.trim(), &self.decoding, &self.validation)
+            .map_err(|_| Error::Unauthenticated(NoCredentials::InvalidToken))?;
         if data.claims.token_type != expected {
-            return Err(Error::Unauthenticated("Token has wrong type"));
+            return Err(Error::Unauthenticated(NoCredentials::WrongTokenType));
         }
         Ok(data.claims)
     }
@@ -170,15 +169,15 @@ pub async fn issue(db: &impl ConnectionTrait, keys: &TokenKeys, user: UserId) ->
 pub async fn rotate(db: &DatabaseConnection, keys: &TokenKeys, refresh: &str) -> Result<Session> {
     let claims = keys.verify(refresh, TokenType::Refresh)?;
     let jti = Uuid::parse_str(&claims.jti)
-        .map_err(|_| Error::Unauthenticated("Token is invalid or expired"))?;
+        .map_err(|_| Error::Unauthenticated(NoCredentials::SpentToken))?;
     let user = UserId(claims.user_id);
     let txn = db.begin().await?;
     if !store::tokens::spend(&txn, jti, Utc::now()).await? {
-        return Err(Error::Unauthenticated("Token is invalid or expired"));
+        return Err(Error::Unauthenticated(NoCredentials::SpentToken));
     }
     let user = match store::users::find_by_id(&txn, user).await? {
         Some(model) if model.is_active => User::from(model),
-        _ => return Err(Error::Unauthenticated("User not found or inactive")),
+        _ => return Err(Error::Unauthenticated(NoCredentials::InactiveUser)),
     };
     let tokens = issue(&txn, keys, user.id).await?;
     txn.commit().await?;

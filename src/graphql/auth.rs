@@ -8,7 +8,7 @@ use crate::{
         UserId,
         tokens::{Credentials, TokenKeys},
     },
-    error::Error,
+    error::{Error, NoCredentials},
     state::AppState,
 };
 
@@ -41,12 +41,8 @@ impl Auth {
     pub fn user(self) -> Result<UserId, Error> {
         match self {
             Auth::User(id) => Ok(id),
-            Auth::Anonymous => Err(Error::Unauthenticated(
-                "Authentication credentials were not provided.",
-            )),
-            Auth::Invalid => Err(Error::Unauthenticated(
-                "Given token not valid for any token type",
-            )),
+            Auth::Anonymous => Err(Error::Unauthenticated(NoCredentials::Missing)),
+            Auth::Invalid => Err(Error::Unauthenticated(NoCredentials::InvalidToken)),
         }
     }
 }

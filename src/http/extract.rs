@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 
 use crate::{
     domain::{UserId, tokens::Credentials},
-    error::Error,
+    error::{Error, Missing, NoCredentials},
     state::AppState,
     telemetry,
 };
@@ -34,15 +34,9 @@ impl FromRequestParts<AppState> for AuthUser {
         };
         let token = match token {
             Credentials::Token(token) => token,
-            Credentials::Missing => {
-                return Err(Error::Unauthenticated(
-                    "Authentication credentials were not provided.",
-                ));
-            }
+            Credentials::Missing => return Err(Error::Unauthenticated(NoCredentials::Missing)),
             Credentials::Malformed => {
-                return Err(Error::Unauthenticated(
-                    "Authorization header must contain two space-delimited values",
-                ));
+                return Err(Error::Unauthenticated(NoCredentials::Malformed));
             }
         };
         let user = state.tokens.verify_access(token)?;
@@ -90,7 +84,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for AppPath
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(value)) => Ok(AppPath(value)),
             Err(PathRejection::FailedToDeserializePathParams(_)) => {
-                Err(Error::NotFound("Not found"))
+                Err(Error::NotFound(Missing::Route))
             }
             Err(other) => Err(Error::Internal(anyhow::anyhow!(other.body_text()))),
         }

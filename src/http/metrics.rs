@@ -22,7 +22,7 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::{
     domain::tokens::Credentials,
-    error::{Error, StorageBackend},
+    error::{Error, NoCredentials, StorageBackend},
     state::AppState,
 };
 
@@ -185,7 +185,7 @@ async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Response {
             Credentials::Missing | Credentials::Malformed => false,
         };
         if !presented {
-            return Error::Unauthenticated("A valid metrics token is required.").into_response();
+            return Error::Unauthenticated(NoCredentials::MetricsToken).into_response();
         }
     }
     (

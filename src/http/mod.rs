@@ -25,7 +25,7 @@ use tower_http::{
 };
 
 use crate::{
-    error::Error,
+    error::{Error, Missing},
     graphql::{self, ChatSchema},
     state::AppState,
     telemetry,
@@ -79,7 +79,7 @@ pub fn router(state: AppState, schema: ChatSchema) -> Router {
 
 /// Any path no route knows: `{"detail": "Not found."}`, as for an unknown id.
 async fn not_found() -> Error {
-    Error::NotFound("No such route")
+    Error::NotFound(Missing::Route)
 }
 
 /// A known path with another method; axum adds the `Allow` header.

@@ -7,7 +7,7 @@ use axum::http::{
     header::{HOST, ORIGIN},
 };
 
-use crate::error::Error;
+use crate::error::{Denied, Error};
 
 /// Checks the `Origin` of a WebSocket upgrade against `ALLOWED_ORIGINS`.
 pub fn check(headers: &HeaderMap, allowed: &[String]) -> Result<(), Error> {
@@ -16,7 +16,7 @@ pub fn check(headers: &HeaderMap, allowed: &[String]) -> Result<(), Error> {
     };
     let origin = origin
         .to_str()
-        .map_err(|_| Error::Forbidden("Origin not allowed"))?
+        .map_err(|_| Error::Forbidden(Denied::Origin))?
         .trim_end_matches('/');
     if allowed
         .iter()
@@ -28,7 +28,7 @@ pub fn check(headers: &HeaderMap, allowed: &[String]) -> Result<(), Error> {
     let host = headers.get(HOST).and_then(|h| h.to_str().ok());
     match (origin_host, host) {
         (Some(o), Some(h)) if o.eq_ignore_ascii_case(h) => Ok(()),
-        _ => Err(Error::Forbidden("Origin not allowed")),
+        _ => Err(Error::Forbidden(Denied::Origin)),
     }
 }
 

@@ -18,7 +18,7 @@ use utoipa::IntoParams;
 
 use crate::{
     domain::ConversationId,
-    error::{Error, Validator},
+    error::{Error, Missing, Validator},
     state::AppState,
 };
 
@@ -48,7 +48,7 @@ impl ConversationPath {
     fn id(&self) -> Result<ConversationId, Error> {
         self.id
             .parse()
-            .map_err(|_| Error::NotFound("Conversation not found"))
+            .map_err(|_| Error::NotFound(Missing::Conversation))
     }
 }
 
@@ -115,16 +115,19 @@ impl IntoResponse for Error {
                 StatusCode::BAD_REQUEST,
                 json!({ "content": [self.public_message()], "code": self.code() }),
             ),
-            Error::Unauthenticated(detail) => {
-                (StatusCode::UNAUTHORIZED, json!({ "detail": detail }))
-            }
+            Error::Unauthenticated(why) => (
+                StatusCode::UNAUTHORIZED,
+                json!({ "detail": why.to_string() }),
+            ),
             Error::InvalidCredentials => (
                 StatusCode::UNAUTHORIZED,
                 json!({ "error": "Invalid credentials" }),
             ),
-            Error::Forbidden(detail) => (StatusCode::FORBIDDEN, json!({ "detail": detail })),
+            Error::Forbidden(why) => (StatusCode::FORBIDDEN, json!({ "detail": why.to_string() })),
             Error::NotFound(_) => (StatusCode::NOT_FOUND, json!({ "detail": "Not found." })),
-            Error::Conflict(detail) => (StatusCode::CONFLICT, json!({ "detail": detail })),
+            Error::Conflict(clash) => {
+                (StatusCode::CONFLICT, json!({ "detail": clash.to_string() }))
+            }
             Error::Throttled { retry_after } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 json!({
