@@ -89,9 +89,13 @@ impl FromStr for StreamId {
     type Err = InvalidStreamId;
 
     /// Accepts `<ms>-<seq>`, and a bare `<ms>` (sequence 0) as Redis does.
+    /// Each part has at most 19 digits: every such number fits in a `u64`,
+    /// so the rule is one a document can state (`[0-9]{1,19}`) and an id
+    /// is never refused for a reason its text does not show. No real id
+    /// comes near (milliseconds have 13 digits until the year 2286).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let digits = |part: &str| {
-            if part.is_empty() || part.len() > 20 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            if part.is_empty() || part.len() > 19 || !part.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(InvalidStreamId);
             }
             part.parse::<u64>().map_err(|_| InvalidStreamId)

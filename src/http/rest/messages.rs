@@ -82,7 +82,7 @@ struct HistoryParams {
     /// `<ms>-0` (each at most a u64); empty reads as absent.
     #[param(
         example = "1764100000000-0",
-        pattern = r"^([0-9]{1,20}(-[0-9]{1,20})?)?$"
+        pattern = r"^([0-9]{1,19}(-[0-9]{1,19})?)?$"
     )]
     from: Option<String>,
     /// Messages strictly before this stream id; a 400 together with a
@@ -90,7 +90,7 @@ struct HistoryParams {
     /// state: the 400 response says it).
     #[param(
         example = "1764100000000-0",
-        pattern = r"^([0-9]{1,20}(-[0-9]{1,20})?)?$"
+        pattern = r"^([0-9]{1,19}(-[0-9]{1,19})?)?$"
     )]
     before: Option<String>,
     /// Page size, clamped into 1..=100 (default 50; empty reads as absent).
