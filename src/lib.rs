@@ -12,6 +12,7 @@ pub mod shutdown;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod websocket;
 
 use std::future::Future;
 

@@ -3,7 +3,8 @@
 //!
 //! Close codes: 4001 unauthenticated, 4003 not a participant (or no such
 //! conversation, or a malformed id), 4400 malformed `since`, 4008 slow
-//! consumer, 1011 server-side (storage) failure, 1001 node shutdown.
+//! consumer, 1011 server-side (storage) failure, 1001 node shutdown. Frames
+//! are typed in [`super::legacy_frames`].
 
 use std::{pin::Pin, sync::Arc, time::Duration};
 
@@ -12,18 +13,21 @@ use axum::{
     body::Bytes,
     extract::{
         Path, Query, State,
-        ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade},
+        ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade},
     },
     http::{HeaderMap, header::AUTHORIZATION},
     response::{IntoResponse, Response},
     routing::get,
 };
-use futures::{FutureExt, SinkExt, StreamExt};
+use futures::{FutureExt, StreamExt};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use tracing::{Instrument, field::Empty};
 
-use super::{metrics, origin, rest::messages::MessageJson};
+use super::{
+    legacy_frames::{ClientFrame, ErrorFrame},
+    rest::messages::MessageJson,
+};
 use crate::{
     domain::{
         ConversationId, UserId,
@@ -32,6 +36,7 @@ use crate::{
     },
     error::Error,
     state::AppState,
+    websocket::{self, CloseCode, MAX_BATCH, OpenSocket, Outbox, origin},
 };
 
 /// The legacy socket route; trailing slashes are trimmed before routing.
@@ -75,17 +80,14 @@ async fn upgrade(
         .await;
     // Frames hold one message of at most 2000 characters: the body limit is
     // ample, and keeps a client from making us buffer megabytes.
-    ws.max_message_size(state.config.max_body_bytes)
-        .read_buffer_size(super::WS_READ_BUFFER)
-        .write_buffer_size(super::WS_WRITE_BUFFER)
-        .on_upgrade(move |socket| {
-            let sockets = state.sockets.clone();
-            sockets.track_future(serve(socket, state, opened).instrument(span))
-        })
+    websocket::configure(ws, state.config.max_body_bytes).on_upgrade(move |socket| {
+        let sockets = state.sockets.clone();
+        sockets.track_future(serve(socket, state, opened).instrument(span))
+    })
 }
 
 /// How a connection ends, as sent to the client.
-struct Close(u16, &'static str);
+struct Close(CloseCode, &'static str);
 
 /// A connection that may start: its viewer, conversation and armed stream.
 struct Opened {
@@ -96,7 +98,7 @@ struct Opened {
 
 /// Why a connection may not start: the close to send, after an error frame
 /// when there is one.
-struct Refused(Close, Option<String>);
+struct Refused(Close, Option<ErrorFrame>);
 
 /// Authenticates, authorizes and arms the live stream.
 async fn open(
@@ -106,17 +108,20 @@ async fn open(
     since: Option<String>,
 ) -> Result<Opened, Refused> {
     let Some(viewer) = token.and_then(|t| state.tokens.verify_access(&t).ok()) else {
-        return Err(Refused(Close(4001, "unauthenticated"), None));
+        return Err(Refused(
+            Close(CloseCode::Unauthenticated, "unauthenticated"),
+            None,
+        ));
     };
     tracing::Span::current().record("user.id", viewer.0);
     let Ok(conversation) = id.parse::<ConversationId>() else {
-        return Err(Refused(Close(4003, "forbidden"), None));
+        return Err(Refused(Close(CloseCode::NotParticipant, "forbidden"), None));
     };
     // A malformed `since` is not among the protocol's error-frame codes, and
     // without a valid cursor there is nothing sensible to stream: close with
     // 4400 (the HTTP 400 analogue, as 4001/4003 mirror 401/403).
     let Ok(since) = messaging::parse_since(since.as_deref()) else {
-        return Err(Refused(Close(4400, "invalid since"), None));
+        return Err(Refused(Close(CloseCode::BadRequest, "invalid since"), None));
     };
     match messaging::live(state, viewer, conversation, since).await {
         Ok(live) => Ok(Opened {
@@ -127,25 +132,29 @@ async fn open(
         Err(e) => match reply(e) {
             Reply::Close(code) => Err(Refused(code, None)),
             // The stream cannot start: tell the client why, then give up.
-            Reply::Frame(frame) => Err(Refused(Close(1011, "server error"), Some(frame))),
+            Reply::Frame(frame) => Err(Refused(
+                Close(CloseCode::ServerError, "server error"),
+                Some(frame),
+            )),
         },
     }
 }
 
 /// One upgraded connection: runs it, or tells the client why not.
-async fn serve(mut socket: WebSocket, state: AppState, opened: Result<Opened, Refused>) {
-    let _open = metrics::OpenSocket::new("legacy");
+async fn serve(socket: WebSocket, state: AppState, opened: Result<Opened, Refused>) {
+    let _open = OpenSocket::new("legacy");
+    let mut socket = Outbox::new(socket, state.shutdown.clone());
     let Opened {
         viewer,
         conversation,
         live,
     } = match opened {
         Ok(opened) => opened,
-        Err(Refused(code, frame)) => {
+        Err(Refused(Close(code, reason), frame)) => {
             if let Some(frame) = frame {
-                let _ = socket.send(Message::Text(frame.into())).await;
+                let _ = socket.send(Message::Text(frame.encode().into())).await;
             }
-            return close(socket, code).await;
+            return socket.close(code, reason, CLOSE_GRACE).await;
         }
     };
     tracing::info!("legacy websocket connected");
@@ -155,29 +164,13 @@ async fn serve(mut socket: WebSocket, state: AppState, opened: Result<Opened, Re
         viewer,
         conversation,
     };
-    if let Some(code) = connection.run(live).await {
-        Box::pin(close(connection.socket, code)).await;
-    }
-}
-
-/// Sends our close frame, then waits briefly for the client's answer so the
-/// close frame is read before the TCP connection goes away.
-async fn close(mut socket: WebSocket, Close(code, reason): Close) {
-    tracing::info!(close.code = code, reason, "legacy websocket closed");
-    let frame = CloseFrame {
-        code,
-        reason: Utf8Bytes::from_static(reason),
-    };
-    if socket.send(Message::Close(Some(frame))).await.is_ok() {
-        let _ = tokio::time::timeout(CLOSE_GRACE, async {
-            while let Some(Ok(_)) = socket.recv().await {}
-        })
-        .await;
+    if let Some(Close(code, reason)) = connection.run(live).await {
+        Box::pin(connection.socket.close(code, reason, CLOSE_GRACE)).await;
     }
 }
 
 struct Connection {
-    socket: WebSocket,
+    socket: Outbox,
     state: AppState,
     viewer: UserId,
     conversation: ConversationId,
@@ -211,7 +204,9 @@ impl Connection {
                 delivery = live.next() => Event::Live(delivery),
             };
             let outgoing = match event {
-                Event::Shutdown => return Some(Close(1001, "server shutting down")),
+                Event::Shutdown => {
+                    return Some(Close(CloseCode::GoingAway, "server shutting down"));
+                }
                 Event::Keepalive => Message::Ping(Bytes::new()),
                 Event::Incoming(Some(Ok(Message::Close(frame)))) => {
                     let code = frame.map(|f| f.code);
@@ -225,21 +220,21 @@ impl Connection {
                 // axum answers pings itself; pongs only prove liveness.
                 Event::Incoming(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
                 Event::Incoming(Some(Ok(Message::Binary(_)))) => {
-                    Message::Text(error_json("INVALID_JSON", "Invalid JSON").into())
+                    Message::Text(ErrorFrame::invalid_json().encode().into())
                 }
                 // Boxed: sending is rare next to idling, and its inline
                 // state would enlarge every connection's task for good.
                 Event::Incoming(Some(Ok(Message::Text(text)))) => {
                     match Box::pin(self.on_text(&text)).await {
                         Ok(()) => continue,
-                        Err(Reply::Frame(frame)) => Message::Text(frame.into()),
+                        Err(Reply::Frame(frame)) => Message::Text(frame.encode().into()),
                         Err(Reply::Close(code)) => return Some(code),
                     }
                 }
                 Event::Live(Some(Ok(delivery))) => {
                     self.feed(message_frame(&delivery)).await?;
                     // Whatever else is already waiting goes out in the same write.
-                    for _ in 1..super::WS_MAX_BATCH {
+                    for _ in 1..MAX_BATCH {
                         let next = Pin::new(&mut live).next_if(Result::is_ok).now_or_never();
                         let Some(Some(Ok(delivery))) = next else {
                             break;
@@ -251,16 +246,18 @@ impl Connection {
                     continue;
                 }
                 Event::Live(Some(Err(LiveEnd::SlowConsumer))) => {
-                    return Some(Close(4008, "slow consumer"));
+                    return Some(Close(CloseCode::SlowConsumer, "slow consumer"));
                 }
                 Event::Live(Some(Err(LiveEnd::Failed(e)))) => {
                     if let Reply::Frame(frame) = reply(e) {
-                        self.send(Message::Text(frame.into())).await?;
+                        self.send(Message::Text(frame.encode().into())).await?;
                     }
-                    return Some(Close(1011, "storage error"));
+                    return Some(Close(CloseCode::ServerError, "storage error"));
                 }
                 // The hub closed its channels: the node is going away.
-                Event::Live(None) => return Some(Close(1001, "server shutting down")),
+                Event::Live(None) => {
+                    return Some(Close(CloseCode::GoingAway, "server shutting down"));
+                }
             };
             self.send(outgoing).await?;
             // Pings are for idle connections only.
@@ -271,51 +268,28 @@ impl Connection {
     /// Sends one frame; `None` when the client is gone or the node stops
     /// while the client is not reading (it would never take a close frame).
     async fn send(&mut self, message: Message) -> Option<()> {
-        self.feed(message).await?;
-        self.flush().await
+        self.socket.send(message).await.ok()
     }
 
     /// Queues a frame without writing it (unless the write buffer is full).
     async fn feed(&mut self, message: Message) -> Option<()> {
-        tokio::select! {
-            queued = self.socket.feed(message) => queued.ok(),
-            () = self.state.shutdown.cancelled() => None,
-        }
+        self.socket.feed(message).await.ok()
     }
 
     /// Writes whatever is queued.
     async fn flush(&mut self) -> Option<()> {
-        tokio::select! {
-            flushed = self.socket.flush() => flushed.ok(),
-            () = self.state.shutdown.cancelled() => None,
-        }
+        self.socket.flush().await.ok()
     }
 
     /// A client frame: `{"type":"message.send","content":"…"}`. The message
     /// comes back to the sender through the live stream, like to everyone.
     /// (`&mut` only because the socket inside is `Send` but not `Sync`.)
     async fn on_text(&mut self, text: &str) -> Result<(), Reply> {
-        let Ok(Value::Object(frame)) = serde_json::from_str::<Value>(text) else {
-            return Err(Reply::Frame(error_json("INVALID_JSON", "Invalid JSON")));
+        let content = match ClientFrame::decode(text) {
+            ClientFrame::Send { content } => content,
+            ClientFrame::Invalid(frame) => return Err(Reply::Frame(frame)),
         };
-        if frame.get("type").and_then(Value::as_str) != Some("message.send") {
-            return Err(Reply::Frame(error_json(
-                "INVALID_TYPE",
-                "Unknown message type",
-            )));
-        }
-        // A missing content is empty content, which the domain refuses.
-        let content = match frame.get("content") {
-            None => "",
-            Some(Value::String(content)) => content,
-            Some(_) => {
-                return Err(Reply::Frame(error_json(
-                    "INVALID_TYPE",
-                    "content must be a string",
-                )));
-            }
-        };
-        messaging::send(&self.state, self.viewer, self.conversation, content)
+        messaging::send(&self.state, self.viewer, self.conversation, &content)
             .await
             .map(drop)
             .map_err(reply)
@@ -325,7 +299,7 @@ impl Connection {
 /// What the client is told when a domain call fails.
 enum Reply {
     /// An error frame to the sender; the connection stays open.
-    Frame(String),
+    Frame(ErrorFrame),
     /// The connection must end (lost membership or credentials).
     Close(Close),
 }
@@ -334,23 +308,17 @@ enum Reply {
 fn reply(e: Error) -> Reply {
     e.log();
     match &e {
-        Error::Unauthenticated(_) => Reply::Close(Close(4001, "unauthenticated")),
-        Error::Forbidden(_) | Error::NotFound(_) => Reply::Close(Close(4003, "forbidden")),
-        Error::Throttled { retry_after } => Reply::Frame(
-            json!({
-                "type": "error",
-                "code": e.code(),
-                "message": e.public_message(),
-                "retry_after": retry_after,
-            })
-            .to_string(),
-        ),
-        _ => Reply::Frame(error_json(e.code(), &e.public_message())),
+        Error::Unauthenticated(_) => {
+            Reply::Close(Close(CloseCode::Unauthenticated, "unauthenticated"))
+        }
+        Error::Forbidden(_) | Error::NotFound(_) => {
+            Reply::Close(Close(CloseCode::NotParticipant, "forbidden"))
+        }
+        Error::Throttled { retry_after } => {
+            Reply::Frame(ErrorFrame::new(e.code(), e.public_message()).retry_after(*retry_after))
+        }
+        _ => Reply::Frame(ErrorFrame::new(e.code(), e.public_message())),
     }
-}
-
-fn error_json(code: &str, message: &str) -> String {
-    json!({ "type": "error", "code": code, "message": message }).to_string()
 }
 
 /// A live message's frame, encoded once per node and shared (cloning the

@@ -223,22 +223,3 @@ pub async fn track(request: Request, next: Next) -> Response {
         .increment(1);
     response
 }
-
-/// An open WebSocket, counted in `websocket_connections{protocol}` for as
-/// long as this guard lives (however the connection ends).
-pub struct OpenSocket(metrics::Gauge);
-
-impl OpenSocket {
-    /// `protocol`: `graphql-transport-ws`, `graphql-ws` or `legacy`.
-    pub fn new(protocol: &'static str) -> Self {
-        let gauge = metrics::gauge!("websocket_connections", "protocol" => protocol);
-        gauge.increment(1.0);
-        Self(gauge)
-    }
-}
-
-impl Drop for OpenSocket {
-    fn drop(&mut self) {
-        self.0.decrement(1.0);
-    }
-}

@@ -4,9 +4,9 @@
 
 pub mod extract;
 mod health;
+mod legacy_frames;
 pub mod legacy_ws;
 pub mod metrics;
-pub mod origin;
 pub mod rest;
 
 use axum::{
@@ -30,22 +30,6 @@ use crate::{
     state::AppState,
     telemetry,
 };
-
-/// WebSocket buffers per connection. tungstenite's defaults (128 KiB each,
-/// the read one allocated up front) cost ~145 KiB per idle subscription.
-/// Client frames here are small and rare, and the whole read buffer is
-/// zero-filled on every poll of the socket, so it is kept tiny (a larger
-/// frame is read in several steps). The write buffer only ever holds one batch
-/// of live frames (see [`WS_MAX_BATCH`]) and grows on first use, so an idle
-/// subscription pays nothing for it.
-pub const WS_READ_BUFFER: usize = 512;
-pub const WS_WRITE_BUFFER: usize = 16 * 1024;
-
-/// Live frames queued on one socket before a flush. A subscriber that is
-/// behind has several messages waiting: writing them together costs one
-/// system call and one TCP segment instead of one each, so a node under load
-/// catches up instead of falling further behind.
-pub const WS_MAX_BATCH: usize = 32;
 
 /// Builds the application router.
 pub fn router(state: AppState, schema: ChatSchema) -> Router {

@@ -10,9 +10,9 @@
 use std::{pin::Pin, task::Poll, time::Duration};
 
 use async_graphql::{Request, Response, ServerError};
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{Message, WebSocket};
 use futures::{
-    FutureExt, SinkExt, StreamExt,
+    FutureExt, StreamExt,
     stream::{self, BoxStream},
 };
 use serde_json::Value;
@@ -26,8 +26,8 @@ use super::{
 use crate::{
     domain::UserId,
     graphql::{Auth, ChatSchema, live_message::RequestShape},
-    http::{WS_MAX_BATCH, metrics::OpenSocket},
     state::AppState,
+    websocket::{Interrupted, MAX_BATCH, OpenSocket, Outbox},
 };
 
 /// Operations one connection may run at once; more get an `error` frame.
@@ -48,7 +48,7 @@ pub(super) async fn serve(
     let _open = OpenSocket::new(protocol.name());
     let keepalive_every = Some(state.config.ws_keepalive).filter(|d| !d.is_zero());
     let mut connection = Connection {
-        socket,
+        socket: Outbox::new(socket, state.shutdown.clone()),
         protocol,
         schema,
         state,
@@ -63,25 +63,22 @@ pub(super) async fn serve(
     let user = connection.user.map(|u| u.0);
     match end {
         End::Close(reason) => {
-            tracing::info!(
-                user.id = user,
-                code = reason.code(),
-                reason = %reason.reason(),
-                "graphql-ws closed by server"
-            );
-            Box::pin(connection.close(&reason)).await;
+            tracing::info!(user.id = user, "graphql-ws closing");
+            let text = reason.reason();
+            let closing = connection.socket.close(reason.code(), &text, CLOSE_GRACE);
+            Box::pin(closing).await;
         }
         End::Peer(code) => {
             tracing::info!(user.id = user, code, "graphql-ws closed by client");
             // Reading the client's close queued our reply; flushing sends it.
-            let _ = tokio::time::timeout(CLOSE_GRACE, connection.socket.flush()).await;
+            connection.socket.finish(CLOSE_GRACE).await;
         }
         End::Gone => tracing::info!(user.id = user, "graphql-ws connection lost"),
     }
 }
 
 struct Connection {
-    socket: WebSocket,
+    socket: Outbox,
     protocol: Protocol,
     schema: ChatSchema,
     state: AppState,
@@ -129,6 +126,15 @@ enum End {
 }
 
 type Step = Result<(), End>;
+
+impl From<Interrupted> for End {
+    fn from(interrupted: Interrupted) -> Self {
+        match interrupted {
+            Interrupted::Gone => End::Gone,
+            Interrupted::ShuttingDown => End::Close(CloseReason::ShuttingDown),
+        }
+    }
+}
 
 impl Connection {
     async fn run(&mut self) -> End {
@@ -289,7 +295,7 @@ impl Connection {
     /// a batch), all written with one flush.
     async fn on_events(&mut self, id: String, event: Event) -> Step {
         self.on_event(id, event).await?;
-        for _ in 1..WS_MAX_BATCH {
+        for _ in 1..MAX_BATCH {
             let Some(Some((id, event))) = self.operations.next().now_or_never() else {
                 break;
             };
@@ -340,23 +346,15 @@ impl Connection {
         let Some(text) = self.protocol.encode(message) else {
             return Ok(());
         };
-        tokio::select! {
-            biased;
-            queued = self.socket.feed(Message::text(text)) => queued.map_err(|_| End::Gone),
-            () = self.state.shutdown.cancelled() => Err(End::Close(CloseReason::ShuttingDown)),
-        }
+        self.socket
+            .feed(Message::text(text))
+            .await
+            .map_err(End::from)
     }
 
-    /// Writes whatever is queued: the backpressure point. Shutdown still
-    /// wins over a client that stopped reading.
+    /// Writes whatever is queued: the backpressure point.
     async fn flush(&mut self) -> Step {
-        tokio::select! {
-            biased;
-            flushed = self.socket.flush() => flushed.map_err(|_| End::Gone)?,
-            () = self.state.shutdown.cancelled() => {
-                return Err(End::Close(CloseReason::ShuttingDown));
-            }
-        }
+        self.socket.flush().await.map_err(End::from)?;
         self.touch();
         Ok(())
     }
@@ -374,28 +372,6 @@ impl Connection {
         if let Some(every) = self.keepalive_every {
             self.keepalive.as_mut().reset(Instant::now() + every);
         }
-    }
-
-    /// Sends the close frame, then reads until the client's: closing with
-    /// unread input would reset the TCP connection, and a reset can discard
-    /// the close frame before the client reads it.
-    async fn close(&mut self, reason: &CloseReason) {
-        let frame = CloseFrame {
-            code: reason.code(),
-            reason: reason.reason().into(),
-        };
-        let closing = async {
-            if self.socket.send(Message::Close(Some(frame))).await.is_err() {
-                return;
-            }
-            while let Some(Ok(message)) = self.socket.recv().await {
-                if matches!(message, Message::Close(_)) {
-                    break;
-                }
-            }
-        };
-        // A client that never answers does not hold the task.
-        let _ = tokio::time::timeout(CLOSE_GRACE, closing).await;
     }
 }
 

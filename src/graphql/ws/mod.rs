@@ -20,7 +20,10 @@ use tracing::Instrument;
 
 use self::protocol::Protocol;
 use super::{Auth, ChatSchema};
-use crate::{http::origin, state::AppState};
+use crate::{
+    state::AppState,
+    websocket::{self, origin},
+};
 
 /// `GET /graphql/ws`, and `GET /graphql` when it asks for an upgrade.
 pub async fn upgrade(
@@ -33,12 +36,8 @@ pub async fn upgrade(
         tracing::info!("graphql-ws upgrade refused: origin not allowed");
         return e.into_response();
     }
-    let ws = ws
-        .protocols(Protocol::NAMES)
-        // Client frames are small; a huge one is refused by the socket.
-        .max_message_size(state.config.max_body_bytes)
-        .read_buffer_size(crate::http::WS_READ_BUFFER)
-        .write_buffer_size(crate::http::WS_WRITE_BUFFER);
+    // Client frames are small; a huge one is refused by the socket.
+    let ws = websocket::configure(ws, state.config.max_body_bytes).protocols(Protocol::NAMES);
     // A client that names no subprotocol we know gets the modern one; no
     // header is echoed then, since it offered none of ours.
     let protocol = ws

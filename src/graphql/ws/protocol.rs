@@ -9,6 +9,8 @@ use async_graphql::{Request, Response, ServerError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::websocket::CloseCode;
+
 /// A WebSocket subprotocol this server speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocol {
@@ -152,17 +154,17 @@ pub enum CloseReason {
 
 impl CloseReason {
     /// The WebSocket close code.
-    pub fn code(&self) -> u16 {
+    pub fn code(&self) -> CloseCode {
         match self {
-            CloseReason::Normal => 1000,
-            CloseReason::ShuttingDown => 1001,
-            CloseReason::SlowConsumer => 4008,
-            CloseReason::InvalidMessage => 4400,
-            CloseReason::Unauthorized => 4401,
-            CloseReason::Forbidden => 4403,
-            CloseReason::InitTimeout => 4408,
-            CloseReason::DuplicateId(_) => 4409,
-            CloseReason::TooManyInits => 4429,
+            CloseReason::Normal => CloseCode::Normal,
+            CloseReason::ShuttingDown => CloseCode::GoingAway,
+            CloseReason::SlowConsumer => CloseCode::SlowConsumer,
+            CloseReason::InvalidMessage => CloseCode::BadRequest,
+            CloseReason::Unauthorized => CloseCode::Unauthorized,
+            CloseReason::Forbidden => CloseCode::Forbidden,
+            CloseReason::InitTimeout => CloseCode::InitTimeout,
+            CloseReason::DuplicateId(_) => CloseCode::DuplicateId,
+            CloseReason::TooManyInits => CloseCode::TooManyInits,
         }
     }
 
@@ -355,7 +357,7 @@ mod tests {
     #[test]
     fn close_reasons_fit_a_close_frame() {
         let long = CloseReason::DuplicateId("é".repeat(200));
-        assert_eq!(long.code(), 4409);
+        assert_eq!(long.code().number(), 4409);
         assert!(long.reason().len() <= 123);
         assert_eq!(
             CloseReason::DuplicateId("x".into()).reason(),

@@ -1,0 +1,58 @@
+//! WebSocket plumbing both socket protocols share (the legacy django-chat
+//! protocol in `http::legacy_ws`, graphql-ws in `graphql::ws`): how an
+//! upgrade is configured and checked, the close codes, the open-socket
+//! gauge, and the [`Outbox`] every connection writes through. Neither
+//! surface owns it, so neither depends on the other.
+
+pub mod close;
+pub mod origin;
+mod outbox;
+
+use axum::extract::WebSocketUpgrade;
+
+pub use close::CloseCode;
+pub use outbox::{Interrupted, Outbox};
+
+/// WebSocket buffers per connection. tungstenite's defaults (128 KiB each,
+/// the read one allocated up front) cost ~145 KiB per idle subscription.
+/// Client frames here are small and rare, and the whole read buffer is
+/// zero-filled on every poll of the socket, so it is kept tiny (a larger
+/// frame is read in several steps). The write buffer only ever holds one batch
+/// of live frames (see [`MAX_BATCH`]) and grows on first use, so an idle
+/// subscription pays nothing for it.
+const READ_BUFFER: usize = 512;
+const WRITE_BUFFER: usize = 16 * 1024;
+
+/// Live frames queued on one socket before a flush. A subscriber that is
+/// behind has several messages waiting: writing them together costs one
+/// system call and one TCP segment instead of one each, so a node under load
+/// catches up instead of falling further behind.
+pub const MAX_BATCH: usize = 32;
+
+/// An upgrade with this server's buffers; client frames above
+/// `max_message` bytes are refused by the socket.
+pub fn configure(upgrade: WebSocketUpgrade, max_message: usize) -> WebSocketUpgrade {
+    upgrade
+        .max_message_size(max_message)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+}
+
+/// An open WebSocket, counted in `websocket_connections{protocol}` for as
+/// long as this guard lives (however the connection ends).
+pub struct OpenSocket(metrics::Gauge);
+
+impl OpenSocket {
+    /// `protocol`: `graphql-transport-ws`, `graphql-ws` or `legacy`.
+    pub fn new(protocol: &'static str) -> Self {
+        let gauge = metrics::gauge!("websocket_connections", "protocol" => protocol);
+        gauge.increment(1.0);
+        Self(gauge)
+    }
+}
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
+}
