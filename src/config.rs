@@ -132,117 +132,16 @@ impl Config {
     /// a test's own values).
     pub fn from_vars(vars: HashMap<String, String>) -> Result<Self, ConfigError> {
         let env = Vars(vars);
-        let app_env = match env
-            .get("APP_ENV")
-            .map(|v| v.to_ascii_lowercase())
-            .as_deref()
-        {
-            None | Some("development" | "dev" | "test") => AppEnv::Development,
-            Some("production" | "prod") => AppEnv::Production,
-            Some(_) => {
-                let got = env.get("APP_ENV").unwrap_or_default();
-                let expected = "development (or dev, test) | production (or prod), in any case";
-                return Err(env.invalid("APP_ENV", &got, expected));
-            }
-        };
-        let secret = match (env.get("JWT_SECRET"), app_env) {
-            (Some(s), AppEnv::Production) if s.len() < 32 => {
-                return Err(ConfigError {
-                    variable: "JWT_SECRET",
-                    reason: "must be at least 32 bytes in production".into(),
-                });
-            }
-            (Some(s), _) if s.is_empty() => {
-                return Err(ConfigError {
-                    variable: "JWT_SECRET",
-                    reason: "must not be empty".into(),
-                });
-            }
-            (Some(s), _) => s,
-            (None, AppEnv::Production) => {
-                return Err(ConfigError {
-                    variable: "JWT_SECRET",
-                    reason: "is required when APP_ENV=production".into(),
-                });
-            }
-            (None, AppEnv::Development) => DEV_JWT_SECRET.to_owned(),
-        };
-        let log_format = match env.get("LOG_FORMAT").as_deref() {
-            None | Some("json") => LogFormat::Json,
-            Some("pretty") => LogFormat::Pretty,
-            Some(other) => return Err(env.invalid("LOG_FORMAT", other, "json|pretty")),
-        };
-        let database_url = env
-            .get("DATABASE_URL")
-            .unwrap_or_else(|| "sqlite://chatstream.db?mode=rwc".to_owned());
-        if !(database_url.starts_with("sqlite:")
-            || database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://"))
-        {
-            return Err(ConfigError {
-                variable: "DATABASE_URL",
-                reason: "must start with sqlite:, postgres:// or postgresql://".into(),
-            });
-        }
-        let redis_url = env.get("REDIS_URL").filter(|s| !s.is_empty());
-        if let Some(url) = &redis_url
-            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
-        {
-            return Err(ConfigError {
-                variable: "REDIS_URL",
-                reason: "must start with redis:// or rediss://".into(),
-            });
-        }
-        let rate_messages: u32 = env.parse("RATE_LIMIT_MESSAGES", 10)?;
-        let rate_window: u64 = env.parse("RATE_LIMIT_WINDOW_SECS", 60)?;
-        if rate_messages == 0 || rate_window == 0 {
-            return Err(ConfigError {
-                variable: if rate_messages == 0 {
-                    "RATE_LIMIT_MESSAGES"
-                } else {
-                    "RATE_LIMIT_WINDOW_SECS"
-                },
-                reason: "must be greater than zero".into(),
-            });
-        }
-        let access_minutes: u64 = env.parse("JWT_ACCESS_TTL_MINUTES", 60)?;
-        let refresh_days: u64 = env.parse("JWT_REFRESH_TTL_DAYS", 7)?;
-        if access_minutes == 0 || refresh_days == 0 {
-            return Err(ConfigError {
-                variable: if access_minutes == 0 {
-                    "JWT_ACCESS_TTL_MINUTES"
-                } else {
-                    "JWT_REFRESH_TTL_DAYS"
-                },
-                reason: "must be greater than zero".into(),
-            });
-        }
-        let log_filter = env.get("RUST_LOG").unwrap_or_else(|| "info".to_owned());
-        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log_filter) {
-            return Err(ConfigError {
-                variable: "RUST_LOG",
-                reason: e.to_string(),
-            });
-        }
-        let stream_maxlen = match env.get("STREAM_MAXLEN") {
-            None => None,
-            Some(_) => Some(env.parse::<u64>("STREAM_MAXLEN", 0)?),
-        };
+        let app_env = env.app_env()?;
+        let (log_format, log_filter) = env.logging()?;
         Ok(Self {
-            database_url: Secret::new(database_url),
-            redis_url: redis_url.map(Secret::new),
+            database_url: Secret::new(env.database_url()?),
+            redis_url: env.redis_url()?.map(Secret::new),
             redis_key_prefix: env.get("REDIS_KEY_PREFIX").unwrap_or_default(),
             bind_addr: env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8000)))?,
             app_env,
-            jwt: JwtConfig {
-                secret: Secret::new(secret),
-                access_ttl: Duration::from_secs(access_minutes * 60),
-                refresh_ttl: Duration::from_secs(refresh_days * 24 * 3600),
-            },
-            rate_limit: RateLimitConfig {
-                messages: rate_messages,
-                window: Duration::from_secs(rate_window),
-            },
+            jwt: env.jwt(app_env)?,
+            rate_limit: env.rate_limit()?,
             allowed_origins: env
                 .get("ALLOWED_ORIGINS")
                 .map(|list| {
@@ -254,7 +153,10 @@ impl Config {
                 .unwrap_or_default(),
             log_format,
             log_filter,
-            stream_maxlen,
+            stream_maxlen: match env.get("STREAM_MAXLEN") {
+                None => None,
+                Some(_) => Some(env.parse::<u64>("STREAM_MAXLEN", 0)?),
+            },
             graphql_ws_init_timeout: Duration::from_secs(
                 env.parse("GRAPHQL_WS_INIT_TIMEOUT_SECS", 10)?,
             ),
@@ -321,6 +223,114 @@ impl Vars {
                 reason: format!("{e} (got {raw:?})"),
             }),
         }
+    }
+
+    fn app_env(&self) -> Result<AppEnv, ConfigError> {
+        match self.get("APP_ENV") {
+            None => Ok(AppEnv::Development),
+            Some(value) => match value.to_ascii_lowercase().as_str() {
+                "development" | "dev" | "test" => Ok(AppEnv::Development),
+                "production" | "prod" => Ok(AppEnv::Production),
+                _ => Err(self.invalid(
+                    "APP_ENV",
+                    &value,
+                    "development (or dev, test) | production (or prod), in any case",
+                )),
+            },
+        }
+    }
+
+    /// The signing secret (required, and long, in production) and lifetimes.
+    fn jwt(&self, app_env: AppEnv) -> Result<JwtConfig, ConfigError> {
+        let refuse = |reason: &str| ConfigError {
+            variable: "JWT_SECRET",
+            reason: reason.into(),
+        };
+        let secret = match (self.get("JWT_SECRET"), app_env) {
+            (Some(s), AppEnv::Production) if s.len() < 32 => {
+                return Err(refuse("must be at least 32 bytes in production"));
+            }
+            (Some(s), _) if s.is_empty() => return Err(refuse("must not be empty")),
+            (Some(s), _) => s,
+            (None, AppEnv::Production) => {
+                return Err(refuse("is required when APP_ENV=production"));
+            }
+            (None, AppEnv::Development) => DEV_JWT_SECRET.to_owned(),
+        };
+        let access_minutes: u64 = self.positive("JWT_ACCESS_TTL_MINUTES", 60)?;
+        let refresh_days: u64 = self.positive("JWT_REFRESH_TTL_DAYS", 7)?;
+        Ok(JwtConfig {
+            secret: Secret::new(secret),
+            access_ttl: Duration::from_secs(access_minutes * 60),
+            refresh_ttl: Duration::from_secs(refresh_days * 24 * 3600),
+        })
+    }
+
+    fn rate_limit(&self) -> Result<RateLimitConfig, ConfigError> {
+        Ok(RateLimitConfig {
+            messages: self.positive("RATE_LIMIT_MESSAGES", 10)?,
+            window: Duration::from_secs(self.positive("RATE_LIMIT_WINDOW_SECS", 60)?),
+        })
+    }
+
+    fn logging(&self) -> Result<(LogFormat, String), ConfigError> {
+        let format = match self.get("LOG_FORMAT").as_deref() {
+            None | Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => return Err(self.invalid("LOG_FORMAT", other, "json|pretty")),
+        };
+        let filter = self.get("RUST_LOG").unwrap_or_else(|| "info".to_owned());
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&filter) {
+            return Err(ConfigError {
+                variable: "RUST_LOG",
+                reason: e.to_string(),
+            });
+        }
+        Ok((format, filter))
+    }
+
+    fn database_url(&self) -> Result<String, ConfigError> {
+        let url = self
+            .get("DATABASE_URL")
+            .unwrap_or_else(|| "sqlite://chatstream.db?mode=rwc".to_owned());
+        if ["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|scheme| url.starts_with(scheme))
+        {
+            Ok(url)
+        } else {
+            Err(ConfigError {
+                variable: "DATABASE_URL",
+                reason: "must start with sqlite:, postgres:// or postgresql://".into(),
+            })
+        }
+    }
+
+    fn redis_url(&self) -> Result<Option<String>, ConfigError> {
+        match self.get("REDIS_URL").filter(|s| !s.is_empty()) {
+            Some(url) if !(url.starts_with("redis://") || url.starts_with("rediss://")) => {
+                Err(ConfigError {
+                    variable: "REDIS_URL",
+                    reason: "must start with redis:// or rediss://".into(),
+                })
+            }
+            url => Ok(url),
+        }
+    }
+
+    /// A number that must not be zero.
+    fn positive<T>(&self, variable: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr<Err: fmt::Display> + PartialEq + Default,
+    {
+        let value = self.parse(variable, default)?;
+        if value == T::default() {
+            return Err(ConfigError {
+                variable,
+                reason: "must be greater than zero".into(),
+            });
+        }
+        Ok(value)
     }
 
     fn invalid(&self, variable: &'static str, got: &str, expected: &str) -> ConfigError {
