@@ -19,7 +19,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use futures::{FutureExt, StreamExt};
+use futures::{FutureExt, StreamExt, stream::Peekable};
 use serde::Deserialize;
 use serde_json::json;
 use tracing::{Instrument, field::Empty};
@@ -232,16 +232,7 @@ impl Connection {
                     }
                 }
                 Event::Live(Some(Ok(delivery))) => {
-                    self.feed(message_frame(&delivery)).await?;
-                    // Whatever else is already waiting goes out in the same write.
-                    for _ in 1..MAX_BATCH {
-                        let next = Pin::new(&mut live).next_if(Result::is_ok).now_or_never();
-                        let Some(Some(Ok(delivery))) = next else {
-                            break;
-                        };
-                        self.feed(message_frame(&delivery)).await?;
-                    }
-                    self.flush().await?;
+                    self.write_batch(&delivery, &mut live).await?;
                     keepalive.reset();
                     continue;
                 }
@@ -263,6 +254,24 @@ impl Connection {
             // Pings are for idle connections only.
             keepalive.reset();
         }
+    }
+
+    /// Writes a live message and whatever else is already waiting (up to a
+    /// batch) with one flush.
+    async fn write_batch(
+        &mut self,
+        first: &messaging::Delivery,
+        live: &mut Peekable<LiveStream>,
+    ) -> Option<()> {
+        self.feed(message_frame(first)).await?;
+        for _ in 1..MAX_BATCH {
+            let next = Pin::new(&mut *live).next_if(Result::is_ok).now_or_never();
+            let Some(Some(Ok(delivery))) = next else {
+                break;
+            };
+            self.feed(message_frame(&delivery)).await?;
+        }
+        self.flush().await
     }
 
     /// Sends one frame; `None` when the client is gone or the node stops
