@@ -4,40 +4,60 @@
 //! results. [`LiveMessage`] resolves it once per node and request shape and
 //! shares the result, kept on the delivery as this module's own
 //! [`Rendering`] (the domain stores it without knowing what it is).
+//!
+//! Sharing is sound only while the result is the same for every viewer:
+//! a request shares only if every field it selects is listed as
+//! viewer-independent in `shared_fields`; otherwise it is resolved per
+//! subscriber.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_graphql::{
     ContextSelectionSet, OutputType, Positioned, ServerResult, Value, parser::types::Field,
     registry::Registry,
 };
 
-use super::types::MessageType;
+use super::{shared_fields, types::MessageType};
 use crate::domain::message::{Delivery, Rendering};
 
-/// Everything a subscription's result depends on besides the message: the
-/// request's document, operation name and variables. Results carry no
-/// per-viewer field, so subscribers with equal shapes get equal results.
+/// Everything a subscription's result depends on besides the message and
+/// the viewer: the request's document, operation name and variables.
+/// Subscribers with equal shapes get equal results when the selection is
+/// viewer-independent (decided once per request, at its first result).
 #[derive(Clone)]
-pub struct RequestShape(Arc<str>);
+pub struct RequestShape(Arc<Shape>);
+
+struct Shape {
+    key: String,
+    shared: OnceLock<bool>,
+}
 
 impl RequestShape {
     pub fn of(request: &async_graphql::Request) -> Self {
         let variables = serde_json::to_string(&request.variables).unwrap_or_default();
-        Self(
-            format!(
+        Self(Arc::new(Shape {
+            key: format!(
                 "graphql\n{}\n{variables}\n{}",
                 request.operation_name.as_deref().unwrap_or_default(),
                 request.query
-            )
-            .into(),
-        )
+            ),
+            shared: OnceLock::new(),
+        }))
+    }
+
+    /// Whether `field`'s result may be shared: the same request always
+    /// selects the same fields, so this is decided once.
+    fn is_shared(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> bool {
+        *self
+            .0
+            .shared
+            .get_or_init(|| shared_fields::is_shared(&field.node, &ctx.query_env.fragments))
     }
 }
 
 impl PartialEq for RequestShape {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+        Arc::ptr_eq(&self.0, &other.0) || self.0.key == other.0.key
     }
 }
 
@@ -72,7 +92,8 @@ impl OutputType for LiveMessage {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        let Some(shape) = &self.shape else {
+        let shape = self.shape.as_ref();
+        let Some(shape) = shape.filter(|shape| shape.is_shared(ctx, field)) else {
             return self.resolve_now(ctx, field).await;
         };
         if let Some(kept) = self.delivery.rendering::<SharedResult>(shape) {
