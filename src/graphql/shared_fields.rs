@@ -140,13 +140,14 @@ mod tests {
             let ty = registry
                 .types
                 .get(MetaTypeName::concrete_typename(&field.ty));
+            let is_leaf = matches!(ty, Some(MetaType::Scalar { .. } | MetaType::Enum { .. }));
             let is_object = matches!(ty, Some(MetaType::Object { .. }));
             let listed = object.shared.iter().find(|shared| match shared {
                 Shared::Leaf(leaf) => *leaf == name,
                 Shared::Of(of, _) => *of == name,
             });
             match listed {
-                Some(Shared::Leaf(_)) if !is_object => {}
+                Some(Shared::Leaf(_)) if is_leaf => {}
                 Some(Shared::Of(_, inner))
                     if is_object && ty.map(MetaType::name) == Some(inner.name) =>
                 {
