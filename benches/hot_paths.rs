@@ -10,6 +10,7 @@ use chatstream::{
     config::{JwtConfig, Secret},
     domain::{
         ConversationId, StreamId, User, UserId,
+        message::Rendering,
         messaging::{Delivery, Message},
         tokens::TokenKeys,
     },
@@ -80,12 +81,19 @@ fn encoding(c: &mut Criterion) {
             }))
         })
     });
+    struct Frame;
+    impl Rendering for Frame {
+        type Key = ();
+        type Value = std::sync::Arc<str>;
+        const KEPT: usize = 1;
+    }
     let delivery = Delivery::new(m.clone());
     c.bench_function("encode/legacy_frame_shared", |b| {
         b.iter(|| {
-            delivery.rendered("legacy-ws", |m| {
+            delivery.rendered::<Frame>((), |m| {
                 serde_json::json!({ "type": "message", "message": MessageJson::from(m) })
                     .to_string()
+                    .into()
             })
         })
     });

@@ -2,10 +2,17 @@
 //! stored, and one on its way to live subscribers. A leaf: it depends on
 //! nothing of the crate but ids and users, so the backends that store and
 //! fan out messages can use it without depending on the domain's services.
+//!
+//! A [`Delivery`] also keeps the surfaces' renderings of its message, typed
+//! without the domain knowing any surface: a surface names its kind of
+//! rendering with a type of its own implementing [`Rendering`] (the key it
+//! depends on, the value, how many to keep), and renderings are stored
+//! under that type. Only code that can name the type reads or writes them,
+//! and it gets back exactly the type it kept.
 
 use std::{
     any::Any,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Mutex, MutexGuard, PoisonError},
 };
 
 use chrono::{DateTime, Utc};
@@ -39,78 +46,130 @@ pub struct NewMessage {
 #[derive(Debug)]
 pub struct Delivery {
     pub message: Message,
-    renderings: Mutex<Vec<(Arc<str>, Rendering)>>,
+    renderings: Renderings,
 }
 
-type Rendering = Arc<dyn Any + Send + Sync>;
+/// One surface's kind of rendering of a delivered message.
+///
+/// The domain knows no surface: each surface implements this on a type of
+/// its own, kept private, and renderings are stored under that type. So a
+/// surface reads only what it wrote, with the type it wrote, and two
+/// surfaces cannot collide however their keys and values look.
+pub trait Rendering: 'static {
+    /// Whatever the rendering depends on besides the message (the request's
+    /// shape), or `()` when there is one rendering per message.
+    type Key: PartialEq + Send + Sync;
+    /// The rendering, cloned for each reader while the renderings are
+    /// locked: make it cheap to clone (shared bytes, an `Arc`).
+    type Value: Clone + Send + Sync;
+    /// How many renderings with distinct keys a message keeps; beyond that
+    /// (clients asking for many different shapes), extra ones are computed
+    /// but not kept.
+    const KEPT: usize;
+}
 
-/// Distinct renderings kept per message: beyond this (clients asking for
-/// many different shapes), extra ones are computed but not kept.
-const MAX_RENDERINGS: usize = 8;
+/// The renderings kept for one message, each stored as the `Kept<R>` of the
+/// surface's type `R`: the type is the key, the downcast is the check.
+#[derive(Default)]
+struct Renderings(Mutex<Vec<Box<dyn Any + Send + Sync>>>);
+
+struct Kept<R: Rendering> {
+    key: R::Key,
+    value: R::Value,
+}
 
 impl Delivery {
     pub fn new(message: Message) -> Self {
         Self {
             message,
-            renderings: Mutex::new(Vec::new()),
+            renderings: Renderings::default(),
         }
     }
 
-    /// The rendering kept under `key`: everything the rendering depends on
-    /// besides the message itself (the surface, the request's shape).
-    pub fn rendering<T: Any + Send + Sync>(&self, key: &str) -> Option<Arc<T>> {
-        find(&self.renderings(), key)
+    /// The rendering of kind `R` kept under `key`.
+    pub fn rendering<R: Rendering>(&self, key: &R::Key) -> Option<R::Value> {
+        self.renderings.lock().iter().find_map(|kept| {
+            kept.downcast_ref::<Kept<R>>()
+                .filter(|kept| kept.key == *key)
+                .map(|kept| kept.value.clone())
+        })
     }
 
-    /// Keeps `value` as the rendering for `key` (the first one kept wins)
-    /// and returns the one kept.
-    pub fn keep_rendering<T: Any + Send + Sync>(&self, key: &str, value: T) -> Arc<T> {
-        let value = Arc::new(value);
-        let mut renderings = self.renderings();
-        if let Some(kept) = find(&renderings, key) {
-            return kept;
+    /// Keeps `value` as the rendering of kind `R` for `key` (the first one
+    /// kept wins) and returns the one kept.
+    pub fn keep_rendering<R: Rendering>(&self, key: R::Key, value: R::Value) -> R::Value {
+        let mut renderings = self.renderings.lock();
+        let mut of_kind = 0;
+        for kept in renderings
+            .iter()
+            .filter_map(|k| k.downcast_ref::<Kept<R>>())
+        {
+            if kept.key == key {
+                return kept.value.clone();
+            }
+            of_kind += 1;
         }
-        if renderings.len() < MAX_RENDERINGS {
-            renderings.push((key.into(), value.clone()));
+        if of_kind < R::KEPT {
+            renderings.push(Box::new(Kept::<R> {
+                key,
+                value: value.clone(),
+            }));
         }
         value
     }
 
-    /// The rendering under `key`, made by the first caller that needs it.
-    pub fn rendered<T: Any + Send + Sync>(
+    /// The rendering of kind `R` under `key`, made by the first caller that
+    /// needs it (others racing it may render too; the first one kept wins).
+    pub fn rendered<R: Rendering>(
         &self,
-        key: &str,
-        render: impl FnOnce(&Message) -> T,
-    ) -> Arc<T> {
-        match self.rendering(key) {
+        key: R::Key,
+        render: impl FnOnce(&Message) -> R::Value,
+    ) -> R::Value {
+        match self.rendering::<R>(&key) {
             Some(kept) => kept,
-            None => self.keep_rendering(key, render(&self.message)),
+            None => self.keep_rendering::<R>(key, render(&self.message)),
         }
-    }
-
-    fn renderings(&self) -> std::sync::MutexGuard<'_, Vec<(Arc<str>, Rendering)>> {
-        // Never held across an await, and a push cannot be half done.
-        self.renderings
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// The rendering of type `T` kept under `key`, if any.
-fn find<T: Any + Send + Sync>(renderings: &[(Arc<str>, Rendering)], key: &str) -> Option<Arc<T>> {
-    renderings
-        .iter()
-        .filter(|(k, _)| k.as_ref() == key)
-        .find_map(|(_, r)| r.clone().downcast().ok())
+impl Renderings {
+    fn lock(&self) -> MutexGuard<'_, Vec<Box<dyn Any + Send + Sync>>> {
+        // Never held across an await, and a push cannot be half done.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl std::fmt::Debug for Renderings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Renderings({} kept)", self.lock().len())
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::domain::UserId;
 
+    /// Two surfaces with the same key and value types.
+    struct Plain;
+    struct Shouted;
+
+    impl Rendering for Plain {
+        type Key = &'static str;
+        type Value = Arc<str>;
+        const KEPT: usize = 8;
+    }
+
+    impl Rendering for Shouted {
+        type Key = &'static str;
+        type Value = Arc<str>;
+        const KEPT: usize = 1;
+    }
+
     #[test]
-    fn renderings_are_kept_per_key_first_one_wins_and_bounded() {
+    fn renderings_are_kept_per_kind_and_key_first_one_wins_and_bounded() {
         let delivery = Delivery::new(Message {
             id: StreamId::new(1, 0),
             conversation_id: ConversationId(uuid::Uuid::nil()),
@@ -124,16 +183,25 @@ mod tests {
             content: "hi".into(),
             created_at: Utc::now(),
         });
-        let a = delivery.rendered("a", |m| m.content.clone());
-        let again = delivery.rendered("a", |_| unreachable!("kept"));
+        let a = delivery.rendered::<Plain>("a", |m| m.content.as_str().into());
+        let again = delivery.rendered::<Plain>("a", |_| unreachable!("kept"));
         assert!(Arc::ptr_eq(&a, &again));
-        assert_eq!(*delivery.keep_rendering("a", "late".to_owned()), "hi");
-        assert_eq!(*delivery.rendered("b", |_| "other".to_owned()), "other");
-        // The same key with another type is not mistaken for it.
-        assert!(delivery.rendering::<u32>("a").is_none());
-        for i in 0..MAX_RENDERINGS * 2 {
-            delivery.rendered(&format!("k{i}"), |_| i);
+        assert_eq!(&*delivery.keep_rendering::<Plain>("a", "late".into()), "hi");
+        assert_eq!(
+            &*delivery.rendered::<Plain>("b", |_| "other".into()),
+            "other"
+        );
+        // Another surface never sees these, though its types are the same.
+        assert!(delivery.rendering::<Shouted>(&"a").is_none());
+        assert_eq!(&*delivery.rendered::<Shouted>("a", |_| "HI".into()), "HI");
+        // Each kind has its own bound: Plain fills up, Shouted keeps its one.
+        for key in ["c", "d", "e", "f", "g", "h", "i", "j"] {
+            delivery.rendered::<Plain>(key, |_| key.into());
         }
-        assert_eq!(delivery.renderings().len(), MAX_RENDERINGS);
+        assert!(delivery.rendering::<Plain>(&"h").is_some());
+        assert!(delivery.rendering::<Plain>(&"i").is_none());
+        delivery.rendered::<Shouted>("b", |_| "OTHER".into());
+        assert!(delivery.rendering::<Shouted>(&"b").is_none());
+        assert_eq!(delivery.renderings.lock().len(), 8 + 1);
     }
 }

@@ -1,36 +1,74 @@
 //! A live message as GraphQL output. async-graphql resolves a subscription's
 //! selection set once per subscriber; for a message that a thousand
 //! subscribers receive with the same request, that is a thousand identical
-//! results. [`LiveMessage`] resolves it once per node and shares the result.
+//! results. [`LiveMessage`] resolves it once per node and request shape and
+//! shares the result, kept on the delivery as this module's own
+//! [`Rendering`] (the domain stores it without knowing what it is).
+//!
+//! Sharing is sound only while the result is the same for every viewer:
+//! a request shares only if every field it selects is listed as
+//! viewer-independent in `shared_fields`; otherwise it is resolved per
+//! subscriber.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_graphql::{
     ContextSelectionSet, OutputType, Positioned, ServerResult, Value, parser::types::Field,
     registry::Registry,
 };
 
-use super::types::MessageType;
-use crate::domain::message::Delivery;
+use super::{shared_fields, types::MessageType};
+use crate::domain::message::{Delivery, Rendering};
 
-/// Everything a subscription's result depends on besides the message: the
-/// request's document, operation name and variables. Results carry no
-/// per-viewer field, so subscribers with equal keys get equal results.
+/// Everything a subscription's result depends on besides the message and
+/// the viewer: the request's document, operation name and variables.
+/// Subscribers with equal shapes get equal results when the selection is
+/// viewer-independent (decided once per request, at its first result).
 #[derive(Clone)]
-pub struct RequestShape(Arc<str>);
+pub struct RequestShape(Arc<Shape>);
+
+struct Shape {
+    key: String,
+    shared: OnceLock<bool>,
+}
 
 impl RequestShape {
     pub fn of(request: &async_graphql::Request) -> Self {
         let variables = serde_json::to_string(&request.variables).unwrap_or_default();
-        Self(
-            format!(
+        Self(Arc::new(Shape {
+            key: format!(
                 "graphql\n{}\n{variables}\n{}",
                 request.operation_name.as_deref().unwrap_or_default(),
                 request.query
-            )
-            .into(),
-        )
+            ),
+            shared: OnceLock::new(),
+        }))
     }
+
+    /// Whether `field`'s result may be shared: the same request always
+    /// selects the same fields, so this is decided once.
+    fn is_shared(&self, ctx: &ContextSelectionSet<'_>, field: &Positioned<Field>) -> bool {
+        *self
+            .0
+            .shared
+            .get_or_init(|| shared_fields::is_shared(&field.node, &ctx.query_env.fragments))
+    }
+}
+
+impl PartialEq for RequestShape {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0.key == other.0.key
+    }
+}
+
+/// A shared result: one per request shape, for at most 8 shapes a message
+/// (more are resolved but not kept).
+struct SharedResult;
+
+impl Rendering for SharedResult {
+    type Key = RequestShape;
+    type Value = Arc<Value>;
+    const KEPT: usize = 8;
 }
 
 /// A delivered message, resolved like `Message`.
@@ -54,15 +92,19 @@ impl OutputType for LiveMessage {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        let Some(RequestShape(key)) = &self.shape else {
+        let shape = self.shape.as_ref();
+        let Some(shape) = shape.filter(|shape| shape.is_shared(ctx, field)) else {
             return self.resolve_now(ctx, field).await;
         };
-        if let Some(kept) = self.delivery.rendering::<Value>(key) {
+        if let Some(kept) = self.delivery.rendering::<SharedResult>(shape) {
             return Ok((*kept).clone());
         }
         // Errors are not kept: the next subscriber tries again.
-        let value = self.resolve_now(ctx, field).await?;
-        Ok((*self.delivery.keep_rendering(key, value)).clone())
+        let value = Arc::new(self.resolve_now(ctx, field).await?);
+        let kept = self
+            .delivery
+            .keep_rendering::<SharedResult>(shape.clone(), value);
+        Ok((*kept).clone())
     }
 }
 
@@ -75,5 +117,85 @@ impl LiveMessage {
         MessageType::from(self.delivery.message.clone())
             .resolve(ctx, field)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Request, Schema};
+    use chrono::Utc;
+
+    use super::*;
+    use crate::domain::{ConversationId, StreamId, User, UserId, messaging::Message};
+
+    struct Query {
+        delivery: Arc<Delivery>,
+        shape: Option<RequestShape>,
+    }
+
+    #[Object]
+    impl Query {
+        async fn live(&self) -> LiveMessage {
+            LiveMessage {
+                delivery: self.delivery.clone(),
+                shape: self.shape.clone(),
+            }
+        }
+    }
+
+    fn hi() -> Arc<Delivery> {
+        Arc::new(Delivery::new(Message {
+            id: StreamId::new(1, 0),
+            conversation_id: ConversationId(uuid::Uuid::nil()),
+            sender: User {
+                id: UserId(1),
+                email: "a@example.com".into(),
+                username: "a".into(),
+                first_name: String::new(),
+                last_name: String::new(),
+            },
+            content: "hi".into(),
+            created_at: Utc::now(),
+        }))
+    }
+
+    /// Runs `query` as one subscriber would, with its own `RequestShape`
+    /// (equal to, not the same as, other subscribers').
+    async fn live(delivery: &Arc<Delivery>, query: &str, shared: bool) -> serde_json::Value {
+        let request = Request::new(query);
+        let shape = shared.then(|| RequestShape::of(&request));
+        let query = Query {
+            delivery: delivery.clone(),
+            shape,
+        };
+        let response = Schema::new(query, EmptyMutation, EmptySubscription)
+            .execute(request)
+            .await;
+        response.data.into_json().expect("json")["live"].clone()
+    }
+
+    #[tokio::test]
+    async fn equal_shapes_share_one_result_and_others_resolve_their_own() {
+        let delivery = hi();
+        let query = "{ live { content sender { username } } }";
+        let first = live(&delivery, query, true).await;
+        assert_eq!(
+            first,
+            serde_json::json!({ "content": "hi", "sender": { "username": "a" } })
+        );
+        let shape = RequestShape::of(&Request::new(query));
+        let kept = delivery.rendering::<SharedResult>(&shape).expect("kept");
+        // A later subscriber with an equal shape gets the kept result, not
+        // a resolution of its own: swap in a marker to see it.
+        let other = hi();
+        other.keep_rendering::<SharedResult>(shape, Arc::new(Value::from("kept")));
+        assert_eq!(live(&other, query, true).await, "kept");
+        assert_eq!(live(&other, query, false).await, first);
+        // Another shape is resolved (and kept) on its own.
+        assert_eq!(
+            live(&other, "{ live { content } }", true).await,
+            serde_json::json!({ "content": "hi" })
+        );
+        assert_eq!((*kept).clone().into_json().expect("json"), first);
     }
 }

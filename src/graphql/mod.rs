@@ -13,6 +13,7 @@ mod metrics;
 mod over_http;
 pub mod routes;
 mod scalars;
+mod shared_fields;
 pub mod types;
 pub mod ws;
 

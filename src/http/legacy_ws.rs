@@ -333,8 +333,15 @@ fn reply(e: Error) -> Reply {
 /// A live message's frame, encoded once per node and shared (cloning the
 /// bytes only counts a reference).
 fn message_frame(delivery: &messaging::Delivery) -> Message {
-    let frame = delivery.rendered("legacy-ws", |m| {
+    /// The legacy frame of a message: the same for every subscriber, and
+    /// only this function can name it.
+    struct Frame;
+    impl crate::domain::message::Rendering for Frame {
+        type Key = ();
+        type Value = Utf8Bytes;
+        const KEPT: usize = 1;
+    }
+    Message::Text(delivery.rendered::<Frame>((), |m| {
         Utf8Bytes::from(json!({ "type": "message", "message": MessageJson::from(m) }).to_string())
-    });
-    Message::Text((*frame).clone())
+    }))
 }
