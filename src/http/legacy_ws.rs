@@ -6,7 +6,7 @@
 //! consumer, 1011 server-side (storage) failure, 1001 node shutdown. Frames
 //! are typed in [`super::legacy_frames`].
 
-use std::{pin::Pin, sync::Arc, time::Duration};
+use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use axum::{
     Router,
@@ -22,6 +22,7 @@ use axum::{
 use futures::{FutureExt, StreamExt, stream::Peekable};
 use serde::Deserialize;
 use serde_json::json;
+use tokio::time::Interval;
 use tracing::{Instrument, field::Empty};
 
 use super::{
@@ -36,7 +37,10 @@ use crate::{
     },
     error::Error,
     state::AppState,
-    websocket::{self, CloseCode, MAX_BATCH, OpenSocket, Outbox, origin},
+    websocket::{
+        self, CloseCode, End, Interrupted, OpenSocket, Outbox, Session, Step, origin,
+        session::{self, Incoming, Wake},
+    },
 };
 
 /// The legacy socket route; trailing slashes are trimmed before routing.
@@ -144,11 +148,7 @@ async fn open(
 async fn serve(socket: WebSocket, state: AppState, opened: Result<Opened, Refused>) {
     let _open = OpenSocket::new("legacy");
     let mut socket = Outbox::new(socket, state.shutdown.clone());
-    let Opened {
-        viewer,
-        conversation,
-        live,
-    } = match opened {
+    let opened = match opened {
         Ok(opened) => opened,
         Err(Refused(Close(code, reason), frame)) => {
             if let Some(frame) = frame {
@@ -158,141 +158,59 @@ async fn serve(socket: WebSocket, state: AppState, opened: Result<Opened, Refuse
         }
     };
     tracing::info!("legacy websocket connected");
-    let mut connection = Connection {
-        socket,
-        state,
-        viewer,
-        conversation,
-    };
-    if let Some(Close(code, reason)) = connection.run(live).await {
-        Box::pin(connection.socket.close(code, reason, CLOSE_GRACE)).await;
+    let shutdown = state.shutdown.clone();
+    let mut connection = Connection::new(state, opened);
+    match session::run(&mut socket, &mut connection, &shutdown).await {
+        End::Close(code, reason) => Box::pin(socket.close(code, &reason, CLOSE_GRACE)).await,
+        End::Peer(code) => {
+            tracing::info!(close.code = code, "legacy websocket closed by the client")
+        }
+        End::Gone => tracing::info!("legacy websocket connection lost"),
     }
 }
 
+/// An open connection: its viewer, conversation, live stream and ping timer.
 struct Connection {
-    socket: Outbox,
     state: AppState,
     viewer: UserId,
     conversation: ConversationId,
+    live: Peekable<LiveStream>,
+    /// Pings are for idle connections only: reset after every write.
+    keepalive: Interval,
 }
 
-/// What woke the connection loop.
+/// What the connection's own sources yield.
 enum Event {
-    Shutdown,
     Keepalive,
-    Incoming(Option<Result<Message, axum::Error>>),
     Live(Option<Result<Arc<messaging::Delivery>, LiveEnd>>),
 }
 
 impl Connection {
-    /// Serves until either side ends it; `Some` is the close to send, `None`
-    /// means the client left. Each send is awaited here, so a client that
-    /// stops reading stops this loop from polling the live stream: its
-    /// subscription lags and later resumes from the log, with no unbounded
-    /// buffer in between.
-    async fn run(&mut self, live: LiveStream) -> Option<Close> {
-        let mut live = live.peekable();
+    fn new(state: AppState, opened: Opened) -> Self {
         // A zero period would spin; one second is the tightest useful ping.
-        let period = self.state.config.ws_keepalive.max(Duration::from_secs(1));
-        let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-        let shutdown = self.state.shutdown.clone();
-        loop {
-            let event = tokio::select! {
-                () = shutdown.cancelled() => Event::Shutdown,
-                _ = keepalive.tick() => Event::Keepalive,
-                incoming = self.socket.recv() => Event::Incoming(incoming),
-                delivery = live.next() => Event::Live(delivery),
-            };
-            let outgoing = match event {
-                Event::Shutdown => {
-                    return Some(Close(CloseCode::GoingAway, "server shutting down"));
-                }
-                Event::Keepalive => Message::Ping(Bytes::new()),
-                Event::Incoming(Some(Ok(Message::Close(frame)))) => {
-                    let code = frame.map(|f| f.code);
-                    tracing::info!(close.code = code, "legacy websocket closed by the client");
-                    return None;
-                }
-                Event::Incoming(None | Some(Err(_))) => {
-                    tracing::info!("legacy websocket connection lost");
-                    return None;
-                }
-                // axum answers pings itself; pongs only prove liveness.
-                Event::Incoming(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
-                Event::Incoming(Some(Ok(Message::Binary(_)))) => {
-                    Message::Text(ErrorFrame::invalid_json().encode().into())
-                }
-                // Boxed: sending is rare next to idling, and its inline
-                // state would enlarge every connection's task for good.
-                Event::Incoming(Some(Ok(Message::Text(text)))) => {
-                    match Box::pin(self.on_text(&text)).await {
-                        Ok(()) => continue,
-                        Err(Reply::Frame(frame)) => Message::Text(frame.encode().into()),
-                        Err(Reply::Close(code)) => return Some(code),
-                    }
-                }
-                Event::Live(Some(Ok(delivery))) => {
-                    self.write_batch(&delivery, &mut live).await?;
-                    keepalive.reset();
-                    continue;
-                }
-                Event::Live(Some(Err(LiveEnd::SlowConsumer))) => {
-                    return Some(Close(CloseCode::SlowConsumer, "slow consumer"));
-                }
-                Event::Live(Some(Err(LiveEnd::Failed(e)))) => {
-                    if let Reply::Frame(frame) = reply(e) {
-                        self.send(Message::Text(frame.encode().into())).await?;
-                    }
-                    return Some(Close(CloseCode::ServerError, "storage error"));
-                }
-                // The hub closed its channels: the node is going away.
-                Event::Live(None) => {
-                    return Some(Close(CloseCode::GoingAway, "server shutting down"));
-                }
-            };
-            self.send(outgoing).await?;
-            // Pings are for idle connections only.
-            keepalive.reset();
+        let period = state.config.ws_keepalive.max(Duration::from_secs(1));
+        let keepalive = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        Self {
+            state,
+            viewer: opened.viewer,
+            conversation: opened.conversation,
+            live: opened.live.peekable(),
+            keepalive,
         }
     }
 
-    /// Writes a live message and whatever else is already waiting (up to a
-    /// batch) with one flush.
-    async fn write_batch(
-        &mut self,
-        first: &messaging::Delivery,
-        live: &mut Peekable<LiveStream>,
-    ) -> Option<()> {
-        self.feed(message_frame(first)).await?;
-        for _ in 1..MAX_BATCH {
-            let next = Pin::new(&mut *live).next_if(Result::is_ok).now_or_never();
-            let Some(Some(Ok(delivery))) = next else {
-                break;
-            };
-            self.feed(message_frame(&delivery)).await?;
-        }
-        self.flush().await
-    }
-
-    /// Sends one frame; `None` when the client is gone or the node stops
-    /// while the client is not reading (it would never take a close frame).
-    async fn send(&mut self, message: Message) -> Option<()> {
-        self.socket.send(message).await.ok()
-    }
-
-    /// Queues a frame without writing it (unless the write buffer is full).
-    async fn feed(&mut self, message: Message) -> Option<()> {
-        self.socket.feed(message).await.ok()
-    }
-
-    /// Writes whatever is queued.
-    async fn flush(&mut self) -> Option<()> {
-        self.socket.flush().await.ok()
+    /// Sends one frame, then postpones the next ping.
+    async fn send(&mut self, outbox: &mut Outbox, message: Message) -> Step {
+        outbox
+            .send(message)
+            .await
+            .map_err(|i| self.on_interrupted(i))?;
+        self.keepalive.reset();
+        Ok(())
     }
 
     /// A client frame: `{"type":"message.send","content":"…"}`. The message
     /// comes back to the sender through the live stream, like to everyone.
-    /// (`&mut` only because the socket inside is `Send` but not `Sync`.)
     async fn on_text(&mut self, text: &str) -> Result<(), Reply> {
         let content = match ClientFrame::decode(text) {
             ClientFrame::Send { content } => content,
@@ -302,6 +220,88 @@ impl Connection {
             .await
             .map(drop)
             .map_err(reply)
+    }
+}
+
+/// Each write is awaited by the loop, so a client that stops reading stops
+/// it from polling the live stream: its subscription lags and later resumes
+/// from the log, with no unbounded buffer in between.
+impl Session for Connection {
+    type Event = Event;
+
+    async fn next_event<F>(&mut self, frame: F) -> Wake<Event>
+    where
+        F: Future<Output = Incoming> + Send,
+    {
+        tokio::select! {
+            _ = self.keepalive.tick() => Wake::Event(Event::Keepalive),
+            frame = frame => Wake::Frame(frame),
+            delivery = self.live.next() => Wake::Event(Event::Live(delivery)),
+        }
+    }
+
+    /// A live message already waiting (an error waits for its own turn).
+    fn ready_event(&mut self) -> Option<Event> {
+        let next = Pin::new(&mut self.live)
+            .next_if(Result::is_ok)
+            .now_or_never();
+        let Some(Some(Ok(delivery))) = next else {
+            return None;
+        };
+        Some(Event::Live(Some(Ok(delivery))))
+    }
+
+    async fn on_frame(&mut self, message: Message, outbox: &mut Outbox) -> Step {
+        let reply = match message {
+            Message::Text(text) => match self.on_text(&text).await {
+                Ok(()) => return Ok(()),
+                Err(reply) => reply,
+            },
+            Message::Binary(_) => Reply::Frame(ErrorFrame::invalid_json()),
+            // axum answers pings itself; pongs only prove liveness. A close
+            // ends the connection before it gets here.
+            Message::Ping(_) | Message::Pong(_) | Message::Close(_) => return Ok(()),
+        };
+        match reply {
+            Reply::Frame(frame) => {
+                self.send(outbox, Message::Text(frame.encode().into()))
+                    .await
+            }
+            Reply::Close(Close(code, reason)) => Err(End::Close(code, reason.into())),
+        }
+    }
+
+    async fn on_event(&mut self, event: Event, outbox: &mut Outbox) -> Step {
+        let message = match event {
+            Event::Keepalive => Message::Ping(Bytes::new()),
+            Event::Live(Some(Ok(delivery))) => message_frame(&delivery),
+            Event::Live(Some(Err(LiveEnd::SlowConsumer))) => {
+                return Err(End::Close(CloseCode::SlowConsumer, "slow consumer".into()));
+            }
+            Event::Live(Some(Err(LiveEnd::Failed(e)))) => {
+                if let Reply::Frame(frame) = reply(e) {
+                    self.send(outbox, Message::Text(frame.encode().into()))
+                        .await?;
+                }
+                return Err(End::Close(CloseCode::ServerError, "storage error".into()));
+            }
+            // The hub closed its channels: the node is going away.
+            Event::Live(None) => return Err(End::shutting_down()),
+        };
+        outbox
+            .feed(message)
+            .await
+            .map_err(|i| self.on_interrupted(i))
+    }
+
+    fn on_flushed(&mut self) {
+        self.keepalive.reset();
+    }
+
+    /// The client is gone, or the node stops while the client is not
+    /// reading (it would never take a close frame): no close either way.
+    fn on_interrupted(&self, _: Interrupted) -> End {
+        End::Gone
     }
 }
 

@@ -1,17 +1,20 @@
 //! WebSocket plumbing both socket protocols share (the legacy django-chat
 //! protocol in `http::legacy_ws`, graphql-ws in `graphql::ws`): how an
 //! upgrade is configured and checked, the close codes, the open-socket
-//! gauge, and the [`Outbox`] every connection writes through. Neither
+//! gauge, the [`Outbox`] every connection writes through and the
+//! [`session::run`] loop every connection runs. Neither
 //! surface owns it, so neither depends on the other.
 
 pub mod close;
 pub mod origin;
 mod outbox;
+pub mod session;
 
 use axum::extract::WebSocketUpgrade;
 
 pub use close::CloseCode;
 pub use outbox::{Interrupted, Outbox};
+pub use session::{End, Session, Step};
 
 /// WebSocket buffers per connection. tungstenite's defaults (128 KiB each,
 /// the read one allocated up front) cost ~145 KiB per idle subscription.

@@ -7,7 +7,7 @@
 //! reading stops being polled; its subscriptions then lag in the hub and
 //! later resume from the log. Nothing here buffers without bound.
 
-use std::{pin::Pin, task::Poll, time::Duration};
+use std::{future::Future, pin::Pin, task::Poll, time::Duration};
 
 use async_graphql::{Request, Response, ServerError};
 use axum::extract::ws::{Message, WebSocket};
@@ -27,7 +27,10 @@ use crate::{
     domain::UserId,
     graphql::{Auth, ChatSchema, live_message::RequestShape},
     state::AppState,
-    websocket::{Interrupted, MAX_BATCH, OpenSocket, Outbox},
+    websocket::{
+        End, Interrupted, OpenSocket, Outbox, Session, Step,
+        session::{self, Incoming, Wake},
+    },
 };
 
 /// Operations one connection may run at once; more get an `error` frame.
@@ -46,39 +49,26 @@ pub(super) async fn serve(
     header_auth: Auth,
 ) {
     let _open = OpenSocket::new(protocol.name());
-    let keepalive_every = Some(state.config.ws_keepalive).filter(|d| !d.is_zero());
-    let mut connection = Connection {
-        socket: Outbox::new(socket, state.shutdown.clone()),
-        protocol,
-        schema,
-        state,
-        header_auth,
-        user: None,
-        operations: StreamMap::new(),
-        slow: SlowConsumer::default(),
-        keepalive_every,
-        keepalive: Box::pin(tokio::time::sleep(keepalive_every.unwrap_or(NEVER))),
-    };
-    let end = connection.run().await;
+    let mut socket = Outbox::new(socket, state.shutdown.clone());
+    let shutdown = state.shutdown.clone();
+    let mut connection = Connection::new(protocol, schema, state, header_auth);
+    let end = session::run(&mut socket, &mut connection, &shutdown).await;
     let user = connection.user.map(|u| u.0);
     match end {
-        End::Close(reason) => {
+        End::Close(code, reason) => {
             tracing::info!(user.id = user, "graphql-ws closing");
-            let text = reason.reason();
-            let closing = connection.socket.close(reason.code(), &text, CLOSE_GRACE);
-            Box::pin(closing).await;
+            Box::pin(socket.close(code, &reason, CLOSE_GRACE)).await;
         }
         End::Peer(code) => {
             tracing::info!(user.id = user, code, "graphql-ws closed by client");
             // Reading the client's close queued our reply; flushing sends it.
-            connection.socket.finish(CLOSE_GRACE).await;
+            socket.finish(CLOSE_GRACE).await;
         }
         End::Gone => tracing::info!(user.id = user, "graphql-ws connection lost"),
     }
 }
 
 struct Connection {
-    socket: Outbox,
     protocol: Protocol,
     schema: ChatSchema,
     state: AppState,
@@ -88,8 +78,11 @@ struct Connection {
     /// Set by an accepted `connection_init`.
     user: Option<UserId>,
     /// Running operations by client-chosen id.
-    operations: StreamMap<String, BoxStream<'static, Event>>,
+    operations: StreamMap<String, BoxStream<'static, Output>>,
     slow: SlowConsumer,
+    /// Until `connection_init` is accepted: when the connection closes
+    /// with 4408.
+    init_deadline: Option<Pin<Box<Sleep>>>,
     keepalive_every: Option<Duration>,
     /// Fires when it is time for a keep-alive (see `touch`).
     keepalive: Pin<Box<Sleep>>,
@@ -97,7 +90,7 @@ struct Connection {
 
 /// What an operation's stream yields: each response, then its end (which
 /// `StreamMap` would otherwise swallow).
-enum Event {
+enum Output {
     Response {
         first: bool,
         response: Box<Response>,
@@ -105,120 +98,132 @@ enum Event {
     End,
 }
 
-/// Whatever woke the connection up.
-enum Wake {
-    Shutdown,
+/// What the connection's own sources yield.
+enum Event {
     SlowConsumer,
     InitTimeout,
-    Frame(Option<Result<Message, axum::Error>>),
-    Operation(String, Event),
+    Operation(String, Output),
     KeepAlive,
 }
 
-/// How the connection ends.
-enum End {
-    /// The server closes, with this code and reason.
-    Close(CloseReason),
-    /// The client closed, with its code if it gave one.
-    Peer(Option<u16>),
-    /// The socket ended without a close frame, or failed.
-    Gone,
+impl From<CloseReason> for End {
+    fn from(reason: CloseReason) -> Self {
+        End::Close(reason.code(), reason.reason().into())
+    }
 }
 
-type Step = Result<(), End>;
+impl Session for Connection {
+    type Event = Event;
 
-impl From<Interrupted> for End {
-    fn from(interrupted: Interrupted) -> Self {
+    async fn next_event<F>(&mut self, frame: F) -> Wake<Event>
+    where
+        F: Future<Output = Incoming> + Send,
+    {
+        let init_deadline = async {
+            match &mut self.init_deadline {
+                Some(deadline) => deadline.as_mut().await,
+                None => std::future::pending().await,
+            }
+        };
+        // Biased: closing reasons first, then the client, then output.
+        let event = tokio::select! {
+            biased;
+            () = self.slow.triggered() => Event::SlowConsumer,
+            () = init_deadline, if self.user.is_none() => Event::InitTimeout,
+            frame = frame => return Wake::Frame(frame),
+            Some((id, output)) = self.operations.next(), if !self.operations.is_empty() => {
+                Event::Operation(id, output)
+            }
+            () = self.keepalive.as_mut(), if self.user.is_some() => Event::KeepAlive,
+        };
+        Wake::Event(event)
+    }
+
+    fn ready_event(&mut self) -> Option<Event> {
+        let (id, output) = self.operations.next().now_or_never()??;
+        Some(Event::Operation(id, output))
+    }
+
+    async fn on_frame(&mut self, message: Message, outbox: &mut Outbox) -> Step {
+        self.touch();
+        match message {
+            Message::Text(text) => {
+                let message = self.protocol.decode(text.as_str());
+                self.on_message(message, outbox).await
+            }
+            // The socket answers WebSocket pings by itself; a close ends the
+            // connection before it gets here.
+            Message::Ping(_) | Message::Pong(_) | Message::Close(_) => Ok(()),
+            Message::Binary(_) => Err(CloseReason::InvalidMessage.into()),
+        }
+    }
+
+    async fn on_event(&mut self, event: Event, outbox: &mut Outbox) -> Step {
+        match event {
+            Event::SlowConsumer => Err(CloseReason::SlowConsumer.into()),
+            Event::InitTimeout => Err(CloseReason::InitTimeout.into()),
+            Event::Operation(id, output) => self.on_output(id, output, outbox).await,
+            Event::KeepAlive => {
+                self.restart_keepalive();
+                self.queue(outbox, &ServerMsg::KeepAlive).await
+            }
+        }
+    }
+
+    fn on_flushed(&mut self) {
+        self.touch();
+    }
+
+    fn on_interrupted(&self, interrupted: Interrupted) -> End {
         match interrupted {
             Interrupted::Gone => End::Gone,
-            Interrupted::ShuttingDown => End::Close(CloseReason::ShuttingDown),
+            Interrupted::ShuttingDown => CloseReason::ShuttingDown.into(),
         }
     }
 }
 
 impl Connection {
-    async fn run(&mut self) -> End {
-        let init_timeout = Some(self.state.config.graphql_ws_init_timeout)
+    fn new(protocol: Protocol, schema: ChatSchema, state: AppState, header_auth: Auth) -> Self {
+        let keepalive_every = Some(state.config.ws_keepalive).filter(|d| !d.is_zero());
+        let init_timeout = Some(state.config.graphql_ws_init_timeout)
             .filter(|d| !d.is_zero())
             .unwrap_or(NEVER);
-        let init_deadline = tokio::time::sleep(init_timeout);
-        tokio::pin!(init_deadline);
-        let shutdown = self.state.shutdown.clone();
-        let slow = self.slow.clone();
-        loop {
-            // Biased: closing reasons first, then the client, then output.
-            let wake = tokio::select! {
-                biased;
-                () = shutdown.cancelled() => Wake::Shutdown,
-                () = slow.triggered() => Wake::SlowConsumer,
-                () = &mut init_deadline, if self.user.is_none() => Wake::InitTimeout,
-                frame = self.socket.recv() => Wake::Frame(frame),
-                Some((id, event)) = self.operations.next(), if !self.operations.is_empty() => {
-                    Wake::Operation(id, event)
-                }
-                () = self.keepalive.as_mut(), if self.user.is_some() => Wake::KeepAlive,
-            };
-            let step = match wake {
-                Wake::Shutdown => Err(End::Close(CloseReason::ShuttingDown)),
-                Wake::SlowConsumer => Err(End::Close(CloseReason::SlowConsumer)),
-                Wake::InitTimeout => Err(End::Close(CloseReason::InitTimeout)),
-                // Boxed, like the other rare paths: a connection's task
-                // lives as long as the connection, and inline state for
-                // every rare step would be paid by every idle subscriber.
-                Wake::Frame(frame) => Box::pin(self.on_frame(frame)).await,
-                Wake::Operation(id, event) => self.on_events(id, event).await,
-                Wake::KeepAlive => {
-                    self.restart_keepalive();
-                    self.send(&ServerMsg::KeepAlive).await
-                }
-            };
-            if let Err(end) = step {
-                return end;
-            }
+        Self {
+            protocol,
+            schema,
+            state,
+            header_auth,
+            user: None,
+            operations: StreamMap::new(),
+            slow: SlowConsumer::default(),
+            init_deadline: Some(Box::pin(tokio::time::sleep(init_timeout))),
+            keepalive_every,
+            keepalive: Box::pin(tokio::time::sleep(keepalive_every.unwrap_or(NEVER))),
         }
     }
 
-    async fn on_frame(&mut self, frame: Option<Result<Message, axum::Error>>) -> Step {
-        let message = match frame {
-            Some(Ok(message)) => message,
-            Some(Err(e)) => {
-                tracing::debug!(error = %e, "graphql-ws read failed");
-                return Err(End::Gone);
-            }
-            None => return Err(End::Gone),
-        };
-        self.touch();
-        match message {
-            Message::Text(text) => self.on_message(self.protocol.decode(text.as_str())).await,
-            Message::Close(frame) => Err(End::Peer(frame.map(|f| f.code))),
-            // The socket answers WebSocket pings by itself.
-            Message::Ping(_) | Message::Pong(_) => Ok(()),
-            Message::Binary(_) => Err(End::Close(CloseReason::InvalidMessage)),
-        }
-    }
-
-    async fn on_message(&mut self, message: ClientMsg) -> Step {
+    async fn on_message(&mut self, message: ClientMsg, outbox: &mut Outbox) -> Step {
         match message {
             ClientMsg::Invalid => {
                 tracing::debug!("invalid graphql-ws message");
-                Err(End::Close(CloseReason::InvalidMessage))
+                Err(CloseReason::InvalidMessage.into())
             }
-            ClientMsg::Init { payload } => self.on_init(payload.as_ref()).await,
-            ClientMsg::Ping { payload } => self.send(&ServerMsg::Pong(payload)).await,
+            ClientMsg::Init { payload } => self.on_init(payload.as_ref(), outbox).await,
+            ClientMsg::Ping { payload } => self.send(outbox, &ServerMsg::Pong(payload)).await,
             ClientMsg::Pong => Ok(()),
-            ClientMsg::Subscribe { id, request } => self.on_subscribe(id, *request).await,
+            ClientMsg::Subscribe { id, request } => self.on_subscribe(id, *request, outbox).await,
             // Stopped by the client: no `complete` goes back (PROTOCOL.md).
             ClientMsg::Complete { id } => {
                 self.operations.remove(&id);
                 Ok(())
             }
-            ClientMsg::Terminate => Err(End::Close(CloseReason::Normal)),
+            ClientMsg::Terminate => Err(CloseReason::Normal.into()),
         }
     }
 
-    async fn on_init(&mut self, payload: Option<&Value>) -> Step {
+    async fn on_init(&mut self, payload: Option<&Value>, outbox: &mut Outbox) -> Step {
         if self.user.is_some() {
-            return Err(End::Close(CloseReason::TooManyInits));
+            return Err(CloseReason::TooManyInits.into());
         }
         // Credentials in the payload win over the upgrade request's header.
         let auth = match credentials(payload) {
@@ -227,27 +232,29 @@ impl Connection {
             None => self.header_auth,
         };
         let Auth::User(user) = auth else {
-            self.send(&ServerMsg::ConnectionError("Forbidden")).await?;
-            return Err(End::Close(CloseReason::Forbidden));
+            self.send(outbox, &ServerMsg::ConnectionError("Forbidden"))
+                .await?;
+            return Err(CloseReason::Forbidden.into());
         };
         self.user = Some(user);
+        self.init_deadline = None;
         tracing::Span::current().record("user.id", user.0);
         tracing::info!(user.id = user.0, "graphql-ws connected");
-        self.send(&ServerMsg::Ack).await?;
+        self.send(outbox, &ServerMsg::Ack).await?;
         if self.protocol == Protocol::Legacy {
             // subscriptions-transport-ws clients start their keep-alive
             // watchdog on the first `ka`.
-            self.send(&ServerMsg::KeepAlive).await?;
+            self.send(outbox, &ServerMsg::KeepAlive).await?;
         }
         Ok(())
     }
 
-    async fn on_subscribe(&mut self, id: String, request: Request) -> Step {
+    async fn on_subscribe(&mut self, id: String, request: Request, outbox: &mut Outbox) -> Step {
         let Some(user) = self.user else {
-            return Err(End::Close(CloseReason::Unauthorized));
+            return Err(CloseReason::Unauthorized.into());
         };
         if self.operations.contains_key(&id) {
-            return Err(End::Close(CloseReason::DuplicateId(id)));
+            return Err(CloseReason::DuplicateId(id).into());
         }
         if self.operations.len() >= MAX_OPERATIONS {
             let errors = [ServerError::new(
@@ -255,10 +262,13 @@ impl Connection {
                 None,
             )];
             return self
-                .send(&ServerMsg::Error {
-                    id: &id,
-                    errors: &errors,
-                })
+                .send(
+                    outbox,
+                    &ServerMsg::Error {
+                        id: &id,
+                        errors: &errors,
+                    },
+                )
                 .await;
         }
         let shape = RequestShape::of(&request);
@@ -270,11 +280,11 @@ impl Connection {
             .schema
             .execute_stream(request)
             .enumerate()
-            .map(|(i, response)| Event::Response {
+            .map(|(i, response)| Output::Response {
                 first: i == 0,
                 response: Box::new(response),
             })
-            .chain(stream::once(async { Event::End }))
+            .chain(stream::once(async { Output::End }))
             .boxed();
         // Started here rather than when the loop next polls operations: the
         // first poll runs up to the subscription's first I/O, and by then it
@@ -284,77 +294,65 @@ impl Connection {
         self.operations.insert(id.clone(), events);
         match first {
             Poll::Ready(Some(event)) => {
-                self.on_event(id, event).await?;
-                self.flush().await
+                self.on_output(id, event, outbox).await?;
+                self.flush(outbox).await
             }
             Poll::Ready(None) | Poll::Pending => Ok(()),
         }
     }
 
-    /// An operation's event, then every other event already waiting (up to
-    /// a batch), all written with one flush.
-    async fn on_events(&mut self, id: String, event: Event) -> Step {
-        self.on_event(id, event).await?;
-        for _ in 1..MAX_BATCH {
-            let Some(Some((id, event))) = self.operations.next().now_or_never() else {
-                break;
-            };
-            self.on_event(id, event).await?;
-        }
-        self.flush().await
-    }
-
-    /// Queues the frame an event calls for; the caller flushes.
-    async fn on_event(&mut self, id: String, event: Event) -> Step {
-        match event {
+    /// Queues the frame an operation's output calls for; the caller flushes.
+    async fn on_output(&mut self, id: String, output: Output, outbox: &mut Outbox) -> Step {
+        match output {
             // Refused before it ran: `error` ends the operation, and no
             // `complete` follows it.
-            Event::Response {
+            Output::Response {
                 first: true,
                 response,
             } if is_request_error(&response) => {
                 self.operations.remove(&id);
                 let errors = &response.errors;
-                self.queue(&ServerMsg::Error { id: &id, errors }).await
+                self.queue(outbox, &ServerMsg::Error { id: &id, errors })
+                    .await
             }
-            Event::Response { response, .. } => {
+            Output::Response { response, .. } => {
                 let response = &response;
-                self.queue(&ServerMsg::Next { id: &id, response }).await
+                self.queue(outbox, &ServerMsg::Next { id: &id, response })
+                    .await
             }
-            Event::End => {
+            Output::End => {
                 // Removed now, so the client may reuse the id at once.
                 self.operations.remove(&id);
                 // The stream ended because its subscriber fell too far
                 // behind: the connection closes instead of completing.
                 if self.slow.is_triggered() {
-                    return Err(End::Close(CloseReason::SlowConsumer));
+                    return Err(CloseReason::SlowConsumer.into());
                 }
-                self.queue(&ServerMsg::Complete { id: &id }).await
+                self.queue(outbox, &ServerMsg::Complete { id: &id }).await
             }
         }
     }
 
     /// Sends one frame and waits until the socket has taken it.
-    async fn send(&mut self, message: &ServerMsg<'_>) -> Step {
-        self.queue(message).await?;
-        self.flush().await
+    async fn send(&mut self, outbox: &mut Outbox, message: &ServerMsg<'_>) -> Step {
+        self.queue(outbox, message).await?;
+        self.flush(outbox).await
     }
 
     /// Queues one frame; it is written by the next flush, or at once when
     /// the write buffer fills.
-    async fn queue(&mut self, message: &ServerMsg<'_>) -> Step {
+    async fn queue(&mut self, outbox: &mut Outbox, message: &ServerMsg<'_>) -> Step {
         let Some(text) = self.protocol.encode(message) else {
             return Ok(());
         };
-        self.socket
-            .feed(Message::text(text))
-            .await
-            .map_err(End::from)
+        let queued = outbox.feed(Message::text(text)).await;
+        queued.map_err(|i| self.on_interrupted(i))
     }
 
     /// Writes whatever is queued: the backpressure point.
-    async fn flush(&mut self) -> Step {
-        self.socket.flush().await.map_err(End::from)?;
+    async fn flush(&mut self, outbox: &mut Outbox) -> Step {
+        let flushed = outbox.flush().await;
+        flushed.map_err(|i| self.on_interrupted(i))?;
         self.touch();
         Ok(())
     }
