@@ -202,25 +202,10 @@ impl Drop for Subscription {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
-
     use super::*;
-    use crate::domain::{User, UserId};
 
     fn message(conversation: ConversationId, ms: u64) -> Message {
-        Message {
-            id: StreamId::new(ms, 0),
-            conversation_id: conversation,
-            sender: User {
-                id: UserId(1),
-                email: "a@example.com".into(),
-                username: "a".into(),
-                first_name: "A".into(),
-                last_name: "B".into(),
-            },
-            content: format!("m{ms}"),
-            created_at: Utc::now(),
-        }
+        crate::domain::message::sample(conversation, StreamId::new(ms, 0), &format!("m{ms}"))
     }
 
     #[tokio::test]

@@ -145,12 +145,29 @@ impl std::fmt::Debug for Renderings {
     }
 }
 
+/// A message from user 1 ("a"), for the unit tests of every layer.
+#[cfg(test)]
+pub fn sample(conversation: ConversationId, id: StreamId, content: &str) -> Message {
+    Message {
+        id,
+        conversation_id: conversation,
+        sender: User {
+            id: super::UserId(1),
+            email: "a@example.com".into(),
+            username: "a".into(),
+            first_name: String::new(),
+            last_name: String::new(),
+        },
+        content: content.into(),
+        created_at: Utc::now(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::domain::UserId;
 
     /// Two surfaces with the same key and value types.
     struct Plain;
@@ -170,19 +187,11 @@ mod tests {
 
     #[test]
     fn renderings_are_kept_per_kind_and_key_first_one_wins_and_bounded() {
-        let delivery = Delivery::new(Message {
-            id: StreamId::new(1, 0),
-            conversation_id: ConversationId(uuid::Uuid::nil()),
-            sender: User {
-                id: UserId(1),
-                email: "a@example.com".into(),
-                username: "a".into(),
-                first_name: String::new(),
-                last_name: String::new(),
-            },
-            content: "hi".into(),
-            created_at: Utc::now(),
-        });
+        let delivery = Delivery::new(sample(
+            ConversationId(uuid::Uuid::nil()),
+            StreamId::new(1, 0),
+            "hi",
+        ));
         let a = delivery.rendered::<Plain>("a", |m| m.content.as_str().into());
         let again = delivery.rendered::<Plain>("a", |_| unreachable!("kept"));
         assert!(Arc::ptr_eq(&a, &again));

@@ -122,11 +122,9 @@ impl LiveMessage {
 
 #[cfg(test)]
 mod tests {
-    use async_graphql::{EmptyMutation, EmptySubscription, Object, Request, Schema};
-    use chrono::Utc;
-
     use super::*;
-    use crate::domain::{ConversationId, StreamId, User, UserId, messaging::Message};
+    use crate::domain::{ConversationId, StreamId, message};
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Request, Schema};
 
     struct Query {
         delivery: Arc<Delivery>,
@@ -144,19 +142,12 @@ mod tests {
     }
 
     fn hi() -> Arc<Delivery> {
-        Arc::new(Delivery::new(Message {
-            id: StreamId::new(1, 0),
-            conversation_id: ConversationId(uuid::Uuid::nil()),
-            sender: User {
-                id: UserId(1),
-                email: "a@example.com".into(),
-                username: "a".into(),
-                first_name: String::new(),
-                last_name: String::new(),
-            },
-            content: "hi".into(),
-            created_at: Utc::now(),
-        }))
+        let conversation = ConversationId(uuid::Uuid::nil());
+        Arc::new(Delivery::new(message::sample(
+            conversation,
+            StreamId::new(1, 0),
+            "hi",
+        )))
     }
 
     /// Runs `query` as one subscriber would, with its own `RequestShape`
