@@ -20,14 +20,10 @@
 //! one walk of it: each fragment is costed once per context, however often
 //! it is spread, and a fragment cycle (refused by validation) adds nothing.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, PoisonError},
-};
+use std::collections::HashMap;
 
 use async_graphql::{
-    Name, Positioned, ServerError, ServerResult, ValidationResult, Variables,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextValidation},
+    Name, Positioned,
     parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet},
 };
 
@@ -68,50 +64,6 @@ const INTROSPECTION_LISTS: [&str; 9] = [
     "enumValues",
     "locations",
 ];
-
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitCheck {
-            limits: *self,
-            refusal: Mutex::default(),
-        })
-    }
-}
-
-/// One request's check: costed when the document is parsed, reported at
-/// validation, so that other extensions see a parsed operation first.
-struct LimitCheck {
-    limits: Limits,
-    refusal: Mutex<Option<&'static str>>,
-}
-
-#[async_trait::async_trait]
-impl Extension for LimitCheck {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        *self.refusal.lock().unwrap_or_else(PoisonError::into_inner) =
-            check(&document, &self.limits);
-        Ok(document)
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let refusal = *self.refusal.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(message) = refusal {
-            return Err(vec![ServerError::new(message, None)]);
-        }
-        next.run(ctx).await
-    }
-}
 
 /// Why `document` is refused, if it is: the messages are async-graphql's.
 pub fn check(document: &ExecutableDocument, limits: &Limits) -> Option<&'static str> {

@@ -1,5 +1,5 @@
-//! `graphql_operations_total{operation,type,outcome}`: an async-graphql
-//! extension that counts each operation once, by name, type and outcome.
+//! `graphql_operations_total{operation,type,outcome}`: each operation
+//! counted once, by name, type and outcome (from `operation_hooks`).
 //!
 //! Over HTTP an operation counts when its response is ready; over a
 //! WebSocket, at its first response (a subscription's first event). Requests
@@ -8,108 +8,41 @@
 
 use std::{
     collections::BTreeSet,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Mutex, PoisonError},
 };
 
 use async_graphql::{
-    Request, Response, ServerResult, Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-        NextRequest, NextSubscribe,
-    },
-    futures_util::stream::{BoxStream, StreamExt},
+    Response,
     parser::types::{DocumentOperations, ExecutableDocument, OperationType},
 };
 
-/// Registered on the schema; makes one [`OperationMetrics`] per request.
-pub struct Metrics;
-
-impl ExtensionFactory for Metrics {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(OperationMetrics::default())
-    }
-}
-
 /// What one request's hooks learn about its operation before it is counted.
 #[derive(Default)]
-struct Operation {
-    name: Option<String>,
+pub(super) struct Operation {
+    /// As the request names it, else as the document does.
+    pub name: Option<String>,
     kind: Option<OperationType>,
 }
 
-/// Shared with the response stream of a WebSocket operation, which outlives
-/// the hook that wraps it.
-#[derive(Default)]
-struct OperationMetrics(Arc<Mutex<Operation>>);
-
-impl OperationMetrics {
-    fn operation(&self) -> std::sync::MutexGuard<'_, Operation> {
-        // Never held across an await; the data stays consistent.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for OperationMetrics {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let response = next.run(ctx).await;
-        count(&self.0, &response);
-        response
-    }
-
-    fn subscribe<'s>(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        stream: BoxStream<'s, Response>,
-        next: NextSubscribe<'_>,
-    ) -> BoxStream<'s, Response> {
-        let operation = self.0.clone();
-        let mut first = true;
-        next.run(ctx, stream)
-            .inspect(move |response| {
-                if std::mem::take(&mut first) {
-                    count(&operation, response);
-                }
-            })
-            .boxed()
-    }
-
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        self.operation().name.clone_from(&request.operation_name);
-        next.run(ctx, request).await
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let mut operation = self.operation();
-        match selected_operation(&document, operation.name.as_deref()) {
-            Some((name, kind)) => {
-                if operation.name.is_none() {
-                    operation.name = name.map(str::to_owned);
-                }
-                operation.kind = Some(kind);
-            }
-            None => operation.kind = None,
+impl Operation {
+    /// Chooses the operation of `document` that will run, and answers its
+    /// type; none when the request's name does not pick exactly one.
+    pub fn select(&mut self, document: &ExecutableDocument) -> Option<OperationType> {
+        let selected = selected_operation(document, self.name.as_deref());
+        if let Some((Some(name), _)) = selected
+            && self.name.is_none()
+        {
+            self.name = Some(name.to_owned());
         }
-        Ok(document)
+        self.kind = selected.map(|(_, kind)| kind);
+        self.kind
     }
 }
 
 /// The operation that will run, chosen as async-graphql chooses it: the one
 /// named `name`, or without a name the document's only one. Its name (when
 /// it has one) and type.
-pub(super) fn selected_operation<'d>(
+fn selected_operation<'d>(
     document: &'d ExecutableDocument,
     name: Option<&str>,
 ) -> Option<(Option<&'d str>, OperationType)> {
@@ -128,17 +61,15 @@ pub(super) fn selected_operation<'d>(
     }
 }
 
-fn count(operation: &Mutex<Operation>, response: &Response) {
-    let (name, kind) = {
-        let operation = operation.lock().unwrap_or_else(PoisonError::into_inner);
-        let kind = match operation.kind {
-            Some(OperationType::Query) => "query",
-            Some(OperationType::Mutation) => "mutation",
-            Some(OperationType::Subscription) => "subscription",
-            None => "unknown",
-        };
-        (name_label(operation.name.as_deref()), kind)
+/// Counts the operation once its (first) response is ready.
+pub(super) fn count(operation: &Operation, response: &Response) {
+    let kind = match operation.kind {
+        Some(OperationType::Query) => "query",
+        Some(OperationType::Mutation) => "mutation",
+        Some(OperationType::Subscription) => "subscription",
+        None => "unknown",
     };
+    let name = name_label(operation.name.as_deref());
     let outcome = if response.errors.is_empty() {
         "ok"
     } else {

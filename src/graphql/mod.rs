@@ -10,6 +10,7 @@ mod live_message;
 mod media_type;
 mod messages;
 mod metrics;
+mod operation_hooks;
 mod over_http;
 pub mod routes;
 mod scalars;
@@ -70,10 +71,7 @@ pub fn build_schema(state: AppState) -> ChatSchema {
         Subscription::default(),
     )
     .data(state)
-    // Outermost first: the HTTP rules see the operation metrics has named.
-    .extension(over_http::HttpRules)
-    .extension(metrics::Metrics)
-    .extension(LIMITS)
+    .extension(operation_hooks::OperationHooks(LIMITS))
     .finish()
 }
 

@@ -19,12 +19,7 @@ use std::sync::{
 };
 
 use async_graphql::{
-    ErrorExtensions, Request, ServerError, ServerResult, Variables,
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
-        NextPrepareRequest,
-    },
-    parser::types::{ExecutableDocument, OperationType},
+    ErrorExtensions, Request, ServerError, ServerResult, Variables, parser::types::OperationType,
 };
 use axum::{
     body::Bytes,
@@ -37,7 +32,6 @@ use axum::{
 use serde::Deserialize;
 
 pub use super::media_type::MediaType;
-use super::metrics::selected_operation;
 use crate::error::Error;
 
 /// `GET /graphql?query=…&variables=…&operationName=…&extensions=…`, the
@@ -193,6 +187,23 @@ impl Exchange {
         })
     }
 
+    /// GET carries queries only: anything else is refused before it runs,
+    /// and answered 405.
+    pub fn admit(&self, kind: Option<OperationType>) -> ServerResult<()> {
+        if self.get && kind.is_some_and(|kind| kind != OperationType::Query) {
+            self.not_a_query.store(true, Ordering::Release);
+            return Err(message(
+                "Only queries can be sent with GET; send mutations and subscriptions with POST.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Execution has started: from here on every outcome answers 200.
+    pub fn executing(&self) {
+        self.executed.store(true, Ordering::Release);
+    }
+
     /// The answer to `response`, the result of the request this exchange
     /// was attached to.
     pub fn respond(&self, media: MediaType, response: async_graphql::Response) -> Response {
@@ -229,71 +240,6 @@ impl Exchange {
         }
         answer.headers_mut().extend(response.http_headers);
         answer
-    }
-}
-
-/// Registered on the schema; enforces [`Exchange`]'s rules and records what
-/// happened. Requests without an exchange (graphql-ws) pass untouched.
-pub struct HttpRules;
-
-impl ExtensionFactory for HttpRules {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(HttpRulesCheck::default())
-    }
-}
-
-#[derive(Default)]
-struct HttpRulesCheck {
-    operation_name: std::sync::OnceLock<Option<String>>,
-}
-
-#[async_trait::async_trait]
-impl Extension for HttpRulesCheck {
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let _ = self.operation_name.set(request.operation_name.clone());
-        next.run(ctx, request).await
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        if let Some(exchange) = ctx.data_opt::<Arc<Exchange>>()
-            && exchange.get
-        {
-            let name = self.operation_name.get().and_then(Option::as_deref);
-            // An unknown or ambiguous name is refused later, as for POST.
-            if let Some((_, kind)) = selected_operation(&document, name)
-                && kind != OperationType::Query
-            {
-                exchange.not_a_query.store(true, Ordering::Release);
-                return Err(message(
-                    "Only queries can be sent with GET; send mutations and subscriptions with POST.",
-                ));
-            }
-        }
-        Ok(document)
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> async_graphql::Response {
-        if let Some(exchange) = ctx.data_opt::<Arc<Exchange>>() {
-            exchange.executed.store(true, Ordering::Release);
-        }
-        next.run(ctx, operation_name).await
     }
 }
 
