@@ -29,3 +29,18 @@ impl RedisKeys {
         format!("{}ratelimit:{}:{}", self.prefix, user, conversation)
     }
 }
+
+/// A connection to the server in `TEST_REDIS_URL`, and keys under a prefix
+/// no other test uses; none when the variable is unset (the test is skipped).
+#[cfg(test)]
+pub async fn test_server() -> Option<(redis::aio::ConnectionManager, RedisKeys)> {
+    let url = std::env::var("TEST_REDIS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let client = redis::Client::open(url).expect("url");
+    let manager = redis::aio::ConnectionManager::new(client)
+        .await
+        .expect("connect");
+    let keys = RedisKeys::new(&format!("test-{}:", uuid::Uuid::new_v4()));
+    Some((manager, keys))
+}

@@ -123,15 +123,9 @@ mod tests {
     /// Runs against the server in `TEST_REDIS_URL`; skipped when unset.
     #[tokio::test]
     async fn limits_through_a_real_server() {
-        let Some(url) = std::env::var("TEST_REDIS_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        else {
+        let Some((mut manager, keys)) = crate::backends::redis_keys::test_server().await else {
             return;
         };
-        let client = redis::Client::open(url).expect("url");
-        let mut manager = ConnectionManager::new(client).await.expect("connect");
-        let keys = RedisKeys::new(&format!("test-{}:", Uuid::new_v4()));
         let limit = RateLimitConfig {
             messages: 3,
             window: Duration::from_secs(30),

@@ -329,15 +329,9 @@ mod tests {
     /// Runs against the server in `TEST_REDIS_URL`; skipped when unset.
     #[tokio::test]
     async fn appends_and_pages_on_a_real_server() {
-        let Some(url) = std::env::var("TEST_REDIS_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        else {
+        let Some((mut manager, keys)) = crate::backends::redis_keys::test_server().await else {
             return;
         };
-        let client = redis::Client::open(url).expect("url");
-        let mut manager = ConnectionManager::new(client).await.expect("connect");
-        let keys = RedisKeys::new(&format!("test-{}:", Uuid::new_v4()));
         let log = RedisLog::new(manager.clone(), keys.clone(), None);
         let sender = User {
             id: UserId(7),
