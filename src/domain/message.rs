@@ -19,6 +19,18 @@ use chrono::{DateTime, Utc};
 
 use super::{ConversationId, StreamId, User};
 
+/// Where a page of a conversation's log starts.
+#[derive(Clone, Copy, Debug, Default)]
+pub enum Cursor {
+    /// The latest messages.
+    #[default]
+    Latest,
+    /// Strictly after this id, oldest first.
+    After(StreamId),
+    /// Strictly before this id (paging backwards).
+    Before(StreamId),
+}
+
 /// A stored message. The sender is captured at send time, so showing a
 /// message never needs another lookup.
 #[derive(Clone, Debug, PartialEq, Eq)]

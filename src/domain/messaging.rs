@@ -6,7 +6,7 @@ use chrono::Utc;
 use futures::{Stream, future::BoxFuture};
 use tokio::sync::broadcast::error::RecvError;
 
-pub use super::message::{Delivery, Message, NewMessage};
+pub use super::message::{Cursor, Delivery, Message, NewMessage};
 use super::{ConversationId, StreamId, UserId, conversations, paging::PageSize};
 use crate::{
     backends::{hub::Subscription, rate_limit::Decision},
@@ -16,18 +16,6 @@ use crate::{
 
 /// The longest message, in Unicode characters after trimming.
 pub const MAX_CONTENT_CHARS: usize = 2000;
-
-/// Where a history page starts.
-#[derive(Clone, Copy, Debug, Default)]
-pub enum Cursor {
-    /// The latest messages.
-    #[default]
-    Latest,
-    /// Strictly after this id, oldest first.
-    After(StreamId),
-    /// Strictly before this id (paging backwards).
-    Before(StreamId),
-}
 
 impl Cursor {
     /// From the `from` / `before` parameters of either surface; a malformed
@@ -120,11 +108,7 @@ pub async fn history(
     let limit = limit.get();
     conversations::require_member(state, conversation, viewer).await?;
     let log = &state.backends.message_log;
-    let page = match cursor {
-        Cursor::Latest => log.read_before(conversation, None, limit).await?,
-        Cursor::Before(id) => log.read_before(conversation, Some(id), limit).await?,
-        Cursor::After(id) => log.read_after(conversation, Some(id), limit).await?,
-    };
+    let page = log.read(conversation, cursor, limit).await?;
     Ok(MessagePage {
         next_from: page.messages.last().map(|m| m.id),
         has_more: page.has_more,
@@ -199,7 +183,7 @@ async fn open_live(
     Ok(Box::pin(async_stream::stream! {
         loop {
             if catching_up {
-                match log.read_after(conversation, Some(last), CATCH_UP_CHUNK).await {
+                match log.read(conversation, Cursor::After(last), CATCH_UP_CHUNK).await {
                     Ok(page) => {
                         catching_up = page.has_more;
                         for message in page.messages {

@@ -20,7 +20,7 @@ use crate::backends::hub::{Hub, LiveFeed};
 use crate::{
     domain::{
         ConversationId, StreamId, User, UserId,
-        message::{Message, NewMessage},
+        message::{Cursor, Message, NewMessage},
     },
     error::{Error, Result},
     store::is_unique_violation,
@@ -89,33 +89,6 @@ impl EmbeddedLog {
             .await
             .map(drop)
     }
-
-    /// Rows of `conversation` matching `cursor`, in `order`, with one extra
-    /// row fetched to learn whether more lie beyond the page.
-    async fn page(
-        &self,
-        conversation: ConversationId,
-        cursor: Condition,
-        order: Order,
-        limit: usize,
-    ) -> Result<Page> {
-        let fetch = u64::try_from(limit.saturating_add(1)).unwrap_or(u64::MAX);
-        let rows = messages::Entity::find()
-            .filter(messages::Column::ConversationId.eq(conversation.0))
-            .filter(cursor)
-            .order_by(messages::Column::Ms, order.clone())
-            .order_by(messages::Column::Seq, order)
-            .limit(fetch)
-            .all(&self.db)
-            .await?;
-        let has_more = rows.len() > limit;
-        let messages = rows
-            .into_iter()
-            .take(limit)
-            .map(to_message)
-            .collect::<Result<_>>()?;
-        Ok(Page { messages, has_more })
-    }
 }
 
 #[async_trait]
@@ -163,26 +136,37 @@ impl MessageLog for EmbeddedLog {
         current_tail(&self.tails, &self.db, conversation).await
     }
 
-    async fn read_after(
+    async fn read(
         &self,
         conversation: ConversationId,
-        after: Option<StreamId>,
+        cursor: Cursor,
         limit: usize,
     ) -> Result<Page> {
-        let cursor = beyond(after, Order::Asc);
-        self.page(conversation, cursor, Order::Asc, limit).await
-    }
-
-    async fn read_before(
-        &self,
-        conversation: ConversationId,
-        before: Option<StreamId>,
-        limit: usize,
-    ) -> Result<Page> {
-        let cursor = beyond(before, Order::Desc);
-        let mut page = self.page(conversation, cursor, Order::Desc, limit).await?;
-        page.messages.reverse();
-        Ok(page)
+        let (order, beyond) = match cursor {
+            Cursor::Latest => (Order::Desc, Condition::all()),
+            Cursor::Before(id) => (Order::Desc, beyond(id, Order::Desc)),
+            Cursor::After(id) => (Order::Asc, beyond(id, Order::Asc)),
+        };
+        // One row more than asked tells whether more lie beyond the page.
+        let fetch = u64::try_from(limit.saturating_add(1)).unwrap_or(u64::MAX);
+        let rows = messages::Entity::find()
+            .filter(messages::Column::ConversationId.eq(conversation.0))
+            .filter(beyond)
+            .order_by(messages::Column::Ms, order.clone())
+            .order_by(messages::Column::Seq, order.clone())
+            .limit(fetch)
+            .all(&self.db)
+            .await?;
+        let has_more = rows.len() > limit;
+        let mut messages = rows
+            .into_iter()
+            .take(limit)
+            .map(to_message)
+            .collect::<Result<Vec<_>>>()?;
+        if matches!(order, Order::Desc) {
+            messages.reverse();
+        }
+        Ok(Page { messages, has_more })
     }
 }
 
@@ -247,13 +231,9 @@ async fn load_last(db: &DatabaseConnection, conversation: ConversationId) -> Res
     }
 }
 
-/// Rows strictly beyond `cursor` in the direction of `order` (all rows
-/// without one), comparing `(ms, seq)` as a tuple: ids are numbers, and
-/// `"10-0" < "9-0"` as text.
-fn beyond(cursor: Option<StreamId>, order: Order) -> Condition {
-    let Some(id) = cursor else {
-        return Condition::all();
-    };
+/// Rows strictly beyond `id` in the direction of `order`, comparing
+/// `(ms, seq)` as a tuple: ids are numbers, and `"10-0" < "9-0"` as text.
+fn beyond(id: StreamId, order: Order) -> Condition {
     let (ms, seq) = saturating_i64(id);
     let (ms_col, seq_col) = (messages::Column::Ms, messages::Column::Seq);
     let (ms_beyond, seq_beyond) = match order {
@@ -401,7 +381,7 @@ mod tests {
             assert!(ids.windows(2).all(|w| w[0] < w[1]), "per-task order");
         }
         let page = log
-            .read_after(template.conversation_id, None, 1000)
+            .read(template.conversation_id, Cursor::After(StreamId::MIN), 1000)
             .await
             .expect("read");
         assert_eq!(page.messages.len(), 1000);
@@ -420,13 +400,10 @@ mod tests {
             written.push(log.append(numbered(&template, n)).await.expect("append"));
         }
 
-        let (mut forward, mut cursor) = (Vec::new(), None);
+        let (mut forward, mut cursor) = (Vec::new(), Cursor::After(StreamId::MIN));
         loop {
-            let page = log
-                .read_after(conversation, cursor, 50)
-                .await
-                .expect("read");
-            cursor = page.messages.last().map(|m| m.id);
+            let page = log.read(conversation, cursor, 50).await.expect("read");
+            cursor = page.messages.last().map_or(cursor, |m| Cursor::After(m.id));
             forward.extend(page.messages);
             if !page.has_more {
                 break;
@@ -434,13 +411,13 @@ mod tests {
         }
         assert_eq!(forward, written);
 
-        let (mut backward, mut cursor) = (Vec::new(), None);
+        let (mut backward, mut cursor) = (Vec::new(), Cursor::Latest);
         loop {
-            let page = log
-                .read_before(conversation, cursor, 50)
-                .await
-                .expect("read");
-            cursor = page.messages.first().map(|m| m.id);
+            let page = log.read(conversation, cursor, 50).await.expect("read");
+            cursor = page
+                .messages
+                .first()
+                .map_or(cursor, |m| Cursor::Before(m.id));
             backward.splice(0..0, page.messages);
             if !page.has_more {
                 break;

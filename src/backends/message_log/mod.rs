@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use crate::{
     domain::{
         ConversationId, StreamId,
-        message::{Message, NewMessage},
+        message::{Cursor, Message, NewMessage},
     },
     error::Result,
 };
@@ -36,21 +36,12 @@ pub trait MessageLog: Send + Sync {
     /// subscriber take its start position before its other I/O.
     async fn last_id(&self, conversation: ConversationId) -> Result<StreamId>;
 
-    /// Up to `limit` messages strictly after `after` (from the start when
-    /// `None`), oldest first.
-    async fn read_after(
+    /// Up to `limit` messages from `cursor` on, returned oldest first:
+    /// `After` reads forwards, `Latest` and `Before` backwards.
+    async fn read(
         &self,
         conversation: ConversationId,
-        after: Option<StreamId>,
-        limit: usize,
-    ) -> Result<Page>;
-
-    /// Up to `limit` messages strictly before `before` (the latest when
-    /// `None`), returned oldest first.
-    async fn read_before(
-        &self,
-        conversation: ConversationId,
-        before: Option<StreamId>,
+        cursor: Cursor,
         limit: usize,
     ) -> Result<Page>;
 }

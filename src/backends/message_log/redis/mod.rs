@@ -16,7 +16,7 @@ use crate::{
     backends::redis_keys::RedisKeys,
     domain::{
         ConversationId, StreamId, User, UserId,
-        message::{Message, NewMessage},
+        message::{Cursor, Message, NewMessage},
     },
     error::{Error, Result, StorageBackend},
 };
@@ -110,18 +110,6 @@ impl MessageLog for RedisLog {
         })
     }
 
-    async fn read_after(
-        &self,
-        conversation: ConversationId,
-        after: Option<StreamId>,
-        limit: usize,
-    ) -> Result<Page> {
-        // `(` makes the start exclusive (Redis 6.2+).
-        let start = after.map_or_else(|| "-".to_owned(), |id| format!("({id}"));
-        self.range("XRANGE", conversation, (start, "+"), limit)
-            .await
-    }
-
     async fn last_id(&self, conversation: ConversationId) -> Result<StreamId> {
         // Commands on one connection run in the order sent, and this is
         // sent on the first poll.
@@ -130,15 +118,24 @@ impl MessageLog for RedisLog {
             .map_err(storage)
     }
 
-    async fn read_before(
+    async fn read(
         &self,
         conversation: ConversationId,
-        before: Option<StreamId>,
+        cursor: Cursor,
         limit: usize,
     ) -> Result<Page> {
-        let start = before.map_or_else(|| "+".to_owned(), |id| format!("({id}"));
+        // `(` makes a bound exclusive (Redis 6.2+).
+        let before = match cursor {
+            Cursor::After(id) => {
+                return self
+                    .range("XRANGE", conversation, (format!("({id}"), "+"), limit)
+                    .await;
+            }
+            Cursor::Latest => "+".to_owned(),
+            Cursor::Before(id) => format!("({id}"),
+        };
         let mut page = self
-            .range("XREVRANGE", conversation, (start, "-"), limit)
+            .range("XREVRANGE", conversation, (before, "-"), limit)
             .await?;
         page.messages.reverse();
         Ok(page)
@@ -352,13 +349,13 @@ mod tests {
             written.push(log.append(new).await.expect("append"));
         }
         let after = log
-            .read_after(conversation(), Some(written[1].id), 2)
+            .read(conversation(), Cursor::After(written[1].id), 2)
             .await
             .expect("read");
         assert_eq!(after.messages, written[2..4]);
         assert!(after.has_more);
         let before = log
-            .read_before(conversation(), None, 3)
+            .read(conversation(), Cursor::Latest, 3)
             .await
             .expect("read");
         assert_eq!(before.messages, written[2..]);
