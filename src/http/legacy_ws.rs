@@ -38,7 +38,7 @@ use crate::{
     error::Error,
     state::AppState,
     websocket::{
-        self, CloseCode, End, Interrupted, OpenSocket, Outbox, Session, Step, origin,
+        self, CloseCode, End, Interrupted, OpenSocket, Outbox, Session, Step,
         session::{self, Incoming, Wake},
     },
 };
@@ -69,9 +69,10 @@ async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if let Err(e) = origin::check(&headers, &state.config.allowed_origins) {
-        return e.into_response();
-    }
+    let ws = match websocket::accept(ws, &headers, &state.config) {
+        Ok(ws) => ws,
+        Err(e) => return e.into_response(),
+    };
     let header = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     let token = params.token.as_deref().or(header);
     let token = match Credentials::parse(token) {
@@ -82,9 +83,7 @@ async fn upgrade(
     let opened = open(&state, &id, token, params.since)
         .instrument(span.clone())
         .await;
-    // Frames hold one message of at most 2000 characters: the body limit is
-    // ample, and keeps a client from making us buffer megabytes.
-    websocket::configure(ws, state.config.max_body_bytes).on_upgrade(move |socket| {
+    ws.on_upgrade(move |socket| {
         let sockets = state.sockets.clone();
         sockets.track_future(serve(socket, state, opened).instrument(span))
     })

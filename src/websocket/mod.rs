@@ -6,11 +6,13 @@
 //! surface owns it, so neither depends on the other.
 
 pub mod close;
-pub mod origin;
+mod origin;
 mod outbox;
 pub mod session;
 
-use axum::extract::WebSocketUpgrade;
+use axum::{extract::WebSocketUpgrade, http::HeaderMap};
+
+use crate::{config::Config, error::Error};
 
 pub use close::CloseCode;
 pub use outbox::{Interrupted, Outbox};
@@ -32,13 +34,23 @@ const WRITE_BUFFER: usize = 16 * 1024;
 /// catches up instead of falling further behind.
 pub const MAX_BATCH: usize = 32;
 
-/// An upgrade with this server's buffers; client frames above
-/// `max_message` bytes are refused by the socket.
-pub fn configure(upgrade: WebSocketUpgrade, max_message: usize) -> WebSocketUpgrade {
-    upgrade
-        .max_message_size(max_message)
+/// Every upgrade's first step, on either protocol: a page from an origin
+/// not in `ALLOWED_ORIGINS` is refused; otherwise the upgrade gets this
+/// server's buffers, and client frames above `MAX_BODY_BYTES` are refused
+/// by the socket (client frames are small: a message is at most 2,000
+/// characters, and a megabyte frame would only make us buffer it).
+pub fn accept(
+    upgrade: WebSocketUpgrade,
+    headers: &HeaderMap,
+    config: &Config,
+) -> Result<WebSocketUpgrade, Error> {
+    origin::check(headers, &config.allowed_origins).inspect_err(|_| {
+        tracing::info!("WebSocket upgrade refused: origin not allowed");
+    })?;
+    Ok(upgrade
+        .max_message_size(config.max_body_bytes)
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(WRITE_BUFFER)
+        .write_buffer_size(WRITE_BUFFER))
 }
 
 /// An open WebSocket, counted in `websocket_connections{protocol}` for as

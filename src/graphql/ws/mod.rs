@@ -20,10 +20,7 @@ use tracing::Instrument;
 
 use self::protocol::Protocol;
 use super::{Auth, ChatSchema};
-use crate::{
-    state::AppState,
-    websocket::{self, origin},
-};
+use crate::{state::AppState, websocket};
 
 /// `GET /graphql/ws`, and `GET /graphql` when it asks for an upgrade.
 pub async fn upgrade(
@@ -32,12 +29,10 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if let Err(e) = origin::check(&headers, &state.config.allowed_origins) {
-        tracing::info!("graphql-ws upgrade refused: origin not allowed");
-        return e.into_response();
-    }
-    // Client frames are small; a huge one is refused by the socket.
-    let ws = websocket::configure(ws, state.config.max_body_bytes).protocols(Protocol::NAMES);
+    let ws = match websocket::accept(ws, &headers, &state.config) {
+        Ok(ws) => ws.protocols(Protocol::NAMES),
+        Err(e) => return e.into_response(),
+    };
     // A client that names no subprotocol we know gets the modern one; no
     // header is echoed then, since it offered none of ours.
     let protocol = ws
