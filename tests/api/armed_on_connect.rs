@@ -7,18 +7,15 @@
 use futures::{SinkExt, StreamExt, future::join_all};
 use serde_json::{Value, json};
 use tokio::{net::TcpStream, time::timeout};
-use tokio_tungstenite::{
-    MaybeTlsStream, WebSocketStream, connect_async,
-    tungstenite::{Message, client::IntoClientRequest, http::HeaderValue},
-};
+use tokio_tungstenite::{WebSocketStream, tungstenite::Message};
 
 use crate::{
     conversations::create_conversation,
     helpers::{TestApp, TestEnv, TestUser},
-    ws_client::{MESSAGE_ADDED, WAIT},
+    ws_client::{Connect, MESSAGE_ADDED, WAIT, WsClient},
 };
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type Socket = WebSocketStream<TcpStream>;
 
 const SOCKETS: usize = 50;
 const ROUNDS: usize = 20;
@@ -32,10 +29,6 @@ async fn nodes() -> Vec<TestApp> {
     } else {
         vec![env.spawn_owned().await]
     }
-}
-
-fn ws_base(app: &TestApp) -> String {
-    app.address.replacen("http://", "ws://", 1)
 }
 
 /// The next text frame as JSON, skipping keep-alives.
@@ -108,12 +101,8 @@ async fn legacy_sockets_get_a_message_sent_the_instant_their_handshakes_complete
         conversation_for(round, &nodes[0], &owner, &mut conversation).await;
         let sockets = join_all((0..SOCKETS).map(|i| {
             let app = &nodes[i % nodes.len()];
-            let url = format!(
-                "{}/ws/conversations/{conversation}/?token={}",
-                ws_base(app),
-                owner.access
-            );
-            async move { connect_async(url).await.expect("upgrade").0 }
+            let path = format!("/ws/conversations/{conversation}/?token={}", owner.access);
+            async move { Connect::new(&path, None).expect(app).await.socket }
         }))
         .await;
         let id = send(&nodes[0], &owner, &conversation, round).await;
@@ -158,26 +147,7 @@ async fn graphql_ws_subscribers_get_a_message_sent_the_instant_their_subscribes_
 
 /// A graphql-transport-ws socket past `connection_ack`.
 async fn acknowledged(app: &TestApp, user: &TestUser) -> Socket {
-    let mut request = format!("{}/graphql/ws", ws_base(app))
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        HeaderValue::from_static("graphql-transport-ws"),
-    );
-    let (mut socket, _) = connect_async(request).await.expect("upgrade");
-    let init = json!({
-        "type": "connection_init",
-        "payload": { "Authorization": format!("Bearer {}", user.access) },
-    });
-    socket
-        .send(Message::text(init.to_string()))
-        .await
-        .expect("init sent");
-    let ack = timeout(WAIT, next_json(&mut socket)).await;
-    assert_eq!(
-        ack.expect("ack within the deadline")["type"],
-        "connection_ack"
-    );
-    socket
+    let mut client = WsClient::modern(app).await;
+    client.init(&user.access).await;
+    client.socket
 }

@@ -63,9 +63,14 @@ async fn every_surface_accepts_the_same_authorization_forms() {
 }
 
 async fn rest(app: &TestApp, header: &str) -> bool {
+    authorized_get(app, "/api/v1/conversations/", header).await
+}
+
+/// Whether a GET of `path` with this `Authorization` header is let in.
+async fn authorized_get(app: &TestApp, path: &str, header: &str) -> bool {
     let response = app
         .client
-        .get(app.url("/api/v1/conversations/"))
+        .get(app.url(path))
         .header("Authorization", header)
         .send()
         .await
@@ -73,7 +78,7 @@ async fn rest(app: &TestApp, header: &str) -> bool {
     match response.status() {
         StatusCode::OK => true,
         StatusCode::UNAUTHORIZED => false,
-        other => panic!("REST answered {other}"),
+        other => panic!("GET {path} answered {other}"),
     }
 }
 
@@ -152,16 +157,5 @@ async fn legacy(app: &TestApp, conversation: &str, header: &str) -> bool {
 }
 
 async fn metrics(app: &TestApp, header: &str) -> bool {
-    let response = app
-        .client
-        .get(app.url("/metrics"))
-        .header("Authorization", header)
-        .send()
-        .await
-        .expect("scrape sent");
-    match response.status() {
-        StatusCode::OK => true,
-        StatusCode::UNAUTHORIZED => false,
-        other => panic!("/metrics answered {other}"),
-    }
+    authorized_get(app, "/metrics", header).await
 }

@@ -7,14 +7,12 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio_tungstenite::{
-    MaybeTlsStream, WebSocketStream, connect_async,
-    tungstenite::{Message, client::IntoClientRequest, http::HeaderValue},
-};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async, tungstenite::Message};
 
 use crate::{
     conversations::create_conversation,
     helpers::{TestApp, TestEnv, TestUser},
+    ws_client::WsClient,
 };
 
 type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
@@ -54,44 +52,16 @@ async fn subscribe(
     user: &TestUser,
     conversation: &str,
     since: Option<&str>,
-) -> Socket {
-    let mut request = format!(
-        "ws://{}/graphql/ws",
-        app.address.trim_start_matches("http://")
-    )
-    .into_client_request()
-    .expect("request");
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        HeaderValue::from_static("graphql-transport-ws"),
-    );
-    let (mut socket, _) = connect_async(request).await.expect("connect graphql-ws");
-    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", user.access) } });
-    socket
-        .send(Message::text(init.to_string()))
-        .await
-        .expect("init");
-    assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
-    let subscribe = json!({
-        "id": "1",
-        "type": "subscribe",
-        "payload": {
-            "query": "subscription($id: ID!, $since: StreamId) { messageAdded(conversationId: $id, since: $since) { id content } }",
-            "variables": { "id": conversation, "since": since },
-        },
-    });
-    socket
-        .send(Message::text(subscribe.to_string()))
-        .await
-        .expect("subscribe");
-    socket
+) -> WsClient {
+    let mut client = WsClient::modern(app).await;
+    client.init(&user.access).await;
+    client.message_added("1", conversation, since).await;
+    client
 }
 
 /// The next `messageAdded` (id, content) on a graphql-ws subscription.
-async fn next_message(socket: &mut Socket) -> (String, String) {
-    let frame = next_json(socket).await;
-    assert_eq!(frame["type"], "next", "{frame}");
-    let message = &frame["payload"]["data"]["messageAdded"];
+async fn next_message(client: &mut WsClient) -> (String, String) {
+    let message = client.next_message("1").await;
     (
         message["id"].as_str().expect("id").to_owned(),
         message["content"].as_str().expect("content").to_owned(),
@@ -216,18 +186,7 @@ async fn a_subscriber_moves_to_another_node_and_misses_nothing() {
 
     // Node A goes away: its sockets close with 1001.
     a.stop().await;
-    let closed = tokio::time::timeout(WAIT, async {
-        loop {
-            match socket.next().await {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
-                Some(Ok(_)) => continue,
-                _ => return None,
-            }
-        }
-    })
-    .await
-    .expect("closed before the deadline");
-    assert_eq!(closed, Some(1001));
+    assert_eq!(socket.closed().await.0, 1001);
 
     // Messages keep flowing through node B while the client is away.
     for i in 0..7 {
