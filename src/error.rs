@@ -32,9 +32,9 @@ pub enum Error {
     /// The request conflicts with existing state.
     #[error("{0}")]
     Conflict(Clash),
-    /// Message content empty after trimming.
-    #[error("Message content cannot be empty")]
-    InvalidContent,
+    /// Message content that cannot be sent.
+    #[error("{0}")]
+    InvalidContent(Unsendable),
     /// Message content longer than the limit.
     #[error("Message content exceeds {max} characters")]
     ContentTooLong { max: usize },
@@ -96,6 +96,17 @@ pub enum Missing {
     Route,
 }
 
+/// Why message content cannot be sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unsendable {
+    /// Nothing left after trimming.
+    #[error("Message content cannot be empty")]
+    Empty,
+    /// A NUL character, which PostgreSQL cannot store in text.
+    #[error("Message content cannot contain NUL characters")]
+    Nul,
+}
+
 /// What a request clashes with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Clash {
@@ -120,7 +131,7 @@ impl Error {
             Error::Forbidden(_) => "FORBIDDEN",
             Error::NotFound(_) => "NOT_FOUND",
             Error::Conflict(_) => "CONFLICT",
-            Error::InvalidContent => "INVALID_CONTENT",
+            Error::InvalidContent(_) => "INVALID_CONTENT",
             Error::ContentTooLong { .. } => "CONTENT_TOO_LONG",
             Error::Throttled { .. } => "THROTTLED",
             Error::Storage(_) => "STORAGE_ERROR",
@@ -238,6 +249,11 @@ impl Validator {
         if failed {
             self.add(field, message);
         }
+    }
+
+    /// Whether `field` has a message already.
+    pub fn has(&self, field: &str) -> bool {
+        self.0.contains_key(field)
     }
 
     /// `Ok` when nothing was recorded.

@@ -5,7 +5,7 @@ use sea_orm::TransactionTrait;
 use validator::ValidateEmail;
 
 use super::{
-    User, UserId, passwords,
+    NO_CONTROL, User, UserId, has_control, passwords,
     tokens::{self, Session},
 };
 use crate::{
@@ -34,6 +34,7 @@ pub struct LoginInput {
 }
 
 const REQUIRED: &str = "This field is required.";
+const INVALID_EMAIL: &str = "Enter a valid email address.";
 
 /// Creates an account and signs it in. Every failing field is reported.
 #[tracing::instrument(skip_all)]
@@ -97,6 +98,7 @@ pub async fn login(state: &AppState, input: LoginInput) -> Result<Session> {
     let email = normalize_email(&input.email);
     let mut v = Validator::default();
     v.check(email.is_empty(), "email", REQUIRED);
+    v.check(has_control(&email), "email", INVALID_EMAIL);
     v.check(input.password.is_empty(), "password", REQUIRED);
     v.finish()?;
 
@@ -171,13 +173,17 @@ fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// Emails and usernames are unique; one query checks both.
+/// Emails and usernames are unique; one query checks both. A value that
+/// already failed its own checks is not looked up: it cannot be stored
+/// anyway, and a NUL cannot even be sent to PostgreSQL.
 async fn check_taken(
     state: &AppState,
     v: &mut Validator,
     email: &str,
     username: &str,
 ) -> Result<()> {
+    let email = (!v.has("email")).then_some(email);
+    let username = (!v.has("username")).then_some(username);
     let (email_taken, username_taken) = store::users::taken(&state.db, email, username).await?;
     v.check(
         email_taken,
@@ -195,8 +201,8 @@ async fn check_taken(
 fn check_email(v: &mut Validator, email: &str) {
     if email.is_empty() {
         v.add("email", REQUIRED);
-    } else if email.chars().count() > 254 || !email.validate_email() {
-        v.add("email", "Enter a valid email address.");
+    } else if email.chars().count() > 254 || has_control(email) || !email.validate_email() {
+        v.add("email", INVALID_EMAIL);
     }
 }
 
@@ -226,6 +232,8 @@ fn check_name(v: &mut Validator, field: &str, value: &str) {
         v.add(field, REQUIRED);
     } else if len > 50 {
         v.add(field, "Ensure this field has no more than 50 characters.");
+    } else if has_control(value) {
+        v.add(field, NO_CONTROL);
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{DbErr, TransactionTrait};
 
-use super::{ConversationId, User, UserId, paging::PageSize};
+use super::{ConversationId, NO_CONTROL, User, UserId, has_control, paging::PageSize};
 use crate::{
     error::{Clash, Denied, Error, Missing, Result, Validator},
     state::AppState,
@@ -91,6 +91,9 @@ impl UserRef {
     pub fn from_either(user_id: Option<UserId>, email: Option<String>) -> Result<Self> {
         match (user_id, email.filter(|e| !e.trim().is_empty())) {
             (Some(user), _) => Ok(UserRef::Id(user)),
+            (None, Some(email)) if has_control(&email) => {
+                Err(Error::field("email", "Enter a valid email address."))
+            }
             (None, Some(email)) => Ok(UserRef::Email(email)),
             (None, None) => Err(Error::BadRequest(
                 "Either user_id or email is required".into(),
@@ -118,6 +121,7 @@ pub async fn create(
         "name",
         "Ensure this field has no more than 255 characters.",
     );
+    v.check(has_control(&name), "name", NO_CONTROL);
     v.finish()?;
 
     let mut members: Vec<UserId> = store::users::find_many(&state.db, &input.participant_ids)

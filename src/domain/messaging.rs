@@ -10,7 +10,7 @@ pub use super::message::{Cursor, Delivery, Message, NewMessage};
 use super::{ConversationId, StreamId, UserId, conversations, paging::PageSize};
 use crate::{
     backends::{hub::Subscription, rate_limit::Decision},
-    error::{Error, Result},
+    error::{Error, Result, Unsendable},
     state::AppState,
 };
 
@@ -116,11 +116,15 @@ pub async fn history(
     })
 }
 
-/// Trims, then checks the length in Unicode characters.
+/// Trims, then checks the length in Unicode characters. Other control
+/// characters than NUL (tabs, newlines, ...) are kept as sent.
 pub fn validate_content(content: &str) -> Result<String> {
     let trimmed = content.trim();
     if trimmed.is_empty() {
-        return Err(Error::InvalidContent);
+        return Err(Error::InvalidContent(Unsendable::Empty));
+    }
+    if trimmed.contains('\0') {
+        return Err(Error::InvalidContent(Unsendable::Nul));
     }
     if trimmed.chars().count() > MAX_CONTENT_CHARS {
         return Err(Error::ContentTooLong {
@@ -282,7 +286,7 @@ mod tests {
         assert_eq!(validate_content("  hi  ").ok().as_deref(), Some("hi"));
         assert!(matches!(
             validate_content(" \n\t "),
-            Err(Error::InvalidContent)
+            Err(Error::InvalidContent(Unsendable::Empty))
         ));
         assert!(validate_content(&"é".repeat(2000)).is_ok());
         assert!(matches!(

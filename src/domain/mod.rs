@@ -13,6 +13,16 @@ pub mod tokens;
 
 pub use ids::{ConversationId, StreamId, UserId};
 
+/// Names, emails and other one-line text fields hold no control
+/// characters: a NUL cannot even be stored in PostgreSQL text, and the
+/// others have no business in a name.
+pub fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
+
+/// The field error for text that [`has_control`].
+pub const NO_CONTROL: &str = "Control characters are not allowed.";
+
 /// A user as every surface shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {

@@ -38,22 +38,28 @@ pub async fn find_by_email(
 }
 
 /// Whether the email and the username are already in use, in one query.
+/// Whether the email and the username (those given) are in use.
 pub async fn taken(
     db: &impl ConnectionTrait,
-    email: &str,
-    username: &str,
+    email: Option<&str>,
+    username: Option<&str>,
 ) -> Result<(bool, bool), DbErr> {
+    if email.is_none() && username.is_none() {
+        return Ok((false, false));
+    }
     let clashes = users::Entity::find()
         .filter(
             Condition::any()
-                .add(users::Column::Email.eq(email))
-                .add(users::Column::Username.eq(username)),
+                .add_option(email.map(|email| users::Column::Email.eq(email)))
+                .add_option(username.map(|name| users::Column::Username.eq(name))),
         )
         .all(db)
         .await?;
     Ok((
-        clashes.iter().any(|u| u.email == email),
-        clashes.iter().any(|u| u.username == username),
+        clashes.iter().any(|u| Some(u.email.as_str()) == email),
+        clashes
+            .iter()
+            .any(|u| Some(u.username.as_str()) == username),
     ))
 }
 

@@ -3,6 +3,7 @@
 //! with `TEST_REDIS_URL`. Every test owns its database and key prefix.
 #![expect(clippy::expect_used, reason = "a test fails by panicking")]
 
+mod abuse;
 mod accounts;
 mod armed_on_connect;
 mod conversations;

@@ -111,7 +111,7 @@ impl IntoResponse for Error {
         let (status, body) = match &self {
             Error::Validation(fields) => (StatusCode::BAD_REQUEST, json!(fields)),
             Error::BadRequest(detail) => (StatusCode::BAD_REQUEST, json!({ "detail": detail })),
-            Error::InvalidContent | Error::ContentTooLong { .. } => (
+            Error::InvalidContent(_) | Error::ContentTooLong { .. } => (
                 StatusCode::BAD_REQUEST,
                 json!({ "content": [self.public_message()], "code": self.code() }),
             ),

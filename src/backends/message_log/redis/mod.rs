@@ -124,15 +124,22 @@ impl MessageLog for RedisLog {
         cursor: Cursor,
         limit: usize,
     ) -> Result<Page> {
-        // `(` makes a bound exclusive (Redis 6.2+).
+        // Exclusive bounds are given as the neighbouring ids: nothing lies
+        // after the largest id or before `0-0`, and Redis refuses `(` there.
         let before = match cursor {
             Cursor::After(id) => {
+                let Some(start) = id.successor() else {
+                    return Ok(Page::default());
+                };
                 return self
-                    .range("XRANGE", conversation, (format!("({id}"), "+"), limit)
+                    .range("XRANGE", conversation, (start.to_string(), "+"), limit)
                     .await;
             }
             Cursor::Latest => "+".to_owned(),
-            Cursor::Before(id) => format!("({id}"),
+            Cursor::Before(id) => match id.predecessor() {
+                Some(end) => end.to_string(),
+                None => return Ok(Page::default()),
+            },
         };
         let mut page = self
             .range("XREVRANGE", conversation, (before, "-"), limit)

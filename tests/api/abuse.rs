@@ -1,0 +1,158 @@
+//! Hostile input gets a clean 4xx with the documented shape on both
+//! backends: never a 503, a storage error or a panic.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{
+    conversations::create_conversation,
+    helpers::{PASSWORD, TestApp, error_code},
+    ws_client::WsClient,
+};
+
+const NUL: &str = "\u{0}";
+
+/// A signup body with one field replaced.
+fn signup_with(field: &str, value: &str) -> Value {
+    let mut body = json!({
+        "email": "nul@example.com",
+        "username": "nul",
+        "first_name": "Nul",
+        "last_name": "Tester",
+        "password": PASSWORD,
+        "password_confirm": PASSWORD,
+    });
+    body[field] = json!(value);
+    body
+}
+
+#[tokio::test]
+async fn control_characters_in_names_and_emails_are_field_errors() {
+    let app = TestApp::spawn().await;
+    for (field, value) in [
+        ("email", format!("nul{NUL}@example.com")),
+        ("username", format!("nul{NUL}")),
+        ("first_name", format!("Nul{NUL}")),
+        ("last_name", "Tab\tTester".to_owned()),
+    ] {
+        let (status, body) = app
+            .post("/api/v1/auth/signup", signup_with(field, &value), None)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {body}");
+        assert!(body[field].is_array(), "{field}: {body}");
+    }
+
+    let (status, body) = app
+        .post(
+            "/api/v1/auth/login",
+            json!({ "email": format!("ada{NUL}@example.com"), "password": PASSWORD }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["email"].is_array(), "{body}");
+
+    let owner = app.signup("owner").await;
+    let (status, body) = app
+        .post(
+            "/api/v1/conversations/",
+            json!({ "name": format!("a{NUL}b") }),
+            Some(&owner.access),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["name"].is_array(), "{body}");
+
+    let id = create_conversation(&app, &owner, "clean", &[]).await;
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/conversations/{id}/add_participant"),
+            json!({ "email": format!("x{NUL}@example.com") }),
+            Some(&owner.access),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+    let answer = app
+        .graphql(
+            "mutation($input: SignupInput!) { signup(input: $input) { user { id } } }",
+            json!({ "input": {
+                "email": "g@example.com", "username": "g", "firstName": format!("G{NUL}"),
+                "lastName": "T", "password": PASSWORD, "passwordConfirm": PASSWORD,
+            } }),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&answer), "VALIDATION_ERROR", "{answer}");
+}
+
+#[tokio::test]
+async fn a_nul_in_a_message_is_invalid_content_and_other_controls_are_kept() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("writer").await;
+    let id = create_conversation(&app, &owner, "controls", &[]).await;
+    let path = format!("/api/v1/conversations/{id}/messages");
+    let (status, body) = app
+        .post(
+            &path,
+            json!({ "content": format!("a{NUL}b") }),
+            Some(&owner.access),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "INVALID_CONTENT", "{body}");
+
+    let answer = app
+        .graphql(
+            "mutation($id: ID!, $c: String!) { sendMessage(conversationId: $id, content: $c) { id } }",
+            json!({ "id": id, "c": format!("a{NUL}b") }),
+            Some(&owner.access),
+        )
+        .await;
+    assert_eq!(error_code(&answer), "INVALID_CONTENT", "{answer}");
+
+    let (status, body) = app
+        .post(
+            &path,
+            json!({ "content": "line one\nline\ttwo" }),
+            Some(&owner.access),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["content"], "line one\nline\ttwo");
+}
+
+#[tokio::test]
+async fn history_and_since_at_the_ends_of_the_id_space_are_empty_not_errors() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("edges").await;
+    let id = create_conversation(&app, &owner, "edges", &[]).await;
+    app.send_message(&owner, &id, "only").await;
+    let history = |query: String| {
+        let path = format!("/api/v1/conversations/{id}/messages?{query}");
+        let app = &app;
+        let token = owner.access.clone();
+        async move { app.get(&path, Some(&token)).await }
+    };
+    // Ids have at most 19 digits a part: beyond, a field error.
+    let beyond = format!("{}-{}", u64::MAX, u64::MAX);
+    let (status, body) = history(format!("from={beyond}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["from"].is_array(), "{body}");
+
+    let largest = "9999999999999999999-9999999999999999999".to_owned();
+    for query in [format!("from={largest}"), "before=0-0".to_owned()] {
+        let (status, body) = history(query.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {body}");
+        assert_eq!(body["messages"], json!([]), "{query}: {body}");
+    }
+
+    // A subscription from the largest id is accepted and waits: the next
+    // frame is the server's answer to our ping, not an error.
+    let mut client = WsClient::modern(&app).await;
+    client.init(&owner.access).await;
+    client.message_added("1", &id, Some(&largest)).await;
+    client.send(json!({ "type": "ping" })).await;
+    let frame = client.raw_json().await;
+    assert_eq!(frame["type"], "pong", "{frame}");
+}
