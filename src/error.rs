@@ -17,6 +17,9 @@ pub enum Error {
     /// A request that cannot be read at all (not JSON, wrong types).
     #[error("{0}")]
     BadRequest(String),
+    /// A request body over `MAX_BODY_BYTES`.
+    #[error("Request body is too large")]
+    BodyTooLarge,
     /// No valid access token.
     #[error("{0}")]
     Unauthenticated(NoCredentials),
@@ -125,7 +128,7 @@ impl Error {
     /// The stable code clients see on every surface.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::Validation(_) | Error::BadRequest(_) => "VALIDATION_ERROR",
+            Error::Validation(_) | Error::BadRequest(_) | Error::BodyTooLarge => "VALIDATION_ERROR",
             Error::Unauthenticated(_) => "UNAUTHENTICATED",
             Error::InvalidCredentials => "INVALID_CREDENTIALS",
             Error::Forbidden(_) => "FORBIDDEN",

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{DbErr, TransactionTrait};
 
-use super::{ConversationId, NO_CONTROL, User, UserId, has_control, paging::PageSize};
+use super::{ConversationId, NO_CONTROL, User, UserId, accounts, has_control, paging::PageSize};
 use crate::{
     error::{Clash, Denied, Error, Missing, Result, Validator},
     state::AppState,
@@ -123,6 +123,9 @@ pub async fn create(
     );
     v.check(has_control(&name), "name", NO_CONTROL);
     v.finish()?;
+    // The creator's row is referenced by the new rows; a token that outlived
+    // its user is refused here, not by a foreign key.
+    accounts::current_user(state, viewer).await?;
 
     let mut members: Vec<UserId> = store::users::find_many(&state.db, &input.participant_ids)
         .await?
@@ -188,6 +191,11 @@ pub async fn list(
 ) -> Result<ConversationPage> {
     let limit = u64::try_from(limit.get()).unwrap_or(u64::MAX);
     let count = store::conversations::count_for_user(&state.db, viewer).await?;
+    if count == 0 {
+        // A signed token can outlive its user: an empty list must not
+        // pass for "no conversations yet".
+        accounts::current_user(state, viewer).await?;
+    }
     let models = store::conversations::page_for_user(&state.db, viewer, limit, offset).await?;
     let results = assemble(state, models).await?;
     Ok(ConversationPage { count, results })

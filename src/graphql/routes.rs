@@ -10,7 +10,7 @@ use axum::{
         State, WebSocketUpgrade, rejection::BytesRejection,
         ws::rejection::WebSocketUpgradeRejection,
     },
-    http::{HeaderMap, Uri, header::ACCEPT, header::AUTHORIZATION},
+    http::{HeaderMap, StatusCode, Uri, header::ACCEPT, header::AUTHORIZATION},
     response::{Html, IntoResponse, Response},
     routing::get,
 };
@@ -20,7 +20,7 @@ use super::{
     over_http::{Exchange, GetParams, MediaType, Refusal, post_request},
     ws,
 };
-use crate::{state::AppState, telemetry};
+use crate::{error::Error, state::AppState, telemetry};
 
 /// Routes for the GraphQL endpoint.
 pub fn router(schema: ChatSchema) -> Router<AppState> {
@@ -70,7 +70,12 @@ async fn post_graphql(
         Ok(body) => body,
         // Too large, or the connection failed while reading.
         Err(rejection) => {
-            let error = async_graphql::ServerError::new(rejection.body_text(), None);
+            let text = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                Error::BodyTooLarge.to_string()
+            } else {
+                rejection.body_text()
+            };
+            let error = async_graphql::ServerError::new(text, None);
             return Refusal::new(rejection.status(), error).into_response(Some(media));
         }
     };

@@ -7,7 +7,7 @@ use axum::{
         FromRequest, FromRequestParts, Path, Query, Request,
         rejection::{JsonRejection, PathRejection, QueryRejection},
     },
-    http::{header::AUTHORIZATION, request::Parts},
+    http::{StatusCode, header::AUTHORIZATION, request::Parts},
 };
 use serde::de::DeserializeOwned;
 
@@ -96,6 +96,9 @@ fn bad_query(rejection: &QueryRejection) -> Error {
 }
 
 fn bad_body(rejection: &JsonRejection) -> Error {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return Error::BodyTooLarge;
+    }
     let detail = match rejection {
         JsonRejection::MissingJsonContentType(_) => {
             "Unsupported media type: expected application/json".to_owned()

@@ -11,6 +11,7 @@ pub mod rest;
 
 use axum::{
     Json, Router,
+    extract::DefaultBodyLimit,
     http::{HeaderValue, Method, StatusCode},
     middleware,
     response::{IntoResponse, Response},
@@ -19,7 +20,6 @@ use serde_json::json;
 use tower::ServiceBuilder;
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
@@ -55,7 +55,9 @@ pub fn router(state: AppState, schema: ChatSchema) -> Router {
                 )
                 .layer(middleware::from_fn(metrics::track))
                 .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+                // Enforced where a body is read (the JSON and GraphQL
+                // extractors), which answer in their surface's JSON shape.
+                .layer(DefaultBodyLimit::max(config.max_body_bytes))
                 .layer(cors(&config.allowed_origins)),
         )
         .with_state(state)

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::{
     conversations::create_conversation,
-    helpers::{PASSWORD, TestApp, error_code},
+    helpers::{PASSWORD, TEST_JWT_SECRET, TestApp, error_code},
     ws_client::WsClient,
 };
 
@@ -155,4 +155,65 @@ async fn history_and_since_at_the_ends_of_the_id_space_are_empty_not_errors() {
     client.send(json!({ "type": "ping" })).await;
     let frame = client.raw_json().await;
     assert_eq!(frame["type"], "pong", "{frame}");
+}
+
+#[tokio::test]
+async fn a_signed_token_for_a_user_that_does_not_exist_is_unauthenticated() {
+    let app = TestApp::spawn().await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let claims = json!({
+        "token_type": "access", "exp": now + 300, "iat": now,
+        "jti": "00000000000000000000000000000000", "user_id": 987_654_321,
+    });
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(TEST_JWT_SECRET.as_bytes()),
+    )
+    .expect("signed");
+
+    let (status, body) = app.get("/api/v1/conversations/", Some(&token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let (status, body) = app
+        .post(
+            "/api/v1/conversations/",
+            json!({ "name": "ghost" }),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let answer = app
+        .graphql("{ conversations { count } }", json!({}), Some(&token))
+        .await;
+    assert_eq!(error_code(&answer), "UNAUTHENTICATED", "{answer}");
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_413_in_each_surface_s_json_shape() {
+    let app = TestApp::spawn().await;
+    // Over the default MAX_BODY_BYTES (256 KiB).
+    let big = json!({ "query": format!("{{ __typename }} #{}", "x".repeat(300 * 1024)) });
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&big)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = response.json().await.expect("JSON body");
+    assert!(body["errors"][0]["message"].is_string(), "{body}");
+
+    let (status, body) = app
+        .post(
+            "/api/v1/auth/login",
+            json!({ "email": "x".repeat(300 * 1024), "password": PASSWORD }),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["detail"], "Request body is too large", "{body}");
 }

@@ -56,10 +56,7 @@ impl TestEnv {
             vars.insert("REDIS_KEY_PREFIX".into(), prefix);
         }
         vars.insert("BIND_ADDR".into(), "127.0.0.1:0".into());
-        vars.insert(
-            "JWT_SECRET".into(),
-            "integration-test-secret-integration-test".into(),
-        );
+        vars.insert("JWT_SECRET".into(), TEST_JWT_SECRET.into());
         Self {
             vars,
             cleanup,
@@ -219,6 +216,9 @@ pub struct TestUser {
     pub access: String,
     pub refresh: String,
 }
+
+/// What every test server signs its tokens with.
+pub const TEST_JWT_SECRET: &str = "integration-test-secret-integration-test";
 
 pub const PASSWORD: &str = "Str0ng-Passw0rd!";
 

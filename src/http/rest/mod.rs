@@ -111,6 +111,10 @@ impl IntoResponse for Error {
         let (status, body) = match &self {
             Error::Validation(fields) => (StatusCode::BAD_REQUEST, json!(fields)),
             Error::BadRequest(detail) => (StatusCode::BAD_REQUEST, json!({ "detail": detail })),
+            Error::BodyTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({ "detail": self.public_message() }),
+            ),
             Error::InvalidContent(_) | Error::ContentTooLong { .. } => (
                 StatusCode::BAD_REQUEST,
                 json!({ "content": [self.public_message()], "code": self.code() }),
