@@ -95,6 +95,26 @@ pub async fn touch_last_login(
     Ok(())
 }
 
+/// Replaces a password hash if it is still `old`; false when it was
+/// changed meanwhile.
+pub async fn replace_password(
+    db: &impl ConnectionTrait,
+    id: UserId,
+    old: &str,
+    new: String,
+) -> Result<bool, DbErr> {
+    let result = users::Entity::update_many()
+        .col_expr(
+            users::Column::Password,
+            sea_orm::sea_query::Expr::value(new),
+        )
+        .filter(users::Column::Id.eq(id.0))
+        .filter(users::Column::Password.eq(old))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
 /// Users with the given ids (unknown ids are simply absent).
 pub async fn find_many(
     db: &impl ConnectionTrait,

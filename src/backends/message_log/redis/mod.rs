@@ -2,6 +2,7 @@
 //! django-chat's key and field names so either server reads the other's.
 //! Its live side, the node's stream readers, is in [`stream_reader`].
 
+pub mod senders;
 pub mod stream_reader;
 
 use std::collections::HashMap;
@@ -11,6 +12,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use redis::{Value, aio::ConnectionManager, streams::StreamRangeReply};
 
+use self::senders::Senders;
 use super::{MessageLog, Page};
 use crate::{
     backends::redis_keys::RedisKeys,
@@ -26,16 +28,23 @@ pub struct RedisLog {
     manager: ConnectionManager,
     keys: RedisKeys,
     stream_maxlen: Option<u64>,
+    senders: Senders,
 }
 
 impl RedisLog {
     /// `stream_maxlen` caps each stream approximately (`MAXLEN ~`); `None`
-    /// keeps all history.
-    pub fn new(manager: ConnectionManager, keys: RedisKeys, stream_maxlen: Option<u64>) -> Self {
+    /// keeps all history. `senders` completes django-chat's entries.
+    pub fn new(
+        manager: ConnectionManager,
+        keys: RedisKeys,
+        stream_maxlen: Option<u64>,
+        senders: Senders,
+    ) -> Self {
         Self {
             manager,
             keys,
             stream_maxlen,
+            senders,
         }
     }
 
@@ -58,12 +67,13 @@ impl RedisLog {
             .await
             .map_err(storage)?;
         let has_more = reply.ids.len() > limit;
-        let messages = reply
+        let mut messages: Vec<Message> = reply
             .ids
             .iter()
             .take(limit)
             .filter_map(|entry| decode_entry(conversation, &entry.id, &entry.map))
             .collect();
+        self.senders.complete(&mut messages).await;
         Ok(Page { messages, has_more })
     }
 }
@@ -338,7 +348,10 @@ mod tests {
         let client = redis::Client::open(url).expect("url");
         let mut manager = ConnectionManager::new(client).await.expect("connect");
         let keys = RedisKeys::new(&format!("test-{}:", Uuid::new_v4()));
-        let log = RedisLog::new(manager.clone(), keys.clone(), None);
+        let db = sea_orm::Database::connect("sqlite::memory:")
+            .await
+            .expect("sqlite");
+        let log = RedisLog::new(manager.clone(), keys.clone(), None, Senders::new(db));
         let sender = User {
             id: UserId(7),
             email: "ada@example.com".into(),
