@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use entity::users;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    Set,
+    sea_query::{Expr, ExprTrait, Func},
 };
 
 use crate::domain::UserId;
@@ -26,15 +28,33 @@ pub async fn find_by_id(
     users::Entity::find_by_id(id.0).one(db).await
 }
 
-/// `email` must already be normalized (lower-cased).
+/// `email` must already be normalized (lower-cased). chatstream stores
+/// emails that way, so the indexed exact match finds its users; Django
+/// lower-cases only the domain, so an adopted account may need the
+/// case-insensitive scan.
 pub async fn find_by_email(
     db: &impl ConnectionTrait,
     email: &str,
 ) -> Result<Option<users::Model>, DbErr> {
-    users::Entity::find()
+    let exact = users::Entity::find()
         .filter(users::Column::Email.eq(email))
         .one(db)
+        .await?;
+    if exact.is_some() {
+        return Ok(exact);
+    }
+    users::Entity::find()
+        .filter(email_ignoring_case(email))
+        .one(db)
         .await
+}
+
+/// `lower(email) = email` (`email` already lower-cased).
+fn email_ignoring_case(email: &str) -> Expr {
+    ExprTrait::eq(
+        Expr::expr(Func::lower(Expr::col(users::Column::Email))),
+        email,
+    )
 }
 
 /// Whether the email and the username are already in use, in one query.
@@ -46,13 +66,13 @@ pub async fn taken(
     let clashes = users::Entity::find()
         .filter(
             Condition::any()
-                .add(users::Column::Email.eq(email))
+                .add(email_ignoring_case(email))
                 .add(users::Column::Username.eq(username)),
         )
         .all(db)
         .await?;
     Ok((
-        clashes.iter().any(|u| u.email == email),
+        clashes.iter().any(|u| u.email.to_lowercase() == email),
         clashes.iter().any(|u| u.username == username),
     ))
 }

@@ -157,6 +157,18 @@ async fn django_chat_accounts_log_in_get_their_conversations_and_their_hashes_up
         login(&app, grace, grace_password).await.0,
         StatusCode::UNAUTHORIZED
     );
+    // Django lower-cases only an email's domain.
+    execute(
+        &db,
+        "UPDATE users SET email = 'Ada@example.com' WHERE username = 'ada'",
+    )
+    .await;
+    for email in ["ada@example.com", "ADA@example.com"] {
+        assert_eq!(
+            login(&app, email, "Analytical-Engine-1843").await.0,
+            StatusCode::OK
+        );
+    }
     let (linus, linus_password) = ACCOUNTS[2];
     execute(
         &db,
@@ -335,6 +347,32 @@ async fn django_chat_xadds_reach_chatstream_subscribers_live_and_on_replay() {
     let last = &body["messages"][4];
     assert_eq!(last["user_id"], 99);
     assert_eq!(last["user_name"], "Deleted user");
+
+    // What chatstream appends, a django-chat reader can read: every entry
+    // of the stream is a message with django-chat's four fields in its forms.
+    app.send_message(&ada, ENGINES, "Sent from chatstream")
+        .await;
+    let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg(&key)
+        .arg("-")
+        .arg("+")
+        .query_async(&mut redis)
+        .await
+        .expect("XRANGE");
+    assert_eq!(entries.ids.len(), 6);
+    for entry in &entries.ids {
+        let field = |name: &str| -> String {
+            entry
+                .get(name)
+                .unwrap_or_else(|| panic!("{} has no {name}", entry.id))
+        };
+        field("user_id").parse::<i64>().expect("an integer user_id");
+        assert!(!field("username").is_empty());
+        assert!(!field("content").is_empty());
+        let timestamp = field("timestamp");
+        chrono::NaiveDateTime::parse_from_str(&timestamp, "%Y-%m-%dT%H:%M:%S%.6f")
+            .unwrap_or_else(|e| panic!("{timestamp:?} is not a naive isoformat time: {e}"));
+    }
     app.stop().await;
 }
 

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use anyhow::anyhow;
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use redis::{Value, aio::ConnectionManager, streams::StreamRangeReply};
 
 use self::senders::Senders;
@@ -181,10 +181,12 @@ pub(crate) fn storage(err: redis::RedisError) -> Error {
     Error::Storage(err.into())
 }
 
-/// Python's `datetime.isoformat()` for an aware UTC time, with the
-/// microseconds always present: `2024-05-01T12:00:00.123456+00:00`.
+/// What django-chat writes: Python's `datetime.isoformat()` of a naive UTC
+/// time, with the microseconds always present: `2024-05-01T12:00:00.123456`.
+/// An offset would be safe for chatstream, but a django-chat node reading
+/// the same stream during a cutover may parse only its own form.
 fn format_timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Micros, false)
+    at.naive_utc().format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
 }
 
 /// Reads an isoformat timestamp with or without an offset (a naive one,
@@ -280,9 +282,16 @@ mod tests {
     fn timestamps_look_like_python_isoformat_and_round_trip() {
         let at = DateTime::from_timestamp_micros(1_714_564_800_123_456).expect("valid");
         let text = format_timestamp(at);
-        assert_eq!(text, "2024-05-01T12:00:00.123456+00:00");
+        assert_eq!(text, "2024-05-01T12:00:00.123456");
         assert_eq!(parse_timestamp(&text), Some(at));
-        assert_eq!(parse_timestamp("2024-05-01T12:00:00.123456"), Some(at));
+        let whole_second = DateTime::from_timestamp(1_714_564_800, 0).expect("valid");
+        assert_eq!(format_timestamp(whole_second), "2024-05-01T12:00:00.000000");
+        // Python leaves out zero microseconds.
+        assert_eq!(parse_timestamp("2024-05-01T12:00:00"), Some(whole_second));
+        assert_eq!(
+            parse_timestamp("2024-05-01T12:00:00.123456+00:00"),
+            Some(at)
+        );
         assert_eq!(
             parse_timestamp("2024-05-01 14:00:00.123456+02:00"),
             Some(at)
