@@ -95,6 +95,27 @@ async fn adopting_the_schema_keeps_django_chats_tables_and_migrating_again_chang
 }
 
 #[tokio::test]
+async fn a_django_chat_schema_missing_a_column_chatstream_reads_is_refused_untouched() {
+    let Some(django) = django_fixture::load().await else {
+        return;
+    };
+    let db = Database::connect(&django.database_url)
+        .await
+        .expect("database");
+    execute(&db, "ALTER TABLE users DROP COLUMN last_login").await;
+    let before = pg_dump(&django.database_url, &[]);
+    let config = Config::from_vars(django.env.vars().clone()).expect("config");
+    let refused = chatstream::connect_and_migrate(&config)
+        .await
+        .expect_err("an incomplete users table is refused");
+    assert!(
+        format!("{refused:#}").contains("users.last_login"),
+        "{refused:#}"
+    );
+    assert_eq!(pg_dump(&django.database_url, &[]), before);
+}
+
+#[tokio::test]
 async fn django_chat_accounts_log_in_get_their_conversations_and_their_hashes_upgrade() {
     let Some(django) = django_fixture::load().await else {
         return;

@@ -10,6 +10,10 @@
 //! and only then acknowledges, with that id: everything after it will be
 //! published, which is what lets a subscriber read history after
 //! subscribing without a gap.
+//!
+//! Entries django-chat appends (a cutover runs both) lack the sender's
+//! email and names: a batch's are completed with one query before it is
+//! published ([`super::senders`]), still in the order read.
 
 use std::{
     collections::HashMap,
