@@ -107,8 +107,19 @@ pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<DatabaseConn
     let db = store::connect(config.database_url.expose())
         .await
         .with_context(|| format!("cannot connect to the {} database", config.database_kind()))?;
-    store::migrations::serialized(&db, config.database_url.expose(), Migrator::up(&db, None))
+    let migrate = async {
+        let found = store::adoption::inspect(&db).await?;
+        Migrator::up(&db, None).await?;
+        Ok(found)
+    };
+    let found = store::migrations::serialized(&db, config.database_url.expose(), migrate)
         .await
         .context("database migrations failed")?;
+    if found == store::adoption::Found::DjangoChat {
+        tracing::info!(
+            "adopted an existing django-chat schema: its tables and rows are kept as they are; \
+             chatstream's own tables were added beside them"
+        );
+    }
     Ok(db)
 }

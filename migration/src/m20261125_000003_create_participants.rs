@@ -11,6 +11,12 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // An adopted django-chat table already has its own unique
+        // (conversation_id, user_id) constraint and user_id index: a second
+        // copy of each would only slow its writes.
+        if manager.has_table("participants").await? {
+            return Ok(());
+        }
         manager
             .create_table(
                 Table::create()

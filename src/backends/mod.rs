@@ -63,11 +63,13 @@ impl Backends {
                         .await
                         .context("cannot connect to Redis")?;
                 let keys = redis_keys::RedisKeys::new(&config.redis_key_prefix);
+                let senders = message_log::redis::senders::Senders::new(db.clone());
                 hub.set_feed(message_log::redis::stream_reader::StreamReaders::start(
                     client,
                     manager.clone(),
                     keys.clone(),
                     hub.clone(),
+                    senders.clone(),
                     config.stream_readers,
                     shutdown.clone(),
                 ));
@@ -76,6 +78,7 @@ impl Backends {
                         manager.clone(),
                         keys.clone(),
                         config.stream_maxlen,
+                        senders,
                     )),
                     rate_limiter: Arc::new(rate_limit::redis::RedisLimiter::new(
                         manager.clone(),

@@ -5,7 +5,8 @@ use sea_orm::TransactionTrait;
 use validator::ValidateEmail;
 
 use super::{
-    NO_CONTROL, User, UserId, has_control, passwords,
+    NO_CONTROL, User, UserId, has_control,
+    passwords::{self, Verdict},
     tokens::{self, Session},
 };
 use crate::{
@@ -104,14 +105,30 @@ pub async fn login(state: &AppState, input: LoginInput) -> Result<Session> {
 
     let found = store::users::find_by_email(&state.db, &email).await?;
     let stored = found.as_ref().map(|m| m.password.clone());
-    let matches = passwords::verify(input.password, stored).await?;
-    let model = match found {
-        Some(model) if matches && model.is_active => model,
+    let verdict = passwords::verify(input.password, stored).await?;
+    let (model, rehashed) = match (found, verdict) {
+        (Some(model), Verdict::Match { rehashed }) if model.is_active => (model, rehashed),
+        (Some(model), Verdict::Unsupported(format)) => {
+            tracing::warn!(
+                user.id = model.id,
+                password.format = format,
+                "login refused: the stored password hash is in a format chatstream does not verify"
+            );
+            return Err(Error::InvalidCredentials);
+        }
         _ => return Err(Error::InvalidCredentials),
     };
+    let old_hash = model.password.clone();
     let user = User::from(model);
     let txn = state.db.begin().await?;
     store::users::touch_last_login(&txn, user.id, Utc::now()).await?;
+    if let Some(rehashed) = rehashed {
+        // Only if nobody changed the password meanwhile (django-chat may be
+        // running beside us during a cutover).
+        if store::users::replace_password(&txn, user.id, &old_hash, rehashed).await? {
+            tracing::info!(user.id = user.id.0, "password hash upgraded to argon2id");
+        }
+    }
     let tokens = tokens::issue(&txn, &state.tokens, user.id).await?;
     txn.commit().await?;
     tracing::info!(user.id = user.id.0, "user logged in");

@@ -56,13 +56,31 @@ pub enum TokenType {
     Refresh,
 }
 
+/// simplejwt's claims, so django-chat and chatstream accept each other's
+/// tokens when they share the secret.
 #[derive(Debug, Serialize, Deserialize)]
 struct Claims {
     token_type: TokenType,
     exp: i64,
     iat: i64,
     jti: String,
+    /// A number when chatstream writes it; simplejwt writes the user's
+    /// primary key as it is, or as a string (newer versions), so both read.
+    #[serde(deserialize_with = "number_or_string")]
     user_id: i64,
+}
+
+fn number_or_string<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Number(i64),
+        Text(String),
+    }
+    match Id::deserialize(deserializer)? {
+        Id::Number(id) => Ok(id),
+        Id::Text(text) => text.trim().parse().map_err(serde::de::Error::custom),
+    }
 }
 
 /// An access token and a refresh token issued together.
@@ -171,14 +189,20 @@ pub async fn rotate(db: &DatabaseConnection, keys: &TokenKeys, refresh: &str) ->
     let jti = Uuid::parse_str(&claims.jti)
         .map_err(|_| Error::Unauthenticated(NoCredentials::SpentToken))?;
     let user = UserId(claims.user_id);
+    let now = Utc::now();
     let txn = db.begin().await?;
-    if !store::tokens::spend(&txn, jti, Utc::now()).await? {
-        return Err(Error::Unauthenticated(NoCredentials::SpentToken));
-    }
     let user = match store::users::find_by_id(&txn, user).await? {
         Some(model) if model.is_active => User::from(model),
         _ => return Err(Error::Unauthenticated(NoCredentials::InactiveUser)),
     };
+    // A validly signed token with no record was issued by django-chat
+    // (same secret, during a cutover): its first use records it as spent.
+    let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or(now);
+    let spent = store::tokens::spend(&txn, jti, now).await?
+        || store::tokens::spend_unrecorded(&txn, jti, user.id, expires_at, now).await?;
+    if !spent {
+        return Err(Error::Unauthenticated(NoCredentials::SpentToken));
+    }
     let tokens = issue(&txn, keys, user.id).await?;
     txn.commit().await?;
     Ok(Session { user, tokens })
@@ -228,6 +252,32 @@ mod tests {
             .sign(UserId(7), TokenType::Refresh, Uuid::new_v4(), exp)
             .expect("sign");
         assert!(keys.verify_access(&refresh).is_err());
+    }
+
+    #[test]
+    fn simplejwt_user_ids_read_as_numbers_or_strings() {
+        let keys = keys();
+        let exp = TokenKeys::expiry(keys.access_ttl).timestamp();
+        for user_id in [serde_json::json!(42), serde_json::json!("42")] {
+            let claims = serde_json::json!({
+                "token_type": "access",
+                "exp": exp,
+                "iat": exp - 60,
+                "jti": Uuid::new_v4().simple().to_string(),
+                "user_id": user_id,
+            });
+            let token = jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &claims,
+                &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef"),
+            )
+            .expect("sign");
+            assert_eq!(
+                keys.verify_access(&token).ok(),
+                Some(UserId(42)),
+                "{claims}"
+            );
+        }
     }
 
     #[test]

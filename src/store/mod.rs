@@ -1,6 +1,7 @@
 //! Every sea-orm query, one module per aggregate. Functions take any
 //! `ConnectionTrait`, so the domain decides what runs in a transaction.
 
+pub mod adoption;
 pub mod conversations;
 pub mod migrations;
 pub mod participants;

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::refresh_tokens;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-    sea_query::Expr,
+    sea_query::{Expr, OnConflict},
 };
 use uuid::Uuid;
 
@@ -44,4 +44,33 @@ pub async fn spend(
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Records a token that was never issued here (django-chat's, during a
+/// cutover) as spent now. Returns false when its `jti` is already recorded:
+/// it was issued here or used before. The insert that loses a race of two
+/// exchanges does nothing, so one of them succeeds.
+pub async fn spend_unrecorded(
+    db: &impl ConnectionTrait,
+    jti: Uuid,
+    user: UserId,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let row = refresh_tokens::ActiveModel {
+        jti: Set(jti),
+        user_id: Set(user.0),
+        expires_at: Set(expires_at),
+        used_at: Set(Some(now)),
+        created_at: Set(now),
+    };
+    let inserted = refresh_tokens::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(refresh_tokens::Column::Jti)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(inserted == 1)
 }

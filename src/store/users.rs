@@ -3,7 +3,9 @@
 use chrono::{DateTime, Utc};
 use entity::users;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
+    Set,
+    sea_query::{Expr, ExprTrait, Func},
 };
 
 use crate::domain::UserId;
@@ -26,19 +28,37 @@ pub async fn find_by_id(
     users::Entity::find_by_id(id.0).one(db).await
 }
 
-/// `email` must already be normalized (lower-cased).
+/// `email` must already be normalized (lower-cased). chatstream stores
+/// emails that way, so the indexed exact match finds its users; Django
+/// lower-cases only the domain, so an adopted account may need the
+/// case-insensitive scan.
 pub async fn find_by_email(
     db: &impl ConnectionTrait,
     email: &str,
 ) -> Result<Option<users::Model>, DbErr> {
-    users::Entity::find()
+    let exact = users::Entity::find()
         .filter(users::Column::Email.eq(email))
+        .one(db)
+        .await?;
+    if exact.is_some() {
+        return Ok(exact);
+    }
+    users::Entity::find()
+        .filter(email_ignoring_case(email))
         .one(db)
         .await
 }
 
-/// Whether the email and the username are already in use, in one query.
-/// Whether the email and the username (those given) are in use.
+/// `lower(email) = email` (`email` already lower-cased).
+fn email_ignoring_case(email: &str) -> Expr {
+    ExprTrait::eq(
+        Expr::expr(Func::lower(Expr::col(users::Column::Email))),
+        email,
+    )
+}
+
+/// Whether the email (in any case) and the username, those given, are
+/// already in use, in one query.
 pub async fn taken(
     db: &impl ConnectionTrait,
     email: Option<&str>,
@@ -50,13 +70,15 @@ pub async fn taken(
     let clashes = users::Entity::find()
         .filter(
             Condition::any()
-                .add_option(email.map(|email| users::Column::Email.eq(email)))
+                .add_option(email.map(email_ignoring_case))
                 .add_option(username.map(|name| users::Column::Username.eq(name))),
         )
         .all(db)
         .await?;
     Ok((
-        clashes.iter().any(|u| Some(u.email.as_str()) == email),
+        clashes
+            .iter()
+            .any(|u| email.is_some_and(|email| u.email.to_lowercase() == email)),
         clashes
             .iter()
             .any(|u| Some(u.username.as_str()) == username),
@@ -99,6 +121,26 @@ pub async fn touch_last_login(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Replaces a password hash if it is still `old`; false when it was
+/// changed meanwhile.
+pub async fn replace_password(
+    db: &impl ConnectionTrait,
+    id: UserId,
+    old: &str,
+    new: String,
+) -> Result<bool, DbErr> {
+    let result = users::Entity::update_many()
+        .col_expr(
+            users::Column::Password,
+            sea_orm::sea_query::Expr::value(new),
+        )
+        .filter(users::Column::Id.eq(id.0))
+        .filter(users::Column::Password.eq(old))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
 }
 
 /// Users with the given ids (unknown ids are simply absent).

@@ -82,7 +82,7 @@ async fn next_frame(socket: &mut Socket) -> Frame {
     .expect("a frame within the deadline")
 }
 
-async fn next_json(socket: &mut Socket) -> Value {
+pub async fn next_json(socket: &mut Socket) -> Value {
     match next_frame(socket).await {
         Frame::Json(value) => value,
         other => panic!("expected a JSON frame, got {other:?}"),

@@ -8,6 +8,8 @@ mod accounts;
 mod armed_on_connect;
 mod conversations;
 mod credentials;
+mod django_chat;
+mod django_fixture;
 mod graphql_http;
 mod health;
 mod helpers;

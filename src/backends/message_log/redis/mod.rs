@@ -2,15 +2,17 @@
 //! django-chat's key and field names so either server reads the other's.
 //! Its live side, the node's stream readers, is in [`stream_reader`].
 
+pub mod senders;
 pub mod stream_reader;
 
 use std::collections::HashMap;
 
 use anyhow::anyhow;
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use redis::{Value, aio::ConnectionManager, streams::StreamRangeReply};
 
+use self::senders::Senders;
 use super::{MessageLog, Page};
 use crate::{
     backends::redis_keys::RedisKeys,
@@ -26,16 +28,23 @@ pub struct RedisLog {
     manager: ConnectionManager,
     keys: RedisKeys,
     stream_maxlen: Option<u64>,
+    senders: Senders,
 }
 
 impl RedisLog {
     /// `stream_maxlen` caps each stream approximately (`MAXLEN ~`); `None`
-    /// keeps all history.
-    pub fn new(manager: ConnectionManager, keys: RedisKeys, stream_maxlen: Option<u64>) -> Self {
+    /// keeps all history. `senders` completes django-chat's entries.
+    pub fn new(
+        manager: ConnectionManager,
+        keys: RedisKeys,
+        stream_maxlen: Option<u64>,
+        senders: Senders,
+    ) -> Self {
         Self {
             manager,
             keys,
             stream_maxlen,
+            senders,
         }
     }
 
@@ -58,12 +67,13 @@ impl RedisLog {
             .await
             .map_err(storage)?;
         let has_more = reply.ids.len() > limit;
-        let messages = reply
+        let mut messages: Vec<Message> = reply
             .ids
             .iter()
             .take(limit)
             .filter_map(|entry| decode_entry(conversation, &entry.id, &entry.map))
             .collect();
+        self.senders.complete(&mut messages).await;
         Ok(Page { messages, has_more })
     }
 }
@@ -175,10 +185,12 @@ pub(crate) fn storage(err: redis::RedisError) -> Error {
     Error::Storage(err.into())
 }
 
-/// Python's `datetime.isoformat()` for an aware UTC time, with the
-/// microseconds always present: `2024-05-01T12:00:00.123456+00:00`.
+/// What django-chat writes: Python's `datetime.isoformat()` of a naive UTC
+/// time, with the microseconds always present: `2024-05-01T12:00:00.123456`.
+/// An offset would be safe for chatstream, but a django-chat node reading
+/// the same stream during a cutover may parse only its own form.
 fn format_timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Micros, false)
+    at.naive_utc().format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
 }
 
 /// Reads an isoformat timestamp with or without an offset (a naive one,
@@ -274,9 +286,16 @@ mod tests {
     fn timestamps_look_like_python_isoformat_and_round_trip() {
         let at = DateTime::from_timestamp_micros(1_714_564_800_123_456).expect("valid");
         let text = format_timestamp(at);
-        assert_eq!(text, "2024-05-01T12:00:00.123456+00:00");
+        assert_eq!(text, "2024-05-01T12:00:00.123456");
         assert_eq!(parse_timestamp(&text), Some(at));
-        assert_eq!(parse_timestamp("2024-05-01T12:00:00.123456"), Some(at));
+        let whole_second = DateTime::from_timestamp(1_714_564_800, 0).expect("valid");
+        assert_eq!(format_timestamp(whole_second), "2024-05-01T12:00:00.000000");
+        // Python leaves out zero microseconds.
+        assert_eq!(parse_timestamp("2024-05-01T12:00:00"), Some(whole_second));
+        assert_eq!(
+            parse_timestamp("2024-05-01T12:00:00.123456+00:00"),
+            Some(at)
+        );
         assert_eq!(
             parse_timestamp("2024-05-01 14:00:00.123456+02:00"),
             Some(at)
@@ -336,7 +355,10 @@ mod tests {
         let Some((mut manager, keys)) = crate::backends::redis_keys::test_server().await else {
             return;
         };
-        let log = RedisLog::new(manager.clone(), keys.clone(), None);
+        let db = sea_orm::Database::connect("sqlite::memory:")
+            .await
+            .expect("sqlite");
+        let log = RedisLog::new(manager.clone(), keys.clone(), None, Senders::new(db));
         let sender = User {
             id: UserId(7),
             email: "ada@example.com".into(),

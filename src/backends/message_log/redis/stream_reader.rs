@@ -10,6 +10,10 @@
 //! and only then acknowledges, with that id: everything after it will be
 //! published, which is what lets a subscriber read history after
 //! subscribing without a gap.
+//!
+//! Entries django-chat appends (a cutover runs both) lack the sender's
+//! email and names: a batch's are completed with one query before it is
+//! published ([`super::senders`]), still in the order read.
 
 use std::{
     collections::HashMap,
@@ -28,7 +32,7 @@ use redis::{
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::{decode_entry, storage, stream_tail};
+use super::{decode_entry, senders::Senders, storage, stream_tail};
 use crate::backends::{
     hub::{Hub, LiveFeed},
     redis_keys::RedisKeys,
@@ -70,6 +74,7 @@ impl StreamReaders {
         manager: ConnectionManager,
         keys: RedisKeys,
         hub: Arc<Hub>,
+        senders: Senders,
         count: usize,
         shutdown: CancellationToken,
     ) -> Arc<Self> {
@@ -86,6 +91,7 @@ impl StreamReaders {
                     manager: manager.clone(),
                     keys: keys.clone(),
                     hub: hub.clone(),
+                    senders: senders.clone(),
                     queue,
                     wake_key: wake_key.clone(),
                     wake_last: StreamId::MIN,
@@ -157,6 +163,8 @@ struct Reader {
     manager: ConnectionManager,
     keys: RedisKeys,
     hub: Arc<Hub>,
+    /// Completes django-chat's entries, once per batch.
+    senders: Senders,
     queue: mpsc::UnboundedReceiver<Registration>,
     wake_key: String,
     wake_last: StreamId,
@@ -258,6 +266,7 @@ impl Reader {
         // shifts the lag by the skew, and a negative one reads as zero.
         let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
         let mut entries = 0usize;
+        let mut messages = Vec::new();
         for stream in reply.map(|r| r.keys).unwrap_or_default() {
             let Some(conversation) = by_key.get(&stream.key).copied() else {
                 if let Some(last) = stream.ids.last().and_then(|e| e.id.parse().ok()) {
@@ -273,10 +282,13 @@ impl Reader {
                 entries += 1;
                 self.delivery_lag
                     .record(Duration::from_millis(now_ms.saturating_sub(id.ms)).as_secs_f64());
-                if let Some(message) = decode_entry(conversation, &entry.id, &entry.map) {
-                    self.hub.publish(message);
-                }
+                messages.extend(decode_entry(conversation, &entry.id, &entry.map));
             }
+        }
+        // Published in the order read, after one sender lookup for the batch.
+        self.senders.complete(&mut messages).await;
+        for message in messages {
+            self.hub.publish(message);
         }
         self.batch_entries.set(entries as f64);
         Ok(())
