@@ -24,7 +24,13 @@ pub fn check(headers: &HeaderMap, allowed: &[String]) -> Result<(), Error> {
     {
         return Ok(());
     }
-    let origin_host = origin.split_once("://").map(|(_, host)| host);
+    // Same origin means same scheme too, and this server speaks plain
+    // `http`: behind a TLS proxy the page is `https://…`, an origin to list
+    // in `ALLOWED_ORIGINS`.
+    let origin_host = origin
+        .split_at_checked("http://".len())
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("http://"))
+        .map(|(_, host)| host);
     let host = headers.get(HOST).and_then(|h| h.to_str().ok());
     match (origin_host, host) {
         (Some(o), Some(h)) if o.eq_ignore_ascii_case(h) => Ok(()),
@@ -61,5 +67,9 @@ mod tests {
         assert!(check(&headers(Some("http://api:8000"), "api:8000"), &allowed).is_ok());
         assert!(check(&headers(Some("https://evil.example"), "api:8000"), &allowed).is_err());
         assert!(check(&headers(Some("null"), "api:8000"), &allowed).is_err());
+        assert!(check(&headers(Some("HTTP://api:8000"), "api:8000"), &allowed).is_ok());
+        // Same host, other scheme: another origin.
+        assert!(check(&headers(Some("evil://api:8000"), "api:8000"), &allowed).is_err());
+        assert!(check(&headers(Some("https://api:8000"), "api:8000"), &allowed).is_err());
     }
 }
