@@ -7,6 +7,8 @@ pub enum CloseCode {
     Normal,
     /// 1001: the node is shutting down.
     GoingAway,
+    /// 1009: a client frame over `MAX_BODY_BYTES`.
+    TooBig,
     /// 1011: the server failed (storage), after an error frame.
     ServerError,
     /// 4001: no valid token (legacy protocol).
@@ -35,6 +37,7 @@ impl CloseCode {
         match self {
             CloseCode::Normal => 1000,
             CloseCode::GoingAway => 1001,
+            CloseCode::TooBig => 1009,
             CloseCode::ServerError => 1011,
             CloseCode::Unauthenticated => 4001,
             CloseCode::NotParticipant => 4003,

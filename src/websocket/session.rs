@@ -100,10 +100,7 @@ pub async fn run<S: Session>(
             Wake::Frame(Some(Ok(Message::Close(frame)))) => Err(End::Peer(frame.map(|f| f.code))),
             // Boxed: see the module docs.
             Wake::Frame(Some(Ok(message))) => Box::pin(session.on_frame(message, outbox)).await,
-            Wake::Frame(Some(Err(e))) => {
-                tracing::debug!(error = %e, "websocket read failed");
-                Err(End::Gone)
-            }
+            Wake::Frame(Some(Err(e))) => Err(read_failed(e)),
             Wake::Frame(None) => Err(End::Gone),
             Wake::Event(event) => write_batch(outbox, session, event).await,
         };
@@ -111,6 +108,18 @@ pub async fn run<S: Session>(
             return end;
         }
     }
+}
+
+/// How a failed read ends the connection: a frame over the size limit is
+/// answered with 1009 (the socket can still write), anything else means
+/// the peer is gone.
+fn read_failed(error: axum::Error) -> End {
+    let error = error.into_inner();
+    if let Some(tungstenite::Error::Capacity(_)) = error.downcast_ref::<tungstenite::Error>() {
+        return End::Close(CloseCode::TooBig, Cow::Borrowed("message too big"));
+    }
+    tracing::debug!(error = %error, "websocket read failed");
+    End::Gone
 }
 
 /// An event, then every other event already waiting (up to a batch), all

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::{
     conversations::create_conversation,
     helpers::{PASSWORD, TEST_JWT_SECRET, TestApp, error_code},
-    ws_client::WsClient,
+    ws_client::{Connect, WsClient},
 };
 
 const NUL: &str = "\u{0}";
@@ -216,4 +216,23 @@ async fn bodies_over_the_limit_are_413_in_each_surface_s_json_shape() {
         .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert_eq!(body["detail"], "Request body is too large", "{body}");
+}
+
+#[tokio::test]
+async fn a_frame_over_the_body_limit_is_closed_with_1009_on_both_protocols() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("bigframe").await;
+    let id = create_conversation(&app, &owner, "big frames", &[]).await;
+    // Over the default MAX_BODY_BYTES (256 KiB).
+    let frame = json!({ "type": "message.send", "content": "x".repeat(300 * 1024) }).to_string();
+
+    let path = format!("/ws/conversations/{id}/?token={}", owner.access);
+    let mut legacy = Connect::new(&path, None).expect(&app).await;
+    legacy.send_text(&frame).await;
+    assert_eq!(legacy.closed().await.0, 1009, "legacy");
+
+    let mut graphql = WsClient::modern(&app).await;
+    graphql.init(&owner.access).await;
+    graphql.send_text(&frame).await;
+    assert_eq!(graphql.closed().await.0, 1009, "graphql-ws");
 }
