@@ -87,10 +87,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
             raise_open_file_limit();
-            if config.uses_dev_secret() {
-                tracing::warn!(
-                    "JWT_SECRET is not set: using the development secret; never do this in production"
-                );
+            for warning in config.warnings() {
+                tracing::warn!("{warning}");
             }
             Application::build(config).await?.run_until_stopped().await
         }

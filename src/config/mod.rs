@@ -103,6 +103,9 @@ pub struct Config {
     /// `METRICS_TOKEN`: when set, `GET /metrics` requires
     /// `Authorization: Bearer <token>`; unset leaves it open.
     pub metrics_token: Option<Secret>,
+    /// `GRAPHQL_INTROSPECTION`: whether `__schema`/`__type` and the GraphiQL
+    /// page are served; on by default in development, off in production.
+    pub graphql_introspection: bool,
 }
 
 /// A configuration error names the variable and what is wrong with it.
@@ -173,7 +176,24 @@ impl Config {
                 .get("METRICS_TOKEN")
                 .filter(|s| !s.is_empty())
                 .map(Secret::new),
+            graphql_introspection: env
+                .parse("GRAPHQL_INTROSPECTION", app_env == AppEnv::Development)?,
         })
+    }
+
+    /// What is worth a warning at start: settings that are fine on a
+    /// laptop and a risk in production.
+    pub fn warnings(&self) -> Vec<&'static str> {
+        let mut warnings = Vec::new();
+        if self.uses_dev_secret() {
+            warnings.push(
+                "JWT_SECRET is not set: using the development secret; never do this in production",
+            );
+        }
+        if self.app_env == AppEnv::Production && self.metrics_token.is_none() {
+            warnings.push("METRICS_TOKEN is not set: /metrics is open to anyone who can reach it");
+        }
+        warnings
     }
 
     /// True when the development JWT secret is in use (worth a warning).
@@ -205,6 +225,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("stream_maxlen", &self.stream_maxlen)
             .field("metrics_token", &self.metrics_token.is_some())
+            .field("graphql_introspection", &self.graphql_introspection)
             .finish_non_exhaustive()
     }
 }
@@ -272,5 +293,25 @@ mod tests {
         assert!(!secret.matches("s3cret-tokeN"));
         assert!(!secret.matches("s3cret"));
         assert!(!secret.matches(""));
+    }
+
+    #[test]
+    fn production_turns_introspection_off_and_warns_about_open_metrics() {
+        let dev = Config::from_vars(HashMap::new()).expect("valid");
+        assert!(dev.graphql_introspection);
+        let production = |extra: &[(&str, &str)]| {
+            let mut pairs = vec![
+                ("APP_ENV", "production"),
+                ("JWT_SECRET", "a-production-secret-of-some-length-0123"),
+            ];
+            pairs.extend_from_slice(extra);
+            Config::from_vars(vars(&pairs)).expect("valid")
+        };
+        let config = production(&[]);
+        assert!(!config.graphql_introspection);
+        assert_eq!(config.warnings().len(), 1, "{:?}", config.warnings());
+        let config = production(&[("GRAPHQL_INTROSPECTION", "true"), ("METRICS_TOKEN", "t")]);
+        assert!(config.graphql_introspection);
+        assert!(config.warnings().is_empty());
     }
 }

@@ -37,12 +37,17 @@ pub struct Budget {
     pub complexity: usize,
 }
 
-/// The schema's limits: one budget for data, one for introspection.
+/// The schema's limits: one budget for data, one for introspection (none:
+/// introspection is refused, `GRAPHQL_INTROSPECTION=false`).
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     pub data: Budget,
-    pub introspection: Budget,
+    pub introspection: Option<Budget>,
 }
+
+/// The refusal of `__schema` and `__type` where introspection is off.
+pub const INTROSPECTION_OFF: &str =
+    "Introspection is disabled on this server (GRAPHQL_INTROSPECTION).";
 
 /// Introspection list fields count their selection this many times: an
 /// estimate of how many elements a list of this schema has.
@@ -76,14 +81,22 @@ pub fn check(document: &ExecutableDocument, limits: &Limits) -> Option<&'static 
     };
     for (_, operation) in document.operations.iter() {
         let cost = walk.root(&operation.node.selection_set.node, 0);
+        let introspection = match limits.introspection {
+            Some(budget) => budget,
+            None if cost.introspection.complexity > 0 => return Some(INTROSPECTION_OFF),
+            None => Budget {
+                depth: 0,
+                complexity: 0,
+            },
+        };
         if walk.too_nested
             || cost.data.depth > limits.data.depth
-            || cost.introspection.depth > limits.introspection.depth
+            || cost.introspection.depth > introspection.depth
         {
             return Some("Query is nested too deep.");
         }
         if cost.data.complexity > limits.data.complexity
-            || cost.introspection.complexity > limits.introspection.complexity
+            || cost.introspection.complexity > introspection.complexity
         {
             return Some("Query is too complex.");
         }
@@ -265,10 +278,10 @@ mod tests {
             depth: 3,
             complexity: 10,
         },
-        introspection: Budget {
+        introspection: Some(Budget {
             depth: 5,
             complexity: 1_000,
-        },
+        }),
     };
 
     fn verdict(query: &str) -> Option<&'static str> {
@@ -310,6 +323,21 @@ mod tests {
             Some("Query is too complex.")
         );
         assert_eq!(verdict("{ __schema { types { fields { name } } } }"), None);
+    }
+
+    #[test]
+    fn introspection_can_be_off_and_typename_is_still_data() {
+        let off = Limits {
+            introspection: None,
+            ..LIMITS
+        };
+        let verdict = |query: &str| check(&parse_query(query).expect("parses"), &off);
+        assert_eq!(
+            verdict("{ __schema { queryType { name } } }"),
+            Some(INTROSPECTION_OFF)
+        );
+        assert_eq!(verdict("{ a { __type(name: \"T\") { name } } }"), None);
+        assert_eq!(verdict("{ __typename a }"), None);
     }
 
     #[test]

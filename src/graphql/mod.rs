@@ -57,21 +57,29 @@ const LIMITS: limits::Limits = limits::Limits {
         depth: 12,
         complexity: 1_000,
     },
-    introspection: limits::Budget {
-        depth: 20,
-        complexity: 100_000,
-    },
+    introspection: Some(INTROSPECTION),
+};
+
+const INTROSPECTION: limits::Budget = limits::Budget {
+    depth: 20,
+    complexity: 100_000,
 };
 
 /// Builds the schema with its limits; `state` is available to resolvers.
 pub fn build_schema(state: AppState) -> ChatSchema {
+    // Without introspection the limits refuse `__schema` and `__type` with
+    // an error saying so (async-graphql's own switch answers `null`).
+    let limits = limits::Limits {
+        introspection: state.config.graphql_introspection.then_some(INTROSPECTION),
+        ..LIMITS
+    };
     Schema::build(
         Query::default(),
         Mutation::default(),
         Subscription::default(),
     )
     .data(state)
-    .extension(operation_hooks::OperationHooks(LIMITS))
+    .extension(operation_hooks::OperationHooks(limits))
     .finish()
 }
 

@@ -31,8 +31,8 @@ pub fn router(schema: ChatSchema) -> Router<AppState> {
 }
 
 /// One URL for every client: an upgrade request gets graphql-ws, a browser
-/// asking for a page without a `query` gets GraphiQL, and anything else is
-/// a GraphQL request.
+/// asking for a page without a `query` gets GraphiQL (where introspection is
+/// on: it needs it), and anything else is a GraphQL request.
 async fn get_graphql(
     state: State<AppState>,
     schema: Extension<ChatSchema>,
@@ -45,7 +45,7 @@ async fn get_graphql(
     }
     let params = GetParams::from_uri(&uri);
     let has_query = params.as_ref().is_ok_and(|p| p.query.is_some());
-    if !has_query && wants_html(&headers) {
+    if !has_query && wants_html(&headers) && state.config.graphql_introspection {
         return graphiql().into_response();
     }
     let Some(media) = MediaType::negotiate(&headers) else {

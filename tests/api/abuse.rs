@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::{
     conversations::create_conversation,
-    helpers::{PASSWORD, TEST_JWT_SECRET, TestApp, error_code},
+    helpers::{PASSWORD, TEST_JWT_SECRET, TestApp, TestEnv, error_code},
     ws_client::{Connect, WsClient},
 };
 
@@ -235,4 +235,36 @@ async fn a_frame_over_the_body_limit_is_closed_with_1009_on_both_protocols() {
     graphql.init(&owner.access).await;
     graphql.send_text(&frame).await;
     assert_eq!(graphql.closed().await.0, 1009, "graphql-ws");
+}
+
+#[tokio::test]
+async fn production_serves_no_introspection_or_graphiql_unless_enabled() {
+    const INTROSPECT: &str = "{ __schema { queryType { name } } }";
+    let mut env = TestEnv::new().await;
+    env.set("APP_ENV", "production");
+    let app = env.spawn().await;
+    let answer = app.graphql(INTROSPECT, json!({}), None).await;
+    assert_eq!(
+        answer["errors"][0]["message"],
+        "Introspection is disabled on this server (GRAPHQL_INTROSPECTION).",
+        "{answer}"
+    );
+    let page = app
+        .client
+        .get(app.url("/graphql"))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .expect("sent");
+    let is_html = page
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    assert!(!is_html, "GraphiQL served in production");
+
+    env.set("GRAPHQL_INTROSPECTION", "true");
+    let app = env.spawn_owned().await;
+    let answer = app.graphql(INTROSPECT, json!({}), None).await;
+    assert_eq!(answer["data"]["__schema"]["queryType"]["name"], "Query");
 }
