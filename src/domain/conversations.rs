@@ -103,6 +103,10 @@ impl UserRef {
 }
 
 const NAME_MAX: usize = 255;
+
+/// The most users one creation may add: enough for any real group, and far
+/// from a way to enrol a whole user directory in one request.
+pub const MAX_PARTICIPANT_IDS: usize = 100;
 const SLUG_ATTEMPTS: usize = 5;
 
 /// Creates a conversation: the creator is its admin, the others members;
@@ -122,6 +126,11 @@ pub async fn create(
         "Ensure this field has no more than 255 characters.",
     );
     v.check(has_control(&name), "name", NO_CONTROL);
+    v.check(
+        input.participant_ids.len() > MAX_PARTICIPANT_IDS,
+        "participant_ids",
+        format!("Ensure this list has no more than {MAX_PARTICIPANT_IDS} elements."),
+    );
     v.finish()?;
     // The creator's row is referenced by the new rows; a token that outlived
     // its user is refused here, not by a foreign key.

@@ -268,3 +268,27 @@ async fn production_serves_no_introspection_or_graphiql_unless_enabled() {
     let answer = app.graphql(INTROSPECT, json!({}), None).await;
     assert_eq!(answer["data"]["__schema"]["queryType"]["name"], "Query");
 }
+
+#[tokio::test]
+async fn a_creation_adds_at_most_100_users() {
+    let app = TestApp::spawn().await;
+    let owner = app.signup("bulk").await;
+    let ids: Vec<i64> = (1..=101).collect();
+    let (status, body) = app
+        .post(
+            "/api/v1/conversations/",
+            json!({ "name": "everyone", "participant_ids": ids }),
+            Some(&owner.access),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["participant_ids"].is_array(), "{body}");
+    let (status, body) = app
+        .post(
+            "/api/v1/conversations/",
+            json!({ "name": "many", "participant_ids": &ids[..100] }),
+            Some(&owner.access),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}

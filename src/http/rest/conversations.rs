@@ -196,7 +196,7 @@ struct CreateBody {
     #[serde(default)]
     name: String,
     /// Users to add as members; unknown or inactive ids are ignored.
-    #[schema(value_type = Vec<i64>)]
+    #[schema(value_type = Vec<i64>, max_items = 100)]
     #[serde(default)]
     participant_ids: Vec<JsonInt>,
 }
