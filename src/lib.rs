@@ -17,7 +17,6 @@ pub mod websocket;
 use std::future::Future;
 
 use anyhow::Context;
-use axum::{ServiceExt, extract::Request};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
@@ -82,9 +81,14 @@ impl Application {
             // tell them to close (1001) while in-flight requests finish.
             token.cancel();
         };
-        axum::serve(self.listener, ServiceExt::<Request>::into_make_service(app))
-            .with_graceful_shutdown(stopping)
-            .await?;
+        let serving = http::serve::serve(
+            self.listener,
+            app,
+            self.state.config.connections,
+            self.state.sockets.clone(),
+            self.state.shutdown.clone(),
+        );
+        tokio::join!(serving, stopping);
         self.state.shutdown.cancel();
         // Let open sockets send their 1001 close frames before we return.
         self.state.sockets.close();

@@ -103,9 +103,21 @@ pub struct Config {
     /// `METRICS_TOKEN`: when set, `GET /metrics` requires
     /// `Authorization: Bearer <token>`; unset leaves it open.
     pub metrics_token: Option<Secret>,
+    /// `MAX_CONNECTIONS` and `HTTP_HEADER_TIMEOUT_SECS`: the accept loop's limits.
+    pub connections: ConnectionLimits,
     /// `GRAPHQL_INTROSPECTION`: whether `__schema`/`__type` and the GraphiQL
     /// page are served; on by default in development, off in production.
     pub graphql_introspection: bool,
+}
+
+/// The limits of the accept loop (`http::serve`).
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionLimits {
+    /// `MAX_CONNECTIONS`: open connections on this node, WebSockets included.
+    pub max_connections: usize,
+    /// `HTTP_HEADER_TIMEOUT_SECS`: time to send a request head, on a new
+    /// connection and between keep-alive requests.
+    pub header_timeout: Duration,
 }
 
 /// A configuration error names the variable and what is wrong with it.
@@ -176,6 +188,10 @@ impl Config {
                 .get("METRICS_TOKEN")
                 .filter(|s| !s.is_empty())
                 .map(Secret::new),
+            connections: ConnectionLimits {
+                max_connections: env.positive("MAX_CONNECTIONS", 200_000)?,
+                header_timeout: Duration::from_secs(env.positive("HTTP_HEADER_TIMEOUT_SECS", 10)?),
+            },
             graphql_introspection: env
                 .parse("GRAPHQL_INTROSPECTION", app_env == AppEnv::Development)?,
         })
@@ -225,6 +241,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("stream_maxlen", &self.stream_maxlen)
             .field("metrics_token", &self.metrics_token.is_some())
+            .field("connections", &self.connections)
             .field("graphql_introspection", &self.graphql_introspection)
             .finish_non_exhaustive()
     }

@@ -102,6 +102,8 @@ fn register_at_zero() {
     for protocol in ["graphql-transport-ws", "graphql-ws", "legacy"] {
         metrics::gauge!("websocket_connections", "protocol" => protocol).increment(0.0);
     }
+    metrics::gauge!("http_connections").increment(0.0);
+    metrics::counter!("http_connections_refused_total").increment(0);
     for name in [
         "messages_sent_total",
         "messages_throttled_total",
@@ -134,6 +136,14 @@ fn describe() {
     describe_gauge!(
         "websocket_connections",
         "Open WebSocket connections by protocol"
+    );
+    describe_gauge!(
+        "http_connections",
+        "Open HTTP connections (upgraded ones count as WebSockets)"
+    );
+    describe_counter!(
+        "http_connections_refused_total",
+        "Connections answered 503 because MAX_CONNECTIONS were open"
     );
     describe_counter!("messages_sent_total", "Messages stored, from every surface");
     describe_counter!(

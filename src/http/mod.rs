@@ -8,6 +8,7 @@ mod legacy_frames;
 pub mod legacy_ws;
 pub mod metrics;
 pub mod rest;
+pub mod serve;
 
 use axum::{
     Json, Router,

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::{
     conversations::create_conversation,
     helpers::{PASSWORD, TEST_JWT_SECRET, TestApp, TestEnv, error_code},
-    ws_client::{Connect, WsClient},
+    ws_client::{Connect, WAIT, WsClient},
 };
 
 const NUL: &str = "\u{0}";
@@ -291,4 +291,70 @@ async fn a_creation_adds_at_most_100_users() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// Reads until the server closes the connection; what it sent first.
+async fn until_closed(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    tokio::time::timeout(WAIT, stream.read_to_end(&mut received))
+        .await
+        .expect("closed by the server within the deadline")
+        .expect("read");
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+#[tokio::test]
+async fn silent_half_sent_and_idle_keep_alive_connections_are_closed() {
+    use tokio::io::AsyncWriteExt;
+    let mut env = TestEnv::new().await;
+    env.set("HTTP_HEADER_TIMEOUT_SECS", "1");
+    let app = env.spawn_owned().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let connect = || tokio::net::TcpStream::connect(address.clone());
+
+    let mut silent = connect().await.expect("connect");
+    let mut half = connect().await.expect("connect");
+    half.write_all(b"GET /livez HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
+    let mut idle = connect().await.expect("connect");
+    idle.write_all(b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("write");
+
+    assert_eq!(until_closed(&mut silent).await, "");
+    assert!(!until_closed(&mut half).await.contains("200 OK"));
+    // The keep-alive connection got its answer, then was closed idle.
+    assert!(until_closed(&mut idle).await.starts_with("HTTP/1.1 200 OK"));
+}
+
+#[tokio::test]
+async fn past_max_connections_a_new_one_is_refused_with_503() {
+    let mut env = TestEnv::new().await;
+    env.set("MAX_CONNECTIONS", "2");
+    let app = env.spawn_owned().await;
+    let owner = app.signup("crowded").await;
+    // The signup's keep-alive connection stays open: the client's pool.
+    let mut socket = WsClient::modern(&app).await;
+    socket.init(&owner.access).await;
+
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut third = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    let answer = until_closed(&mut third).await;
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("Too many connections"), "{answer}");
+
+    // The WebSocket, which counts, still works.
+    socket.send(json!({ "type": "ping" })).await;
+    assert_eq!(socket.raw_json().await["type"], "pong");
+    // Through the client's pooled connection, the other one that counts.
+    let (_, metrics) = app.get("/metrics", None).await;
+    let metrics = metrics.as_str().unwrap_or_default();
+    assert!(
+        metrics.contains("http_connections_refused_total 1"),
+        "{metrics}"
+    );
 }
