@@ -7,9 +7,9 @@ use futures::{Stream, future::BoxFuture};
 use tokio::sync::broadcast::error::RecvError;
 
 pub use super::message::{Delivery, Message, NewMessage};
-use super::{ConversationId, StreamId, UserId, conversations, paging::PageSize};
+use super::{ConversationId, StreamId, UserId, conversations, paging::PageSize, read_state};
 use crate::{
-    backends::{hub::Subscription, rate_limit::Decision},
+    backends::{hub::Subscription, message_log::Position, rate_limit::Decision},
     error::{Error, Result},
     state::AppState,
 };
@@ -94,7 +94,7 @@ pub async fn send(
         metrics::counter!("messages_throttled_total").increment(1);
         return Err(Error::Throttled { retry_after });
     }
-    let message = state
+    let appended = state
         .backends
         .message_log
         .append(NewMessage {
@@ -104,7 +104,13 @@ pub async fn send(
             created_at: Utc::now(),
         })
         .await?;
+    let message = appended.message;
     tracing::debug!(message.id = %message.id, "message stored");
+    let position = Position {
+        id: message.id,
+        count: appended.count,
+    };
+    read_state::sent(state, viewer, conversation, position).await;
     metrics::counter!("messages_sent_total").increment(1);
     Ok(message)
 }

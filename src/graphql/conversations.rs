@@ -4,12 +4,13 @@ use async_graphql::{Context, ErrorExtensions, ID, Object};
 
 use super::{
     auth::ContextExt,
-    types::{self, ConversationPage, ConversationType, CreateConversationInput},
+    types::{self, ConversationPage, ConversationType, CreateConversationInput, StreamIdScalar},
 };
 use crate::{
     domain::{
         conversations::{self, NewConversation, UserRef},
         paging::PageSize,
+        read_state,
     },
     error::Error,
 };
@@ -19,7 +20,8 @@ pub struct ConversationsQuery;
 
 #[Object]
 impl ConversationsQuery {
-    /// The caller's conversations, most recently updated first.
+    /// The caller's conversations by latest activity (the latest message,
+    /// else `updatedAt`), newest first.
     async fn conversations(
         &self,
         ctx: &Context<'_>,
@@ -101,6 +103,24 @@ impl ConversationsMutation {
             .map_err(|e| e.extend())?;
         let target = UserRef::from_either(user_id, email).map_err(|e| e.extend())?;
         let conversation = conversations::add_participant(ctx.state()?, viewer, id, target)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(conversation.into())
+    }
+
+    /// Marks the conversation read up to `upTo` (the last message at or
+    /// before it). Moves forward only: an earlier position is a no-op.
+    async fn mark_read(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        up_to: StreamIdScalar,
+    ) -> async_graphql::Result<ConversationType> {
+        let viewer = ctx.viewer()?;
+        let id =
+            types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
+        let up_to = read_state::parse_up_to("upTo", &up_to.0).map_err(|e| e.extend())?;
+        let conversation = read_state::mark_read(ctx.state()?, viewer, id, up_to)
             .await
             .map_err(|e| e.extend())?;
         Ok(conversation.into())

@@ -4,6 +4,7 @@
 pub mod conversations;
 pub mod migrations;
 pub mod participants;
+pub mod read_markers;
 pub mod tokens;
 pub mod users;
 

@@ -21,6 +21,7 @@ const ROUTES: &[(&str, &str, bool)] = &[
     ("post", "/conversations/{id}/add_participant", true),
     ("get", "/conversations/{id}/messages", true),
     ("post", "/conversations/{id}/messages", true),
+    ("post", "/conversations/{id}/read", true),
 ];
 
 const METHODS: &[&str] = &[

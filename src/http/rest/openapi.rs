@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
         conversations::create,
         conversations::detail,
         conversations::add_participant,
+        conversations::mark_read,
         messages::history,
         messages::send,
     ),
