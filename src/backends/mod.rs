@@ -16,11 +16,21 @@ use hub::Hub;
 use message_log::MessageLog;
 use rate_limit::RateLimiter;
 
+/// People searches allowed per user: a search-as-you-type box sends one per
+/// keystroke or so, and anything much faster is enumerating users.
+pub const SEARCH_LIMIT: crate::config::RateLimitConfig = crate::config::RateLimitConfig {
+    messages: 30,
+    window: Duration::from_secs(60),
+};
+
 /// The backends one node uses.
 #[derive(Clone)]
 pub struct Backends {
     pub message_log: Arc<dyn MessageLog>,
     pub rate_limiter: Arc<dyn RateLimiter>,
+    /// People searches per user ([`SEARCH_LIMIT`]); the conversation passed
+    /// to it is ignored.
+    pub search_limiter: Arc<dyn RateLimiter>,
     /// The node's live fan-out to subscribers.
     pub hub: Arc<Hub>,
     /// Present when `REDIS_URL` is set; used for health checks.
@@ -44,6 +54,7 @@ impl Backends {
                 Ok(Self {
                     message_log: Arc::new(log),
                     rate_limiter: Arc::new(rate_limit::memory::MemoryLimiter::new(limit)),
+                    search_limiter: Arc::new(rate_limit::memory::MemoryLimiter::new(SEARCH_LIMIT)),
                     hub,
                     redis: None,
                 })
@@ -79,8 +90,13 @@ impl Backends {
                     )),
                     rate_limiter: Arc::new(rate_limit::redis::RedisLimiter::new(
                         manager.clone(),
-                        keys,
+                        keys.clone(),
                         limit,
+                    )),
+                    search_limiter: Arc::new(rate_limit::redis::RedisLimiter::for_searches(
+                        manager.clone(),
+                        keys,
+                        SEARCH_LIMIT,
                     )),
                     hub,
                     redis: Some(manager),

@@ -28,4 +28,9 @@ impl RedisKeys {
     pub fn rate_limit(&self, user: UserId, conversation: ConversationId) -> String {
         format!("{}ratelimit:{}:{}", self.prefix, user, conversation)
     }
+
+    /// A user's people searches in the current window (chatstream's own).
+    pub fn search_rate_limit(&self, user: UserId) -> String {
+        format!("{}chatstream:ratelimit:search:{}", self.prefix, user)
+    }
 }

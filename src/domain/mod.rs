@@ -9,6 +9,7 @@ pub mod message;
 pub mod messaging;
 pub mod paging;
 pub mod passwords;
+pub mod people;
 pub mod read_state;
 pub mod tokens;
 

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::{participants, users};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    QuerySelect, Set, sea_query::Query,
 };
 
 use crate::domain::{ConversationId, UserId};
@@ -59,4 +59,26 @@ pub async fn with_users_for(
         .into_iter()
         .filter_map(|(p, u)| u.map(|u| (p, u)))
         .collect())
+}
+
+/// Which of `users` share at least one conversation with `viewer`.
+pub async fn sharing_with(
+    db: &impl ConnectionTrait,
+    viewer: UserId,
+    users: &[UserId],
+) -> Result<Vec<i64>, DbErr> {
+    let viewers_conversations = Query::select()
+        .column(participants::Column::ConversationId)
+        .from(participants::Entity)
+        .and_where(participants::Column::UserId.eq(viewer.0))
+        .to_owned();
+    participants::Entity::find()
+        .select_only()
+        .column(participants::Column::UserId)
+        .distinct()
+        .filter(participants::Column::UserId.is_in(users.iter().map(|u| u.0)))
+        .filter(participants::Column::ConversationId.in_subquery(viewers_conversations))
+        .into_tuple()
+        .all(db)
+        .await
 }

@@ -16,6 +16,7 @@ mod metrics;
 mod multi_node;
 mod openapi;
 mod outages;
+mod people;
 mod read_state;
 mod rest_strictness;
 mod schema;

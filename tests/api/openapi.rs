@@ -22,6 +22,7 @@ const ROUTES: &[(&str, &str, bool)] = &[
     ("get", "/conversations/{id}/messages", true),
     ("post", "/conversations/{id}/messages", true),
     ("post", "/conversations/{id}/read", true),
+    ("get", "/users", true),
 ];
 
 const METHODS: &[&str] = &[

@@ -6,6 +6,7 @@ mod conversations;
 pub mod messages;
 pub mod openapi;
 pub mod schemas;
+mod users;
 
 use axum::{
     Json, Router,
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
             "/conversations",
             conversations::router().merge(messages::router()),
         )
+        .nest("/users", users::router())
         .merge(openapi::router())
 }
 

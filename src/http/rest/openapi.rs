@@ -13,6 +13,7 @@ use utoipa::{
 use super::{
     auth, conversations, messages,
     schemas::{ErrorDetail, StorageError, Unauthenticated, Unavailable},
+    users,
 };
 use crate::state::AppState;
 
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         conversations::mark_read,
         messages::history,
         messages::send,
+        users::search,
     ),
     // Reusable responses do not bring their schemas along: name them here.
     components(
@@ -54,6 +56,7 @@ pub fn router() -> Router<AppState> {
         (name = "auth", description = "Accounts and tokens"),
         (name = "conversations", description = "Conversations and their participants"),
         (name = "messages", description = "History and sending"),
+        (name = "users", description = "Finding people"),
     )
 )]
 pub struct ApiDoc;
