@@ -5,14 +5,19 @@ pub mod hub;
 pub mod message_log;
 pub mod rate_limit;
 pub mod redis_keys;
+pub mod revocations;
 
 use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, shutdown::CancellationToken};
-use hub::Hub;
+use crate::{
+    config::Config,
+    domain::{ConversationId, UserId},
+    shutdown::CancellationToken,
+};
+use hub::{Hub, Revocation};
 use message_log::MessageLog;
 use rate_limit::RateLimiter;
 
@@ -35,6 +40,8 @@ pub struct Backends {
     pub hub: Arc<Hub>,
     /// Present when `REDIS_URL` is set; used for health checks.
     pub redis: Option<redis::aio::ConnectionManager>,
+    /// Where revocations are published to the other nodes (Redis mode).
+    revocation_channel: Option<String>,
 }
 
 impl Backends {
@@ -57,6 +64,7 @@ impl Backends {
                     search_limiter: Arc::new(rate_limit::memory::MemoryLimiter::new(SEARCH_LIMIT)),
                     hub,
                     redis: None,
+                    revocation_channel: None,
                 })
             }
             Some(url) => {
@@ -74,6 +82,12 @@ impl Backends {
                         .await
                         .context("cannot connect to Redis")?;
                 let keys = redis_keys::RedisKeys::new(&config.redis_key_prefix);
+                revocations::start(
+                    client.clone(),
+                    keys.revocations(),
+                    hub.clone(),
+                    shutdown.clone(),
+                );
                 hub.set_feed(message_log::redis::stream_reader::StreamReaders::start(
                     client,
                     manager.clone(),
@@ -95,13 +109,33 @@ impl Backends {
                     )),
                     search_limiter: Arc::new(rate_limit::redis::RedisLimiter::for_searches(
                         manager.clone(),
-                        keys,
+                        keys.clone(),
                         SEARCH_LIMIT,
                     )),
                     hub,
                     redis: Some(manager),
+                    revocation_channel: Some(keys.revocations()),
                 })
             }
+        }
+    }
+
+    /// Ends `user`'s live streams of `conversation` on every node: at once
+    /// on this one, through Redis Pub/Sub on the others. A failed publish
+    /// is logged: the membership is already gone from the database, which
+    /// every read and send checks.
+    pub async fn revoke(&self, conversation: ConversationId, user: UserId) {
+        self.hub.revoke(Revocation::Member(conversation, user));
+        let (Some(manager), Some(channel)) = (&self.redis, &self.revocation_channel) else {
+            return;
+        };
+        let published: redis::RedisResult<i64> = redis::cmd("PUBLISH")
+            .arg(channel)
+            .arg(revocations::encode(conversation, user))
+            .query_async(&mut manager.clone())
+            .await;
+        if let Err(e) = published {
+            message_log::redis::storage(e).log();
         }
     }
 

@@ -33,4 +33,9 @@ impl RedisKeys {
     pub fn search_rate_limit(&self, user: UserId) -> String {
         format!("{}chatstream:ratelimit:search:{}", self.prefix, user)
     }
+
+    /// The Pub/Sub channel of membership revocations (chatstream's own).
+    pub fn revocations(&self) -> String {
+        format!("{}chatstream:revocations", self.prefix)
+    }
 }

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod conversations;
 pub mod ids;
+pub mod membership;
 pub mod message;
 pub mod messaging;
 pub mod paging;

@@ -9,6 +9,7 @@ use super::{
 use crate::{
     domain::{
         conversations::{self, NewConversation, UserRef},
+        membership,
         paging::PageSize,
         read_state,
     },
@@ -124,5 +125,39 @@ impl ConversationsMutation {
             .await
             .map_err(|e| e.extend())?;
         Ok(conversation.into())
+    }
+
+    /// Leaves the conversation; when the caller was its last admin, the
+    /// longest-standing member becomes admin. Their live subscriptions end.
+    async fn leave_conversation(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+    ) -> async_graphql::Result<bool> {
+        let viewer = ctx.viewer()?;
+        let id =
+            types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
+        membership::leave(ctx.state()?, viewer, id)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(true)
+    }
+
+    /// Removes a participant (admins only); their live subscriptions end
+    /// with FORBIDDEN on every node.
+    async fn remove_participant(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        user_id: ID,
+    ) -> async_graphql::Result<bool> {
+        let viewer = ctx.viewer()?;
+        let id =
+            types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
+        let user = types::user_id(&user_id, "userId").map_err(|e| e.extend())?;
+        membership::remove_participant(ctx.state()?, viewer, id, user)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(true)
     }
 }

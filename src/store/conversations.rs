@@ -96,3 +96,13 @@ pub async fn find_many(
         .all(db)
         .await
 }
+
+/// Locks the conversation's row until the transaction ends (PostgreSQL;
+/// SQLite serializes writers anyway).
+pub async fn lock(db: &impl ConnectionTrait, id: ConversationId) -> Result<(), DbErr> {
+    conversations::Entity::find_by_id(id.0)
+        .lock_exclusive()
+        .one(db)
+        .await
+        .map(drop)
+}

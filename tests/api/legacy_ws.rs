@@ -82,14 +82,14 @@ async fn next_frame(socket: &mut Socket) -> Frame {
     .expect("a frame within the deadline")
 }
 
-async fn next_json(socket: &mut Socket) -> Value {
+pub async fn next_json(socket: &mut Socket) -> Value {
     match next_frame(socket).await {
         Frame::Json(value) => value,
         other => panic!("expected a JSON frame, got {other:?}"),
     }
 }
 
-async fn close_code(socket: &mut Socket) -> u16 {
+pub async fn close_code(socket: &mut Socket) -> u16 {
     match next_frame(socket).await {
         Frame::Closed(code) => code,
         other => panic!("expected a close frame, got {other:?}"),

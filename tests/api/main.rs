@@ -11,6 +11,7 @@ mod graphql_http;
 mod health;
 mod helpers;
 mod legacy_ws;
+mod membership;
 mod messages;
 mod metrics;
 mod multi_node;

@@ -556,4 +556,51 @@ mod tests {
         assert_eq!(appended.message.id, StreamId::new(far.ms, 2));
         assert_eq!(appended.count, 3);
     }
+
+    #[tokio::test]
+    async fn ordinals_count_messages_and_place_positions() {
+        let (_dir, db, template) = fixture().await;
+        let log = EmbeddedLog::new(db, Hub::new(64));
+        let conversation = template.conversation_id;
+        assert!(log.heads(&[conversation]).await.expect("heads").is_empty());
+        let mut written = Vec::new();
+        for n in 0..5 {
+            written.push(log.append(numbered(&template, n)).await.expect("append"));
+        }
+        assert_eq!(
+            written.iter().map(|a| a.count).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5]
+        );
+        let heads = log.heads(&[conversation]).await.expect("heads");
+        let head = heads.get(&conversation).expect("a head");
+        assert_eq!((head.count, &head.last), (5, &written[4].message));
+
+        let third = written[2].message.id;
+        let at = |id| log.position_at(conversation, id);
+        assert_eq!(
+            at(third).await.expect("position"),
+            Some(Position {
+                id: third,
+                count: 3
+            })
+        );
+        // Between two messages: the earlier one.
+        let between = StreamId::new(third.ms, third.seq)
+            .successor()
+            .expect("successor");
+        if between < written[3].message.id {
+            assert_eq!(
+                at(between).await.expect("position").map(|p| p.count),
+                Some(3)
+            );
+        }
+        assert_eq!(at(StreamId::new(1, 0)).await.expect("position"), None);
+        assert_eq!(
+            at(StreamId::new(u64::MAX, 0))
+                .await
+                .expect("position")
+                .map(|p| p.count),
+            Some(5)
+        );
+    }
 }

@@ -3,6 +3,7 @@
 
 mod auth;
 mod conversations;
+mod membership;
 pub mod messages;
 pub mod openapi;
 pub mod schemas;
@@ -30,7 +31,9 @@ pub fn router() -> Router<AppState> {
         .nest("/auth", auth::router())
         .nest(
             "/conversations",
-            conversations::router().merge(messages::router()),
+            conversations::router()
+                .merge(messages::router())
+                .merge(membership::router()),
         )
         .nest("/users", users::router())
         .merge(openapi::router())

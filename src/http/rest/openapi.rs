@@ -11,7 +11,7 @@ use utoipa::{
 };
 
 use super::{
-    auth, conversations, messages,
+    auth, conversations, membership, messages,
     schemas::{ErrorDetail, StorageError, Unauthenticated, Unavailable},
     users,
 };
@@ -42,6 +42,8 @@ pub fn router() -> Router<AppState> {
         conversations::detail,
         conversations::add_participant,
         conversations::mark_read,
+        membership::leave,
+        membership::remove_participant,
         messages::history,
         messages::send,
         users::search,
