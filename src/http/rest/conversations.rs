@@ -323,8 +323,8 @@ impl utoipa::PartialSchema for AddParticipantBody {
 /// `{"success": true}`.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Success)]
-struct SuccessJson {
-    success: bool,
+pub(super) struct SuccessJson {
+    pub(super) success: bool,
 }
 
 /// Adds a member (admins only); adding a member again succeeds.

@@ -1,11 +1,12 @@
 //! `/api/v1/conversations/{id}/leave` and `/remove_participant`.
 
 use axum::{Json, Router, extract::State, routing::post};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{
     ConversationPath, JsonInt,
+    conversations::SuccessJson,
     schemas::{BadRequest, ErrorDetail, Unauthenticated, Unavailable},
 };
 use crate::{
@@ -21,13 +22,6 @@ pub fn router() -> Router<AppState> {
         .route("/{id}/remove_participant", post(remove_participant))
 }
 
-/// `{"success": true}`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = Left)]
-struct DoneJson {
-    success: bool,
-}
-
 /// The caller leaves; when they were the last admin, the longest-standing
 /// member becomes admin. Their live connections to it end.
 #[utoipa::path(
@@ -38,7 +32,7 @@ struct DoneJson {
     params(ConversationPath),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The caller is no longer a participant", body = DoneJson),
+        (status = 200, description = "The caller is no longer a participant", body = SuccessJson),
         (status = 401, response = Unauthenticated),
         (status = 404, description = "Absent, not yours, or not a conversation id (indistinguishable)", body = ErrorDetail),
         (status = 503, response = Unavailable),
@@ -48,9 +42,9 @@ async fn leave(
     State(state): State<AppState>,
     AuthUser(viewer): AuthUser,
     AppPath(path): AppPath<ConversationPath>,
-) -> Result<Json<DoneJson>> {
+) -> Result<Json<SuccessJson>> {
     membership::leave(&state, viewer, path.id()?).await?;
-    Ok(Json(DoneJson { success: true }))
+    Ok(Json(SuccessJson { success: true }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -70,7 +64,7 @@ struct RemoveBody {
     request_body = RemoveBody,
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The user is no longer a participant", body = DoneJson),
+        (status = 200, description = "The user is no longer a participant", body = SuccessJson),
         (status = 400, description = "No `user_id`, or a body that is not JSON", body = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 403, description = "The caller is a member, not an admin", body = ErrorDetail),
@@ -83,12 +77,12 @@ async fn remove_participant(
     AuthUser(viewer): AuthUser,
     AppPath(path): AppPath<ConversationPath>,
     AppJson(body): AppJson<RemoveBody>,
-) -> Result<Json<DoneJson>> {
+) -> Result<Json<SuccessJson>> {
     let id = path.id()?;
     let user = body
         .user_id
         .map(|user| UserId(user.0))
         .ok_or_else(|| Error::field("user_id", "This field is required."))?;
     membership::remove_participant(&state, viewer, id, user).await?;
-    Ok(Json(DoneJson { success: true }))
+    Ok(Json(SuccessJson { success: true }))
 }
