@@ -84,6 +84,8 @@ pub enum Denied {
     NotParticipant,
     #[error("Only admins can add participants")]
     NotAdmin,
+    #[error("Only admins can remove participants")]
+    NotAdminToRemove,
     #[error("Origin not allowed")]
     Origin,
 }

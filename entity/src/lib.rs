@@ -5,5 +5,6 @@ pub mod conversations;
 pub mod messages;
 pub mod participants;
 pub mod prelude;
+pub mod read_markers;
 pub mod refresh_tokens;
 pub mod users;

@@ -19,6 +19,9 @@ pub struct Model {
     pub last_name: String,
     pub content: String,
     pub created_at: DateTimeUtc,
+    /// The message's place in its conversation (1, 2, ...); null only on
+    /// rows written by a chatstream older than read markers.
+    pub ordinal: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

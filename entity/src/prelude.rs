@@ -3,5 +3,6 @@
 pub use super::conversations::Entity as Conversations;
 pub use super::messages::Entity as Messages;
 pub use super::participants::Entity as Participants;
+pub use super::read_markers::Entity as ReadMarkers;
 pub use super::refresh_tokens::Entity as RefreshTokens;
 pub use super::users::Entity as Users;

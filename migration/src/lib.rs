@@ -8,6 +8,7 @@ mod m20261125_000002_create_conversations;
 mod m20261125_000003_create_participants;
 mod m20261125_000004_create_refresh_tokens;
 mod m20261125_000005_create_messages;
+mod m20261130_140001_create_read_markers;
 
 /// Applies chatstream's migrations in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_create_participants::Migration),
             Box::new(m20261125_000004_create_refresh_tokens::Migration),
             Box::new(m20261125_000005_create_messages::Migration),
+            Box::new(m20261130_140001_create_read_markers::Migration),
         ]
     }
 }

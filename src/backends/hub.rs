@@ -9,6 +9,12 @@
 //! way a [`LiveFeed`] is told which conversations this node needs and
 //! answers from which log position on it publishes everything.
 //!
+//! Membership changes travel on a node-wide channel of [`Revocation`]s:
+//! every live stream of the node listens to it and ends itself when its
+//! viewer is no longer in its conversation. A stream takes its receiver
+//! before it checks membership (arm before read), so a removal committed
+//! after that check still reaches it.
+//!
 //! Every subscription knows its arm position ([`Subscription::armed_after`]):
 //! each message with a larger id reaches it, none with a smaller or equal id
 //! needs to. A subscriber compares that with where it wants to start and
@@ -25,7 +31,7 @@ use tokio::sync::{OnceCell, broadcast};
 
 use crate::{
     domain::{
-        ConversationId, StreamId,
+        ConversationId, StreamId, UserId,
         message::{Delivery, Message},
     },
     error::Result,
@@ -50,11 +56,26 @@ struct Channel {
     published: StreamId,
 }
 
+/// A membership that ended, as live streams hear of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Revocation {
+    /// The user left or was removed from the conversation.
+    Member(ConversationId, UserId),
+    /// Revocations may have been missed (the node's link to the other nodes
+    /// was down): every stream checks its membership again.
+    Recheck,
+}
+
+/// How many revocations a stream may fall behind before it re-checks its
+/// membership instead.
+const REVOCATIONS_BUFFER: usize = 256;
+
 /// The node's live fan-out.
 pub struct Hub {
     channels: Mutex<HashMap<ConversationId, Channel>>,
     capacity: usize,
     feed: OnceCell<Arc<dyn LiveFeed>>,
+    revocations: broadcast::Sender<Revocation>,
 }
 
 /// A live subscription to one conversation. Dropping it releases the
@@ -92,7 +113,20 @@ impl Hub {
             channels: Mutex::new(HashMap::new()),
             capacity: capacity.max(16),
             feed: OnceCell::new(),
+            revocations: broadcast::channel(REVOCATIONS_BUFFER).0,
         })
+    }
+
+    /// Tells this node's live streams that a membership ended (or that they
+    /// should all check theirs).
+    pub fn revoke(&self, revocation: Revocation) {
+        // No live stream on this node is not an error.
+        let _ = self.revocations.send(revocation);
+    }
+
+    /// Revocations from now on; take it before checking membership.
+    pub fn revocations(&self) -> broadcast::Receiver<Revocation> {
+        self.revocations.subscribe()
     }
 
     /// Connects the feed: the embedded log or the Redis stream readers.

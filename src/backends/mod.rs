@@ -5,26 +5,43 @@ pub mod hub;
 pub mod message_log;
 pub mod rate_limit;
 pub mod redis_keys;
+pub mod revocations;
 
 use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 
-use crate::{config::Config, shutdown::CancellationToken};
-use hub::Hub;
+use crate::{
+    config::Config,
+    domain::{ConversationId, UserId},
+    shutdown::CancellationToken,
+};
+use hub::{Hub, Revocation};
 use message_log::MessageLog;
 use rate_limit::RateLimiter;
+
+/// People searches allowed per user: a search-as-you-type box sends one per
+/// keystroke or so, and anything much faster is enumerating users.
+pub const SEARCH_LIMIT: crate::config::RateLimitConfig = crate::config::RateLimitConfig {
+    messages: 30,
+    window: Duration::from_secs(60),
+};
 
 /// The backends one node uses.
 #[derive(Clone)]
 pub struct Backends {
     pub message_log: Arc<dyn MessageLog>,
     pub rate_limiter: Arc<dyn RateLimiter>,
+    /// People searches per user ([`SEARCH_LIMIT`]); the conversation passed
+    /// to it is ignored.
+    pub search_limiter: Arc<dyn RateLimiter>,
     /// The node's live fan-out to subscribers.
     pub hub: Arc<Hub>,
     /// Present when `REDIS_URL` is set; used for health checks.
     pub redis: Option<redis::aio::ConnectionManager>,
+    /// Where revocations are published to the other nodes (Redis mode).
+    revocation_channel: Option<String>,
 }
 
 impl Backends {
@@ -44,8 +61,10 @@ impl Backends {
                 Ok(Self {
                     message_log: Arc::new(log),
                     rate_limiter: Arc::new(rate_limit::memory::MemoryLimiter::new(limit)),
+                    search_limiter: Arc::new(rate_limit::memory::MemoryLimiter::new(SEARCH_LIMIT)),
                     hub,
                     redis: None,
+                    revocation_channel: None,
                 })
             }
             Some(url) => {
@@ -64,6 +83,12 @@ impl Backends {
                         .context("cannot connect to Redis")?;
                 let keys = redis_keys::RedisKeys::new(&config.redis_key_prefix);
                 let senders = message_log::redis::senders::Senders::new(db.clone());
+                revocations::start(
+                    client.clone(),
+                    keys.revocations(),
+                    hub.clone(),
+                    shutdown.clone(),
+                );
                 hub.set_feed(message_log::redis::stream_reader::StreamReaders::start(
                     client,
                     manager.clone(),
@@ -82,13 +107,38 @@ impl Backends {
                     )),
                     rate_limiter: Arc::new(rate_limit::redis::RedisLimiter::new(
                         manager.clone(),
-                        keys,
+                        keys.clone(),
                         limit,
+                    )),
+                    search_limiter: Arc::new(rate_limit::redis::RedisLimiter::for_searches(
+                        manager.clone(),
+                        keys.clone(),
+                        SEARCH_LIMIT,
                     )),
                     hub,
                     redis: Some(manager),
+                    revocation_channel: Some(keys.revocations()),
                 })
             }
+        }
+    }
+
+    /// Ends `user`'s live streams of `conversation` on every node: at once
+    /// on this one, through Redis Pub/Sub on the others. A failed publish
+    /// is logged: the membership is already gone from the database, which
+    /// every read and send checks.
+    pub async fn revoke(&self, conversation: ConversationId, user: UserId) {
+        self.hub.revoke(Revocation::Member(conversation, user));
+        let (Some(manager), Some(channel)) = (&self.redis, &self.revocation_channel) else {
+            return;
+        };
+        let published: redis::RedisResult<i64> = redis::cmd("PUBLISH")
+            .arg(channel)
+            .arg(revocations::encode(conversation, user))
+            .query_async(&mut manager.clone())
+            .await;
+        if let Err(e) = published {
+            message_log::redis::storage(e).log();
         }
     }
 

@@ -28,6 +28,16 @@ impl RedisKeys {
     pub fn rate_limit(&self, user: UserId, conversation: ConversationId) -> String {
         format!("{}ratelimit:{}:{}", self.prefix, user, conversation)
     }
+
+    /// A user's people searches in the current window (chatstream's own).
+    pub fn search_rate_limit(&self, user: UserId) -> String {
+        format!("{}chatstream:ratelimit:search:{}", self.prefix, user)
+    }
+
+    /// The Pub/Sub channel of membership revocations (chatstream's own).
+    pub fn revocations(&self) -> String {
+        format!("{}chatstream:revocations", self.prefix)
+    }
 }
 
 /// A connection to the server in `TEST_REDIS_URL`, and keys under a prefix

@@ -6,8 +6,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{DbErr, TransactionTrait};
 
-use super::{ConversationId, NO_CONTROL, User, UserId, accounts, has_control, paging::PageSize};
+use super::{
+    ConversationId, NO_CONTROL, StreamId, User, UserId, accounts, has_control, message::Message,
+    paging::PageSize, read_state,
+};
 use crate::{
+    backends::message_log::Head,
     error::{Clash, Denied, Error, Missing, Result, Validator},
     state::AppState,
     store,
@@ -52,7 +56,8 @@ pub struct Participant {
     pub joined_at: DateTime<Utc>,
 }
 
-/// A conversation with its creator and participants.
+/// A conversation with its creator and participants, as one viewer sees it
+/// (the read state is theirs).
 #[derive(Clone, Debug)]
 pub struct Conversation {
     pub id: ConversationId,
@@ -62,6 +67,11 @@ pub struct Conversation {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub participants: Vec<Participant>,
+    /// Messages after the viewer's read marker.
+    pub unread_count: u64,
+    pub last_message: Option<Message>,
+    /// The viewer's read marker; `None` before they read anything.
+    pub last_read_id: Option<StreamId>,
 }
 
 /// One page of the caller's conversations and how many there are in all.
@@ -190,23 +200,53 @@ async fn slug_was_taken(state: &AppState, slug: &str) -> bool {
         .is_ok_and(|found| found.iter().any(|s| s == slug))
 }
 
-/// The caller's conversations, most recently updated first. A fixed number
-/// of queries whatever the page size: count, page, participants, creators.
+/// The caller's conversations by latest activity, newest first: the time
+/// of the latest message, else `updated_at`; ties by id.
+///
+/// A fixed number of round trips whatever the page size and message
+/// counts: the caller's conversation ids (1 query), their heads from the
+/// log (1 round trip: one Redis `EVALSHA`, or one SQL query), then for the
+/// page its rows, participants, creators and the caller's read markers (4
+/// queries). The heads of all the caller's conversations are read, not just
+/// the page's, because the order depends on them: O(conversations of the
+/// caller) work in that one round trip.
 pub async fn list(
     state: &AppState,
     viewer: UserId,
     limit: PageSize,
     offset: u64,
 ) -> Result<ConversationPage> {
-    let limit = u64::try_from(limit.get()).unwrap_or(u64::MAX);
-    let count = store::conversations::count_for_user(&state.db, viewer).await?;
-    if count == 0 {
+    let mine = store::conversations::updated_for_user(&state.db, viewer).await?;
+    let ids: Vec<ConversationId> = mine.iter().map(|(id, _)| ConversationId(*id)).collect();
+    let heads = state.backends.message_log.heads(&ids).await?;
+    let mut by_activity: Vec<(DateTime<Utc>, ConversationId)> = mine
+        .into_iter()
+        .map(|(id, updated_at)| {
+            let id = ConversationId(id);
+            let active = heads.get(&id).map_or(updated_at, |h| h.last.created_at);
+            (active, id)
+        })
+        .collect();
+    by_activity.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.0.cmp(&b.1.0)));
+    if by_activity.is_empty() {
         // A signed token can outlive its user: an empty list must not
         // pass for "no conversations yet".
         accounts::current_user(state, viewer).await?;
     }
-    let models = store::conversations::page_for_user(&state.db, viewer, limit, offset).await?;
-    let results = assemble(state, models).await?;
+    let count = u64::try_from(by_activity.len()).unwrap_or(u64::MAX);
+    let page: Vec<ConversationId> = by_activity
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+        .take(limit.get())
+        .map(|(_, id)| id)
+        .collect();
+    let mut models: HashMap<ConversationId, _> = store::conversations::find_many(&state.db, &page)
+        .await?
+        .into_iter()
+        .map(|m| (ConversationId(m.id), m))
+        .collect();
+    let models = page.iter().filter_map(|id| models.remove(id)).collect();
+    let results = assemble(state, viewer, models, &heads).await?;
     Ok(ConversationPage { count, results })
 }
 
@@ -216,7 +256,8 @@ pub async fn get(state: &AppState, viewer: UserId, id: ConversationId) -> Result
     let model = store::conversations::find(&state.db, id)
         .await?
         .ok_or(Error::NotFound(Missing::Conversation))?;
-    let mut conversations = assemble(state, vec![model]).await?;
+    let heads = state.backends.message_log.heads(&[id]).await?;
+    let mut conversations = assemble(state, viewer, vec![model], &heads).await?;
     match conversations.pop() {
         Some(c) if c.participants.iter().any(|p| p.user.id == viewer) => Ok(c),
         _ => Err(Error::NotFound(Missing::Conversation)),
@@ -249,10 +290,12 @@ pub async fn add_participant(
     .ok_or(Error::NotFound(Missing::User))?;
     let user = UserId(user.id);
     if role_of(state, id, user).await?.is_none() {
+        let already_sent = read_state::message_count(state, id).await?;
         let now = Utc::now();
         let txn = state.db.begin().await?;
         match store::participants::insert(&txn, id, user, Role::Member.as_str(), now).await {
             Ok(_) => {
+                store::read_markers::start_at(&txn, id, user, already_sent, now).await?;
                 store::conversations::touch(&txn, id, now).await?;
                 txn.commit().await?;
                 tracing::info!(added = user.0, "participant added");
@@ -286,15 +329,19 @@ pub async fn require_member(
     }
 }
 
-/// Loads participants and creators for many conversations in two queries.
+/// Loads participants, creators and the viewer's read state for many
+/// conversations in three queries, given their heads.
 async fn assemble(
     state: &AppState,
+    viewer: UserId,
     models: Vec<entity::conversations::Model>,
+    heads: &HashMap<ConversationId, Head>,
 ) -> Result<Vec<Conversation>> {
     if models.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<ConversationId> = models.iter().map(|m| ConversationId(m.id)).collect();
+    let mut read = read_state::for_viewer(state, viewer, heads, &ids).await?;
     let mut participants: HashMap<ConversationId, Vec<Participant>> = HashMap::new();
     for (p, u) in store::participants::with_users_for(&state.db, &ids).await? {
         participants
@@ -320,6 +367,7 @@ async fn assemble(
                 Error::Internal(anyhow::anyhow!("conversation {} has no creator", m.id))
             })?;
             let id = ConversationId(m.id);
+            let read = read.remove(&id).unwrap_or_default();
             Ok(Conversation {
                 id,
                 name: m.name,
@@ -328,6 +376,9 @@ async fn assemble(
                 created_at: m.created_at,
                 updated_at: m.updated_at,
                 participants: participants.remove(&id).unwrap_or_default(),
+                unread_count: read.unread_count,
+                last_message: read.last_message,
+                last_read_id: read.last_read_id,
             })
         })
         .collect()

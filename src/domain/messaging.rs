@@ -7,9 +7,13 @@ use futures::{Stream, future::BoxFuture};
 use tokio::sync::broadcast::error::RecvError;
 
 pub use super::message::{Cursor, Delivery, Message, NewMessage};
-use super::{ConversationId, StreamId, UserId, conversations, paging::PageSize};
+use super::{ConversationId, StreamId, UserId, conversations, paging::PageSize, read_state};
 use crate::{
-    backends::{hub::Subscription, rate_limit::Decision},
+    backends::{
+        hub::{Revocation, Subscription},
+        message_log::Position,
+        rate_limit::Decision,
+    },
     error::{Error, Result, Unsendable},
     state::AppState,
 };
@@ -82,7 +86,7 @@ pub async fn send(
         metrics::counter!("messages_throttled_total").increment(1);
         return Err(Error::Throttled { retry_after });
     }
-    let message = state
+    let appended = state
         .backends
         .message_log
         .append(NewMessage {
@@ -92,7 +96,13 @@ pub async fn send(
             created_at: Utc::now(),
         })
         .await?;
+    let message = appended.message;
     tracing::debug!(message.id = %message.id, "message stored");
+    let position = Position {
+        id: message.id,
+        count: appended.count,
+    };
+    read_state::sent(state, viewer, conversation, position).await;
     metrics::counter!("messages_sent_total").increment(1);
     Ok(message)
 }
@@ -142,6 +152,9 @@ pub enum LiveEnd {
     SlowConsumer,
     /// Reading the log failed during a catch-up.
     Failed(Error),
+    /// The viewer left or was removed from the conversation (graphql-ws:
+    /// `FORBIDDEN`; legacy WebSocket: close 4003).
+    Revoked,
 }
 
 /// A live stream of a conversation's messages: ends after yielding an `Err`.
@@ -172,7 +185,10 @@ async fn open_live(
     conversation: ConversationId,
     since: Option<StreamId>,
 ) -> Result<LiveStream> {
+    // Before the membership check: a removal after it is still heard.
+    let mut revocations = state.backends.hub.revocations();
     let (mut subscription, start) = start_live(state, viewer, conversation, since).await?;
+    let state = state.clone();
     let log = state.backends.message_log.clone();
     let max_lag = state.config.slow_consumer_lag;
     let mut last = start;
@@ -203,7 +219,17 @@ async fn open_live(
                 }
                 continue;
             }
-            match subscription.recv().await {
+            let received = tokio::select! {
+                received = subscription.recv() => received,
+                revoked = revocations.recv() => {
+                    if still_member(&state, viewer, conversation, revoked).await {
+                        continue;
+                    }
+                    yield Err(LiveEnd::Revoked);
+                    return;
+                }
+            };
+            match received {
                 Ok(delivery) => {
                     // Before the start, or already delivered by a catch-up read.
                     if delivery.message.id <= last {
@@ -266,6 +292,34 @@ async fn start_live(
         }
     };
     Ok((hub.subscribe(conversation).await?, start))
+}
+
+/// Whether a live stream survives a revocation it heard: only the one
+/// naming its viewer and conversation ends it, and when revocations may
+/// have been missed (a re-check, or this stream lagging behind them) the
+/// database decides.
+async fn still_member(
+    state: &AppState,
+    viewer: UserId,
+    conversation: ConversationId,
+    heard: Result<Revocation, RecvError>,
+) -> bool {
+    match heard {
+        Ok(Revocation::Member(c, user)) => c != conversation || user != viewer,
+        Ok(Revocation::Recheck) | Err(RecvError::Lagged(_)) => {
+            // A storage failure keeps the stream: sends and reads still
+            // check membership themselves.
+            !matches!(
+                conversations::require_member(state, conversation, viewer).await,
+                Err(Error::Forbidden(_))
+            )
+        }
+        // The hub outlives its streams; never reached.
+        Err(RecvError::Closed) => {
+            std::future::pending::<()>().await;
+            true
+        }
+    }
 }
 
 /// How many messages one catch-up read fetches.

@@ -5,10 +5,13 @@
 pub mod accounts;
 pub mod conversations;
 pub mod ids;
+pub mod membership;
 pub mod message;
 pub mod messaging;
 pub mod paging;
 pub mod passwords;
+pub mod people;
+pub mod read_state;
 pub mod tokens;
 
 pub use ids::{ConversationId, StreamId, UserId};

@@ -6,7 +6,7 @@ use super::{
     auth::ContextExt,
     types::{AuthPayload, LoginInput, SignupInput, UserType},
 };
-use crate::domain::accounts;
+use crate::domain::{accounts, people};
 
 #[derive(Default)]
 pub struct AccountsQuery;
@@ -20,6 +20,23 @@ impl AccountsQuery {
             .await
             .map_err(|e| e.extend())?;
         Ok(user.into())
+    }
+
+    /// People to add: a username prefix or an exact email, case-insensitive;
+    /// at most 20 (a larger `limit` is capped). `email` is empty for users
+    /// who share no conversation with the caller, unless `search` was their
+    /// email. Rate limited per user.
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        search: String,
+        #[graphql(default = 10)] limit: Option<i32>,
+    ) -> async_graphql::Result<Vec<UserType>> {
+        let viewer = ctx.viewer()?;
+        let users = people::search(ctx.state()?, viewer, &search, limit.map(i64::from))
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(users.into_iter().map(Into::into).collect())
     }
 }
 

@@ -4,12 +4,14 @@ use async_graphql::{Context, ErrorExtensions, ID, Object};
 
 use super::{
     auth::ContextExt,
-    types::{self, ConversationPage, ConversationType, CreateConversationInput},
+    types::{self, ConversationPage, ConversationType, CreateConversationInput, StreamIdScalar},
 };
 use crate::{
     domain::{
         conversations::{self, NewConversation, UserRef},
+        membership,
         paging::PageSize,
+        read_state,
     },
     error::Error,
 };
@@ -19,7 +21,8 @@ pub struct ConversationsQuery;
 
 #[Object]
 impl ConversationsQuery {
-    /// The caller's conversations, most recently updated first.
+    /// The caller's conversations by latest activity (the latest message,
+    /// else `updatedAt`), newest first.
     async fn conversations(
         &self,
         ctx: &Context<'_>,
@@ -104,5 +107,57 @@ impl ConversationsMutation {
             .await
             .map_err(|e| e.extend())?;
         Ok(conversation.into())
+    }
+
+    /// Marks the conversation read up to `upTo` (the last message at or
+    /// before it). Moves forward only: an earlier position is a no-op.
+    async fn mark_read(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        up_to: StreamIdScalar,
+    ) -> async_graphql::Result<ConversationType> {
+        let viewer = ctx.viewer()?;
+        let id =
+            types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
+        let up_to = read_state::parse_up_to("upTo", &up_to.0).map_err(|e| e.extend())?;
+        let conversation = read_state::mark_read(ctx.state()?, viewer, id, up_to)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(conversation.into())
+    }
+
+    /// Leaves the conversation; when the caller was its last admin, the
+    /// longest-standing member becomes admin. Their live subscriptions end.
+    async fn leave_conversation(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+    ) -> async_graphql::Result<bool> {
+        let viewer = ctx.viewer()?;
+        let id =
+            types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
+        membership::leave(ctx.state()?, viewer, id)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(true)
+    }
+
+    /// Removes a participant (admins only); their live subscriptions end
+    /// with FORBIDDEN on every node.
+    async fn remove_participant(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        user_id: ID,
+    ) -> async_graphql::Result<bool> {
+        let viewer = ctx.viewer()?;
+        let id =
+            types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
+        let user = types::user_id(&user_id, "userId").map_err(|e| e.extend())?;
+        membership::remove_participant(ctx.state()?, viewer, id, user)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(true)
     }
 }

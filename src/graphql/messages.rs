@@ -9,9 +9,12 @@ use super::{
     types::{self, MessagePage, MessageType, StreamIdScalar},
     ws::SlowConsumer,
 };
-use crate::domain::{
-    messaging::{self, Cursor, LiveEnd},
-    paging::PageSize,
+use crate::{
+    domain::{
+        messaging::{self, Cursor, LiveEnd},
+        paging::PageSize,
+    },
+    error::{Denied, Error},
 };
 
 #[derive(Default)]
@@ -112,6 +115,9 @@ impl MessagesSubscription {
                         None
                     }
                     Err(LiveEnd::Failed(e)) => Some(Err(e.extend())),
+                    Err(LiveEnd::Revoked) => {
+                        Some(Err(Error::Forbidden(Denied::NotParticipant).extend()))
+                    }
                 })
             })
             .boxed())

@@ -143,6 +143,12 @@ pub struct ConversationType {
     pub created_at: DateTime,
     pub updated_at: DateTime,
     pub participants: Vec<ParticipantType>,
+    /// Messages after my read marker not sent by me (deleted ones excluded).
+    pub unread_count: i32,
+    /// The latest message; null while there is none.
+    pub last_message: Option<MessageType>,
+    /// My read marker; null before I read anything.
+    pub last_read_id: Option<StreamIdScalar>,
 }
 
 impl From<conversations::Conversation> for ConversationType {
@@ -164,6 +170,9 @@ impl From<conversations::Conversation> for ConversationType {
                     joined_at: p.joined_at.into(),
                 })
                 .collect(),
+            unread_count: i32::try_from(c.unread_count).unwrap_or(i32::MAX),
+            last_message: c.last_message.map(Into::into),
+            last_read_id: c.last_read_id.map(Into::into),
         }
     }
 }

@@ -277,6 +277,12 @@ impl Session for Connection {
             Event::Live(Some(Err(LiveEnd::SlowConsumer))) => {
                 return Err(End::Close(CloseCode::SlowConsumer, "slow consumer".into()));
             }
+            Event::Live(Some(Err(LiveEnd::Revoked))) => {
+                return Err(End::Close(
+                    CloseCode::NotParticipant,
+                    "no longer a participant".into(),
+                ));
+            }
             Event::Live(Some(Err(LiveEnd::Failed(e)))) => {
                 if let Reply::Frame(frame) = reply(e) {
                     self.send(outbox, Message::Text(frame.encode().into()))

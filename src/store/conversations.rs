@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::{conversations, participants};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, sea_query::Expr,
+    QueryFilter, QuerySelect, RelationTrait, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -65,35 +65,44 @@ pub async fn touch(
     Ok(())
 }
 
-/// How many conversations `user` takes part in.
-pub async fn count_for_user(db: &impl ConnectionTrait, user: UserId) -> Result<u64, DbErr> {
+/// Every conversation `user` takes part in, with its `updated_at`: two
+/// columns per row, what ordering by latest activity needs before a page
+/// can be chosen.
+pub async fn updated_for_user(
+    db: &impl ConnectionTrait,
+    user: UserId,
+) -> Result<Vec<(Uuid, DateTime<Utc>)>, DbErr> {
     conversations::Entity::find()
+        .select_only()
+        .column(conversations::Column::Id)
+        .column(conversations::Column::UpdatedAt)
         .join(
             JoinType::InnerJoin,
             conversations::Relation::Participants.def(),
         )
         .filter(participants::Column::UserId.eq(user.0))
-        .count(db)
+        .into_tuple()
+        .all(db)
         .await
 }
 
-/// One page of `user`'s conversations, most recently updated first.
-pub async fn page_for_user(
+/// These conversations, in no particular order.
+pub async fn find_many(
     db: &impl ConnectionTrait,
-    user: UserId,
-    limit: u64,
-    offset: u64,
+    ids: &[ConversationId],
 ) -> Result<Vec<conversations::Model>, DbErr> {
     conversations::Entity::find()
-        .join(
-            JoinType::InnerJoin,
-            conversations::Relation::Participants.def(),
-        )
-        .filter(participants::Column::UserId.eq(user.0))
-        .order_by_desc(conversations::Column::UpdatedAt)
-        .order_by_asc(conversations::Column::Id)
-        .limit(limit)
-        .offset(offset)
+        .filter(conversations::Column::Id.is_in(ids.iter().map(|c| c.0)))
         .all(db)
         .await
+}
+
+/// Locks the conversation's row until the transaction ends (PostgreSQL;
+/// SQLite serializes writers anyway).
+pub async fn lock(db: &impl ConnectionTrait, id: ConversationId) -> Result<(), DbErr> {
+    conversations::Entity::find_by_id(id.0)
+        .lock_exclusive()
+        .one(db)
+        .await
+        .map(drop)
 }

@@ -5,6 +5,7 @@ pub mod adoption;
 pub mod conversations;
 pub mod migrations;
 pub mod participants;
+pub mod read_markers;
 pub mod tokens;
 pub mod users;
 

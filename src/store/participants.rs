@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 use entity::{participants, users};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, Query},
 };
 
 use crate::domain::{ConversationId, UserId};
@@ -59,4 +60,79 @@ pub async fn with_users_for(
         .into_iter()
         .filter_map(|(p, u)| u.map(|u| (p, u)))
         .collect())
+}
+
+/// Which of `users` share at least one conversation with `viewer`.
+pub async fn sharing_with(
+    db: &impl ConnectionTrait,
+    viewer: UserId,
+    users: &[UserId],
+) -> Result<Vec<i64>, DbErr> {
+    let viewers_conversations = Query::select()
+        .column(participants::Column::ConversationId)
+        .from(participants::Entity)
+        .and_where(participants::Column::UserId.eq(viewer.0))
+        .to_owned();
+    participants::Entity::find()
+        .select_only()
+        .column(participants::Column::UserId)
+        .distinct()
+        .filter(participants::Column::UserId.is_in(users.iter().map(|u| u.0)))
+        .filter(participants::Column::ConversationId.in_subquery(viewers_conversations))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Deletes `user`'s membership; true when there was one.
+pub async fn remove(
+    db: &impl ConnectionTrait,
+    conversation: ConversationId,
+    user: UserId,
+) -> Result<bool, DbErr> {
+    let deleted = participants::Entity::delete_many()
+        .filter(participants::Column::ConversationId.eq(conversation.0))
+        .filter(participants::Column::UserId.eq(user.0))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected > 0)
+}
+
+/// Whether the conversation still has an admin.
+pub async fn has_admin(
+    db: &impl ConnectionTrait,
+    conversation: ConversationId,
+) -> Result<bool, DbErr> {
+    let admins = participants::Entity::find()
+        .filter(participants::Column::ConversationId.eq(conversation.0))
+        .filter(participants::Column::Role.eq("admin"))
+        .count(db)
+        .await?;
+    Ok(admins > 0)
+}
+
+/// The participant who joined first (the lower id breaks a tie).
+pub async fn longest_standing(
+    db: &impl ConnectionTrait,
+    conversation: ConversationId,
+) -> Result<Option<participants::Model>, DbErr> {
+    participants::Entity::find()
+        .filter(participants::Column::ConversationId.eq(conversation.0))
+        .order_by_asc(participants::Column::JoinedAt)
+        .order_by_asc(participants::Column::Id)
+        .one(db)
+        .await
+}
+
+pub async fn set_role(
+    db: &impl ConnectionTrait,
+    participant: i64,
+    role: &str,
+) -> Result<(), DbErr> {
+    participants::Entity::update_many()
+        .col_expr(participants::Column::Role, Expr::value(role))
+        .filter(participants::Column::Id.eq(participant))
+        .exec(db)
+        .await
+        .map(drop)
 }

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use entity::users;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    Set,
-    sea_query::{Expr, ExprTrait, Func},
+    QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 
 use crate::domain::UserId;
@@ -151,6 +151,43 @@ pub async fn find_many(
     let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
     users::Entity::find()
         .filter(users::Column::Id.is_in(ids))
+        .all(db)
+        .await
+}
+
+/// Active users whose username starts with `prefix` or whose email is
+/// `email`, both compared lower-cased (callers pass them lower-cased): the
+/// exact email first, then by lower-cased username. `%`, `_` and `\` in the prefix are
+/// literal.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    prefix: &str,
+    email: &str,
+    limit: u64,
+) -> Result<Vec<users::Model>, DbErr> {
+    let escaped: String = prefix
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let lower = |column: users::Column| Expr::expr(Func::lower(Expr::col(column)));
+    let email_matches = lower(users::Column::Email).eq(email);
+    users::Entity::find()
+        .filter(users::Column::IsActive.eq(true))
+        .filter(
+            Condition::any()
+                .add(
+                    lower(users::Column::Username)
+                        .like(LikeExpr::new(format!("{escaped}%")).escape('\\')),
+                )
+                .add(email_matches.clone()),
+        )
+        // true after false on both databases: the exact email first.
+        .order_by(email_matches, sea_orm::Order::Desc)
+        .order_by(lower(users::Column::Username), sea_orm::Order::Asc)
+        .limit(limit)
         .all(db)
         .await
 }

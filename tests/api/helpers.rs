@@ -76,6 +76,23 @@ impl TestEnv {
         &self.vars
     }
 
+    /// A connection to this environment's Redis and its key prefix, to read
+    /// or write keys as another server (django-chat) would.
+    pub async fn redis(&self) -> Option<(redis::aio::MultiplexedConnection, String)> {
+        let url = self.vars.get("REDIS_URL")?;
+        let prefix = self
+            .vars
+            .get("REDIS_KEY_PREFIX")
+            .cloned()
+            .unwrap_or_default();
+        let client = redis::Client::open(url.as_str()).expect("redis url");
+        let conn = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("redis connection");
+        Some((conn, prefix))
+    }
+
     /// Whether this environment uses Redis (and so can host several nodes).
     pub fn uses_redis(&self) -> bool {
         self.vars.contains_key("REDIS_URL")

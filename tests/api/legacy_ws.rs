@@ -89,7 +89,7 @@ pub async fn next_json(socket: &mut Socket) -> Value {
     }
 }
 
-async fn close_code(socket: &mut Socket) -> u16 {
+pub async fn close_code(socket: &mut Socket) -> u16 {
     match next_frame(socket).await {
         Frame::Closed(code) => code,
         other => panic!("expected a close frame, got {other:?}"),

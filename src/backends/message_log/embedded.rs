@@ -11,11 +11,11 @@ use async_trait::async_trait;
 use chrono::Utc;
 use entity::messages;
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr,
 };
 
-use super::{MessageLog, Page};
+use super::{Appended, Head, MessageLog, Page, Position};
 use crate::backends::hub::{Hub, LiveFeed};
 use crate::{
     domain::{
@@ -30,10 +30,11 @@ use crate::{
 /// another process writing the same conversation.
 const MAX_ATTEMPTS: usize = 5;
 
-/// The last id written to one conversation: `None` until read from the
-/// database, `StreamId::MIN` (an id Redis never assigns) while it is empty.
-/// Holding the lock across the insert is what makes ids commit in order.
-type Tail = Arc<tokio::sync::Mutex<Option<StreamId>>>;
+/// The last id written to one conversation and its ordinal: `None` until
+/// read from the database, `StreamId::MIN` (an id Redis never assigns) and
+/// 0 while it is empty. Holding the lock across the insert is what makes ids
+/// and ordinals commit in order.
+type Tail = Arc<tokio::sync::Mutex<Option<Position>>>;
 
 /// Every conversation's tail, shared by the log and its live feed.
 type Tails = Arc<Mutex<HashMap<ConversationId, Tail>>>;
@@ -69,7 +70,7 @@ impl EmbeddedLog {
         tail_of(&self.tails, conversation)
     }
 
-    async fn insert(&self, message: &Message) -> Result<(), DbErr> {
+    async fn insert(&self, message: &Message, count: u64) -> Result<(), DbErr> {
         let (ms, seq) = (to_i64(message.id.ms)?, to_i64(message.id.seq)?);
         let sender = &message.sender;
         let row = messages::ActiveModel {
@@ -83,6 +84,7 @@ impl EmbeddedLog {
             last_name: Set(sender.last_name.clone()),
             content: Set(message.content.clone()),
             created_at: Set(message.created_at),
+            ordinal: Set(Some(to_i64(count)?)),
         };
         messages::Entity::insert(row)
             .exec_without_returning(&self.db)
@@ -93,7 +95,7 @@ impl EmbeddedLog {
 
 #[async_trait]
 impl MessageLog for EmbeddedLog {
-    async fn append(&self, new: NewMessage) -> Result<Message> {
+    async fn append(&self, new: NewMessage) -> Result<Appended> {
         let tail = self.tail(new.conversation_id);
         let mut last = tail.lock().await;
         let mut message = Message {
@@ -112,14 +114,18 @@ impl MessageLog for EmbeddedLog {
             // unknown: a failure, or this future being dropped mid-insert,
             // makes the next append re-read it from the database.
             *last = None;
-            message.id = next_id(previous, now_ms())
+            message.id = next_id(previous.id, now_ms())
                 .ok_or_else(|| Error::Storage(anyhow!("stream id space exhausted")))?;
-            match self.insert(&message).await {
+            let count = previous.count + 1;
+            match self.insert(&message, count).await {
                 Ok(()) => {
-                    *last = Some(message.id);
+                    *last = Some(Position {
+                        id: message.id,
+                        count,
+                    });
                     // Published under the tail lock, so live order is id order.
                     self.hub.publish(message.clone());
-                    return Ok(message);
+                    return Ok(Appended { message, count });
                 }
                 // Another process wrote to this conversation: re-read the tail.
                 Err(err) if is_unique_violation(&err) => continue,
@@ -133,7 +139,47 @@ impl MessageLog for EmbeddedLog {
     }
 
     async fn last_id(&self, conversation: ConversationId) -> Result<StreamId> {
-        current_tail(&self.tails, &self.db, conversation).await
+        Ok(current_tail(&self.tails, &self.db, conversation).await?.id)
+    }
+
+    async fn heads(
+        &self,
+        conversations: &[ConversationId],
+    ) -> Result<HashMap<ConversationId, Head>> {
+        if conversations.is_empty() {
+            return Ok(HashMap::new());
+        }
+        // The row with each conversation's largest ordinal: one probe of
+        // the (conversation_id, ordinal) index per conversation.
+        let rows = messages::Entity::find()
+            .filter(messages::Column::ConversationId.is_in(conversations.iter().map(|c| c.0)))
+            .filter(Expr::cust(
+                "ordinal = (SELECT MAX(m2.ordinal) FROM messages m2 \
+                 WHERE m2.conversation_id = messages.conversation_id)",
+            ))
+            .all(&self.db)
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let count = row.ordinal.map(to_u64).transpose()?.unwrap_or(0);
+                let last = to_message(row)?;
+                Ok((last.conversation_id, Head { last, count }))
+            })
+            .collect()
+    }
+
+    async fn position_at(
+        &self,
+        conversation: ConversationId,
+        at: StreamId,
+    ) -> Result<Option<Position>> {
+        let (ms, seq) = saturating_i64(at);
+        let not_after = Condition::any().add(messages::Column::Ms.lt(ms)).add(
+            Condition::all()
+                .add(messages::Column::Ms.eq(ms))
+                .add(messages::Column::Seq.lte(seq)),
+        );
+        last_position(&self.db, conversation, not_after).await
     }
 
     async fn read(
@@ -181,7 +227,7 @@ struct EmbeddedFeed {
 #[async_trait]
 impl LiveFeed for EmbeddedFeed {
     async fn register(&self, conversation: ConversationId) -> Result<StreamId> {
-        current_tail(&self.tails, &self.db, conversation).await
+        Ok(current_tail(&self.tails, &self.db, conversation).await?.id)
     }
 }
 
@@ -192,7 +238,7 @@ async fn current_tail(
     tails: &Tails,
     db: &DatabaseConnection,
     conversation: ConversationId,
-) -> Result<StreamId> {
+) -> Result<Position> {
     let tail = tail_of(tails, conversation);
     let mut last = tail.lock().await;
     match *last {
@@ -212,23 +258,53 @@ fn tail_of(tails: &Tails, conversation: ConversationId) -> Tail {
     tails.entry(conversation).or_default().clone()
 }
 
-/// The id of the conversation's last stored message (`StreamId::MIN` when
-/// it has none).
-async fn load_last(db: &DatabaseConnection, conversation: ConversationId) -> Result<StreamId> {
-    let row: Option<(i64, i64)> = messages::Entity::find()
+/// The conversation's last stored message and its ordinal
+/// (`StreamId::MIN` and 0 when it has none).
+async fn load_last(db: &DatabaseConnection, conversation: ConversationId) -> Result<Position> {
+    let last = last_position(db, conversation, Condition::all()).await?;
+    Ok(last.unwrap_or(Position {
+        id: StreamId::MIN,
+        count: 0,
+    }))
+}
+
+/// The last message of `conversation` matching `filter`, with its ordinal.
+async fn last_position(
+    db: &DatabaseConnection,
+    conversation: ConversationId,
+    filter: Condition,
+) -> Result<Option<Position>> {
+    let row: Option<(i64, i64, Option<i64>)> = messages::Entity::find()
         .select_only()
         .column(messages::Column::Ms)
         .column(messages::Column::Seq)
+        .column(messages::Column::Ordinal)
         .filter(messages::Column::ConversationId.eq(conversation.0))
+        .filter(filter.clone())
         .order_by_desc(messages::Column::Ms)
         .order_by_desc(messages::Column::Seq)
         .into_tuple()
         .one(db)
         .await?;
-    match row {
-        None => Ok(StreamId::MIN),
-        Some((ms, seq)) => Ok(StreamId::new(to_u64(ms)?, to_u64(seq)?)),
-    }
+    let Some((ms, seq, ordinal)) = row else {
+        return Ok(None);
+    };
+    let count = match ordinal {
+        Some(n) => to_u64(n)?,
+        // Written by a chatstream older than ordinals, after the migration
+        // numbered the rows: its place is the number of rows up to it.
+        None => {
+            messages::Entity::find()
+                .filter(messages::Column::ConversationId.eq(conversation.0))
+                .filter(filter)
+                .count(db)
+                .await?
+        }
+    };
+    Ok(Some(Position {
+        id: StreamId::new(to_u64(ms)?, to_u64(seq)?),
+        count,
+    }))
 }
 
 /// Rows strictly beyond `id` in the direction of `order`, comparing
@@ -370,7 +446,7 @@ mod tests {
                     let mut ids = Vec::new();
                     for n in 0..50 {
                         let message = numbered(&template, task * 50 + n);
-                        ids.push(log.append(message).await.expect("append").id);
+                        ids.push(log.append(message).await.expect("append").message.id);
                     }
                     ids
                 })
@@ -397,7 +473,12 @@ mod tests {
         let conversation = template.conversation_id;
         let mut written = Vec::new();
         for n in 0..120 {
-            written.push(log.append(numbered(&template, n)).await.expect("append"));
+            written.push(
+                log.append(numbered(&template, n))
+                    .await
+                    .expect("append")
+                    .message,
+            );
         }
 
         let (mut forward, mut cursor) = (Vec::new(), Cursor::After(StreamId::MIN));
@@ -445,10 +526,58 @@ mod tests {
                 content: new.content,
                 created_at: new.created_at,
             };
-            other.insert(&message).await.expect("insert");
+            other.insert(&message, n as u64 + 1).await.expect("insert");
         }
-        *log.tail(template.conversation_id).lock().await = Some(far);
+        *log.tail(template.conversation_id).lock().await = Some(Position { id: far, count: 1 });
         let appended = log.append(numbered(&template, 2)).await.expect("append");
-        assert_eq!(appended.id, StreamId::new(far.ms, 2));
+        assert_eq!(appended.message.id, StreamId::new(far.ms, 2));
+        assert_eq!(appended.count, 3);
+    }
+
+    #[tokio::test]
+    async fn ordinals_count_messages_and_place_positions() {
+        let (_dir, db, template) = fixture().await;
+        let log = EmbeddedLog::new(db, Hub::new(64));
+        let conversation = template.conversation_id;
+        assert!(log.heads(&[conversation]).await.expect("heads").is_empty());
+        let mut written = Vec::new();
+        for n in 0..5 {
+            written.push(log.append(numbered(&template, n)).await.expect("append"));
+        }
+        assert_eq!(
+            written.iter().map(|a| a.count).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5]
+        );
+        let heads = log.heads(&[conversation]).await.expect("heads");
+        let head = heads.get(&conversation).expect("a head");
+        assert_eq!((head.count, &head.last), (5, &written[4].message));
+
+        let third = written[2].message.id;
+        let at = |id| log.position_at(conversation, id);
+        assert_eq!(
+            at(third).await.expect("position"),
+            Some(Position {
+                id: third,
+                count: 3
+            })
+        );
+        // Between two messages: the earlier one.
+        let between = StreamId::new(third.ms, third.seq)
+            .successor()
+            .expect("successor");
+        if between < written[3].message.id {
+            assert_eq!(
+                at(between).await.expect("position").map(|p| p.count),
+                Some(3)
+            );
+        }
+        assert_eq!(at(StreamId::new(1, 0)).await.expect("position"), None);
+        assert_eq!(
+            at(StreamId::new(u64::MAX, 0))
+                .await
+                .expect("position")
+                .map(|p| p.count),
+            Some(5)
+        );
     }
 }

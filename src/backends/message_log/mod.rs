@@ -1,8 +1,12 @@
 //! The message log: an append-only, ordered stream of messages per
-//! conversation, addressed by Redis-format stream ids.
+//! conversation, addressed by Redis-format stream ids. Every message also
+//! has an ordinal, its place in the conversation (1, 2, ...), so "how many
+//! messages after this one" is a subtraction, never a count of entries.
 
 pub mod embedded;
 pub mod redis;
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
 
@@ -22,13 +26,52 @@ pub struct Page {
     pub has_more: bool,
 }
 
+/// A place in a conversation: a message and how many messages the
+/// conversation had up to and including it (its ordinal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub id: StreamId,
+    pub count: u64,
+}
+
+/// A message just appended, with its ordinal.
+#[derive(Debug, Clone)]
+pub struct Appended {
+    pub message: Message,
+    pub count: u64,
+}
+
+/// A conversation's latest message and how many it has had in all.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub last: Message,
+    pub count: u64,
+}
+
 /// Storage for messages. Implementations: embedded (SQL via sea-orm) and
 /// Redis Streams. Failures are `Error::Storage`.
 #[async_trait]
 pub trait MessageLog: Send + Sync {
-    /// Appends a message and returns it with its new id. Ids are strictly
-    /// increasing per conversation. Nothing is reported as stored unless it is.
-    async fn append(&self, message: NewMessage) -> Result<Message>;
+    /// Appends a message and returns it with its new id and ordinal. Ids
+    /// and ordinals are strictly increasing per conversation. Nothing is
+    /// reported as stored unless it is.
+    async fn append(&self, message: NewMessage) -> Result<Appended>;
+
+    /// The latest message and message count of each of these conversations
+    /// (absent when one has no message), in one round trip whatever their
+    /// number.
+    async fn heads(
+        &self,
+        conversations: &[ConversationId],
+    ) -> Result<HashMap<ConversationId, Head>>;
+
+    /// The last message at or before `at` and its ordinal; `None` when the
+    /// conversation has none there.
+    async fn position_at(
+        &self,
+        conversation: ConversationId,
+        at: StreamId,
+    ) -> Result<Option<Position>>;
 
     /// The id of the conversation's latest message (`StreamId::MIN` when it
     /// has none), in order with appends: one that has not begun when this

@@ -47,6 +47,7 @@ pub struct RedisLimiter {
     keys: RedisKeys,
     limit: RateLimitConfig,
     script: Script,
+    searches: bool,
 }
 
 impl RedisLimiter {
@@ -57,6 +58,19 @@ impl RedisLimiter {
             keys,
             limit,
             script: Script::new(SLIDING_WINDOW),
+            searches: false,
+        }
+    }
+
+    /// People searches: per user alone, so the conversation is ignored.
+    pub fn for_searches(
+        manager: ConnectionManager,
+        keys: RedisKeys,
+        limit: RateLimitConfig,
+    ) -> Self {
+        Self {
+            searches: true,
+            ..Self::new(manager, keys, limit)
         }
     }
 }
@@ -67,7 +81,11 @@ impl RateLimiter for RedisLimiter {
         let window_ms = u64::try_from(self.limit.window.as_millis()).unwrap_or(u64::MAX);
         let result: redis::RedisResult<i64> = self
             .script
-            .key(self.keys.rate_limit(user, conversation))
+            .key(if self.searches {
+                self.keys.search_rate_limit(user)
+            } else {
+                self.keys.rate_limit(user, conversation)
+            })
             .arg(self.limit.messages)
             .arg(window_ms)
             // Two sends in the same microsecond from different nodes still

@@ -1,4 +1,4 @@
-//! `/api/v1/conversations/*`: list, create, detail, add_participant.
+//! `/api/v1/conversations/*`: list, create, detail, add_participant, read.
 
 use axum::{
     Json, Router,
@@ -17,6 +17,7 @@ use super::{
     ConversationPath, JsonInt,
     auth::UserJson,
     integer_param,
+    messages::MessageJson,
     schemas::{
         BadRequest, ErrorDetail, Unauthenticated, Unavailable, int64, optional_integer, typed,
     },
@@ -26,6 +27,7 @@ use crate::{
         UserId,
         conversations::{self, Conversation, NewConversation, Role, UserRef},
         paging::{self, PageSize},
+        read_state,
     },
     error::{Result, Validator},
     http::extract::{AppJson, AppPath, AppQuery, AuthUser},
@@ -37,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(list).post(create))
         .route("/{id}", get(detail))
         .route("/{id}/add_participant", post(add_participant))
+        .route("/{id}/read", post(mark_read))
 }
 
 /// A user's membership in a conversation.
@@ -67,7 +70,8 @@ impl From<Role> for RoleJson {
     }
 }
 
-/// django-chat's `ConversationSerializer`.
+/// django-chat's `ConversationSerializer`, plus the caller's read state
+/// (new fields, which old clients ignore).
 #[derive(Serialize, ToSchema)]
 #[schema(as = Conversation)]
 struct ConversationJson {
@@ -79,6 +83,15 @@ struct ConversationJson {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     participants: Vec<ParticipantJson>,
+    /// Messages after the caller's read marker, none of them the caller's.
+    #[schema(minimum = 0)]
+    unread_count: u64,
+    /// The latest message; null while there is none.
+    #[schema(required)]
+    last_message: Option<MessageJson>,
+    /// The caller's read marker; null before they read anything.
+    #[schema(required, example = "1764100000000-0")]
+    last_read_id: Option<String>,
 }
 
 impl From<Conversation> for ConversationJson {
@@ -100,6 +113,9 @@ impl From<Conversation> for ConversationJson {
                     joined_at: p.joined_at,
                 })
                 .collect(),
+            unread_count: c.unread_count,
+            last_message: c.last_message.as_ref().map(MessageJson::from),
+            last_read_id: c.last_read_id.map(|id| id.to_string()),
         }
     }
 }
@@ -131,7 +147,8 @@ struct ConversationPageJson {
     results: Vec<ConversationJson>,
 }
 
-/// The caller's conversations, most recently updated first.
+/// The caller's conversations by latest activity (the latest message, else
+/// `updated_at`), newest first.
 #[utoipa::path(
     get,
     path = "/conversations",
@@ -306,8 +323,8 @@ impl utoipa::PartialSchema for AddParticipantBody {
 /// `{"success": true}`.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Success)]
-struct SuccessJson {
-    success: bool,
+pub(super) struct SuccessJson {
+    pub(super) success: bool,
 }
 
 /// Adds a member (admins only); adding a member again succeeds.
@@ -338,4 +355,62 @@ async fn add_participant(
     let target = UserRef::from_either(body.user_id.map(|user| UserId(user.0)), body.email)?;
     conversations::add_participant(&state, viewer, id, target).await?;
     Ok(Json(SuccessJson { success: true }))
+}
+
+/// Where to move the caller's read marker.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = MarkReadRequest)]
+struct MarkReadBody {
+    /// A message id; the marker moves to the last message at or before it.
+    #[schema(
+        required,
+        pattern = r"^\s*[0-9]{1,19}(-[0-9]{1,19})?\s*$",
+        example = "1764100000000-0"
+    )]
+    #[serde(default)]
+    up_to: String,
+}
+
+/// The caller's read state after the call.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ReadState)]
+struct ReadStateJson {
+    /// The caller's read marker; null before they read anything.
+    #[schema(required, example = "1764100000000-0")]
+    last_read_id: Option<String>,
+    #[schema(minimum = 0)]
+    unread_count: u64,
+}
+
+/// Moves the caller's read marker forward (an earlier position is a no-op).
+#[utoipa::path(
+    post,
+    path = "/conversations/{id}/read",
+    tag = "conversations",
+    operation_id = "mark_read",
+    params(ConversationPath),
+    request_body = MarkReadBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's read state", body = ReadStateJson),
+        (status = 400, description = "`up_to` missing or not a stream id, or a body that is not JSON", body = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Not a participant, or no such conversation", body = ErrorDetail),
+        (status = 404, description = "Not a conversation id", body = ErrorDetail),
+        (status = 503, response = Unavailable),
+    )
+)]
+async fn mark_read(
+    State(state): State<AppState>,
+    AuthUser(viewer): AuthUser,
+    AppPath(path): AppPath<ConversationPath>,
+    AppJson(body): AppJson<MarkReadBody>,
+) -> Result<Json<ReadStateJson>> {
+    let id = path.id()?;
+    let up_to = read_state::parse_up_to("up_to", &body.up_to)?;
+    let conversation = read_state::mark_read(&state, viewer, id, up_to).await?;
+    Ok(Json(ReadStateJson {
+        last_read_id: conversation.last_read_id.map(|id| id.to_string()),
+        unread_count: conversation.unread_count,
+    }))
 }

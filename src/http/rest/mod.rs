@@ -3,9 +3,11 @@
 
 mod auth;
 mod conversations;
+mod membership;
 pub mod messages;
 pub mod openapi;
 pub mod schemas;
+mod users;
 
 use axum::{
     Json, Router,
@@ -29,8 +31,11 @@ pub fn router() -> Router<AppState> {
         .nest("/auth", auth::router())
         .nest(
             "/conversations",
-            conversations::router().merge(messages::router()),
+            conversations::router()
+                .merge(messages::router())
+                .merge(membership::router()),
         )
+        .nest("/users", users::router())
         .merge(openapi::router())
 }
 

@@ -11,8 +11,9 @@ use utoipa::{
 };
 
 use super::{
-    auth, conversations, messages,
+    auth, conversations, membership, messages,
     schemas::{ErrorDetail, StorageError, Unauthenticated, Unavailable},
+    users,
 };
 use crate::state::AppState;
 
@@ -40,8 +41,12 @@ pub fn router() -> Router<AppState> {
         conversations::create,
         conversations::detail,
         conversations::add_participant,
+        conversations::mark_read,
+        membership::leave,
+        membership::remove_participant,
         messages::history,
         messages::send,
+        users::search,
     ),
     // Reusable responses do not bring their schemas along: name them here.
     components(
@@ -53,6 +58,7 @@ pub fn router() -> Router<AppState> {
         (name = "auth", description = "Accounts and tokens"),
         (name = "conversations", description = "Conversations and their participants"),
         (name = "messages", description = "History and sending"),
+        (name = "users", description = "Finding people"),
     )
 )]
 pub struct ApiDoc;

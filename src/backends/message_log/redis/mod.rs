@@ -2,6 +2,7 @@
 //! django-chat's key and field names so either server reads the other's.
 //! Its live side, the node's stream readers, is in [`stream_reader`].
 
+mod ordinals;
 pub mod senders;
 pub mod stream_reader;
 
@@ -13,7 +14,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use redis::{Value, aio::ConnectionManager, streams::StreamRangeReply};
 
 use self::senders::Senders;
-use super::{MessageLog, Page};
+use super::{Appended, Head, MessageLog, Page, Position};
 use crate::{
     backends::redis_keys::RedisKeys,
     domain::{
@@ -80,44 +81,71 @@ impl RedisLog {
 
 #[async_trait]
 impl MessageLog for RedisLog {
-    async fn append(&self, new: NewMessage) -> Result<Message> {
+    async fn append(&self, new: NewMessage) -> Result<Appended> {
         let sender = &new.sender;
-        let mut xadd = redis::cmd("XADD");
-        xadd.arg(self.keys.stream(new.conversation_id));
-        if let Some(maxlen) = self.stream_maxlen {
-            xadd.arg("MAXLEN").arg("~").arg(maxlen);
-        }
-        xadd.arg("*")
-            .arg("user_id")
-            .arg(sender.id.0)
-            .arg("username")
-            .arg(&sender.username)
-            .arg("content")
-            .arg(&new.content)
-            .arg("timestamp")
-            .arg(format_timestamp(new.created_at))
-            .arg("user_email")
-            .arg(&sender.email)
-            .arg("first_name")
-            .arg(&sender.first_name)
-            .arg("last_name")
-            .arg(&sender.last_name)
-            .arg("user_name")
-            .arg(sender.full_name());
-        let id: String = xadd
-            .query_async(&mut self.manager.clone())
-            .await
-            .map_err(storage)?;
+        let fields = [
+            ("user_id", sender.id.0.to_string()),
+            ("username", sender.username.clone()),
+            ("content", new.content.clone()),
+            ("timestamp", format_timestamp(new.created_at)),
+            ("user_email", sender.email.clone()),
+            ("first_name", sender.first_name.clone()),
+            ("last_name", sender.last_name.clone()),
+            ("user_name", sender.full_name()),
+        ];
+        let key = self.keys.stream(new.conversation_id);
+        let (id, count) =
+            ordinals::append(&mut self.manager.clone(), key, self.stream_maxlen, &fields)
+                .await
+                .map_err(storage)?;
         let id = id
             .parse::<StreamId>()
             .map_err(|_| Error::Storage(anyhow!("XADD returned {id:?}, not a stream id")))?;
-        Ok(Message {
+        let message = Message {
             id,
             conversation_id: new.conversation_id,
             sender: new.sender,
             content: new.content,
             created_at: new.created_at,
-        })
+        };
+        Ok(Appended { message, count })
+    }
+
+    async fn heads(
+        &self,
+        conversations: &[ConversationId],
+    ) -> Result<HashMap<ConversationId, Head>> {
+        if conversations.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let keys = conversations.iter().map(|c| self.keys.stream(*c)).collect();
+        let heads = ordinals::heads(&mut self.manager.clone(), keys)
+            .await
+            .map_err(storage)?;
+        Ok(conversations
+            .iter()
+            .zip(heads)
+            .filter_map(|(conversation, (count, last))| {
+                let (id, fields) = last?;
+                let last = decode_entry(*conversation, &id, &fields)?;
+                Some((*conversation, Head { last, count }))
+            })
+            .collect())
+    }
+
+    async fn position_at(
+        &self,
+        conversation: ConversationId,
+        at: StreamId,
+    ) -> Result<Option<Position>> {
+        let key = self.keys.stream(conversation);
+        let found = ordinals::position(&mut self.manager.clone(), key, at.to_string())
+            .await
+            .map_err(storage)?;
+        Ok(found.and_then(|(id, count)| {
+            let id = id.parse().ok()?;
+            Some(Position { id, count })
+        }))
     }
 
     async fn last_id(&self, conversation: ConversationId) -> Result<StreamId> {
@@ -375,7 +403,7 @@ mod tests {
                 created_at: DateTime::from_timestamp_micros(1_714_564_800_000_000 + n)
                     .expect("valid"),
             };
-            written.push(log.append(new).await.expect("append"));
+            written.push(log.append(new).await.expect("append").message);
         }
         let after = log
             .read(conversation(), Cursor::After(written[1].id), 2)

@@ -1,0 +1,85 @@
+//! Membership revocations across nodes (Redis mode): a node that removes a
+//! participant publishes it on one Pub/Sub channel; every node relays what
+//! it hears to its [`Hub`], whose live streams end themselves. One Pub/Sub
+//! connection per node, whatever the number of subscribers.
+//!
+//! Pub/Sub forgets what a disconnected node missed, so after every
+//! (re)subscription the relay asks all local streams to re-check their
+//! membership ([`Revocation::Recheck`]): nothing is missed, at the cost of
+//! one membership query per live stream after a Redis outage.
+
+use std::{sync::Arc, time::Duration};
+
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use super::hub::{Hub, Revocation};
+use crate::domain::{ConversationId, UserId};
+
+/// Waits between reconnection attempts.
+const RETRY: Duration = Duration::from_millis(500);
+
+/// `conversation user`, the message on the channel.
+pub fn encode(conversation: ConversationId, user: UserId) -> String {
+    format!("{conversation} {user}")
+}
+
+fn decode(payload: &str) -> Option<Revocation> {
+    let (conversation, user) = payload.split_once(' ')?;
+    Some(Revocation::Member(
+        conversation.parse().ok()?,
+        user.parse().ok()?,
+    ))
+}
+
+/// Relays `channel` to `hub` until `shutdown`.
+pub fn start(client: redis::Client, channel: String, hub: Arc<Hub>, shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                result = relay(&client, &channel, &hub) => {
+                    if let Err(e) = result {
+                        tracing::warn!(error = %e, "revocation channel lost; reconnecting");
+                    }
+                }
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(RETRY) => {}
+            }
+        }
+    });
+}
+
+async fn relay(client: &redis::Client, channel: &str, hub: &Hub) -> anyhow::Result<()> {
+    let mut pubsub = client.get_async_pubsub().await?;
+    pubsub.subscribe(channel).await?;
+    // Whatever was published while this node was not listening.
+    hub.revoke(Revocation::Recheck);
+    let mut messages = pubsub.on_message();
+    while let Some(message) = messages.next().await {
+        let payload: String = message.get_payload()?;
+        match decode(&payload) {
+            Some(revocation) => hub.revoke(revocation),
+            None => tracing::warn!(payload, "ignoring a malformed revocation"),
+        }
+    }
+    anyhow::bail!("the Pub/Sub connection closed")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revocations_round_trip_and_garbage_is_ignored() {
+        let conversation = ConversationId(uuid::Uuid::new_v4());
+        assert_eq!(
+            decode(&encode(conversation, UserId(7))),
+            Some(Revocation::Member(conversation, UserId(7)))
+        );
+        assert_eq!(decode("nonsense"), None);
+        assert_eq!(decode("x 7"), None);
+    }
+}

@@ -1,0 +1,68 @@
+//! Finding people to add: a username prefix or an exact email, for
+//! signed-in users, rate limited, without turning into an email directory.
+
+use std::collections::HashSet;
+
+use uuid::Uuid;
+
+use super::{ConversationId, User, UserId};
+use crate::{
+    backends::rate_limit::Decision,
+    error::{Error, Result, Validator},
+    state::AppState,
+    store,
+};
+
+/// The most users one search returns; a larger `limit` is capped.
+pub const MAX_RESULTS: i64 = 20;
+/// The default `limit`.
+pub const DEFAULT_RESULTS: i64 = 10;
+
+/// Users whose username starts with `search` or whose email is `search`,
+/// case-insensitively; the exact email first, then by username. Emails are
+/// shown only of the viewer, of people sharing a conversation with the
+/// viewer, and of the user whose email was the search: everyone else comes
+/// back with an empty `email`, so prefixes cannot harvest addresses.
+#[tracing::instrument(skip_all, fields(user.id = viewer.0))]
+pub async fn search(
+    state: &AppState,
+    viewer: UserId,
+    search: &str,
+    limit: Option<i64>,
+) -> Result<Vec<User>> {
+    let needle = search.trim().to_lowercase();
+    let mut v = Validator::default();
+    v.check(needle.is_empty(), "search", "This field may not be blank.");
+    let limit = limit.unwrap_or(DEFAULT_RESULTS);
+    v.check(limit < 1, "limit", "Ensure this value is at least 1.");
+    v.finish()?;
+    let limit = u64::try_from(limit.min(MAX_RESULTS)).unwrap_or(1);
+
+    // Searches are limited per user; this limiter ignores the conversation.
+    let anywhere = ConversationId(Uuid::nil());
+    if let Decision::Throttled { retry_after } =
+        state.backends.search_limiter.check(viewer, anywhere).await
+    {
+        return Err(Error::Throttled { retry_after });
+    }
+
+    let found = store::users::search(&state.db, &needle, &needle, limit).await?;
+    let ids: Vec<UserId> = found.iter().map(|u| UserId(u.id)).collect();
+    let known: HashSet<i64> = store::participants::sharing_with(&state.db, viewer, &ids)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(found
+        .into_iter()
+        .map(|model| {
+            let shown = model.id == viewer.0
+                || known.contains(&model.id)
+                || model.email.to_lowercase() == needle;
+            let mut user = User::from(model);
+            if !shown {
+                user.email.clear();
+            }
+            user
+        })
+        .collect())
+}

@@ -1,0 +1,123 @@
+//! Read state: each participant's read marker, and from it the unread count
+//! and latest message every conversation shows.
+//!
+//! Counting is a subtraction. The log numbers messages (their ordinal: 1,
+//! 2, ...) and a marker keeps the ordinal of the message it stands on, so
+//! "messages after my marker" is `head count - marker count`: one lookup per
+//! conversation whatever the number of messages, and a list of conversations
+//! reads all its heads in one round trip (`MessageLog::heads`).
+//!
+//! "Not sent by me" needs no counting: sending moves the sender's marker to
+//! the message sent (forward only), so no message of mine lies after my
+//! marker once my send has returned.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+
+use super::{ConversationId, StreamId, UserId, conversations, message::Message};
+use crate::{
+    backends::message_log::{Head, Position},
+    error::Result,
+    state::AppState,
+    store,
+};
+
+/// What one viewer sees of a conversation's read state.
+#[derive(Clone, Debug, Default)]
+pub struct ReadState {
+    /// Messages after the viewer's marker (none of them the viewer's).
+    pub unread_count: u64,
+    /// The conversation's latest message; `None` while it has none.
+    pub last_message: Option<Message>,
+    /// The viewer's marker; `None` before they read anything.
+    pub last_read_id: Option<StreamId>,
+}
+
+/// The viewer's read state in each of these conversations, from their heads
+/// (already read from the log) and one query for the viewer's markers.
+pub(super) async fn for_viewer(
+    state: &AppState,
+    viewer: UserId,
+    heads: &HashMap<ConversationId, Head>,
+    ids: &[ConversationId],
+) -> Result<HashMap<ConversationId, ReadState>> {
+    let markers: HashMap<_, _> = store::read_markers::for_user(&state.db, viewer, ids)
+        .await?
+        .into_iter()
+        .map(|m| (ConversationId(m.conversation_id), m))
+        .collect();
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let marker = markers.get(id);
+            let read = marker.map_or(0, |m| u64::try_from(m.read_count).unwrap_or(0));
+            let head = heads.get(id);
+            let read_state = ReadState {
+                unread_count: head.map_or(0, |h| h.count.saturating_sub(read)),
+                last_message: head.map(|h| h.last.clone()),
+                last_read_id: marker.and_then(|m| {
+                    let ms = u64::try_from(m.last_read_ms?).ok()?;
+                    let seq = u64::try_from(m.last_read_seq?).ok()?;
+                    Some(StreamId::new(ms, seq))
+                }),
+            };
+            (*id, read_state)
+        })
+        .collect())
+}
+
+/// A read position as a client gives it (`field` names it in the error):
+/// a stream id, surrounding spaces ignored.
+pub fn parse_up_to(field: &str, raw: &str) -> Result<StreamId> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(crate::error::Error::field(
+            field,
+            "This field may not be blank.",
+        ));
+    }
+    raw.parse()
+        .map_err(|e: super::ids::InvalidStreamId| crate::error::Error::field(field, e.to_string()))
+}
+
+/// Marks the conversation read up to `up_to` (the last message at or before
+/// it: an id beyond the latest message reads everything, never messages to
+/// come). Forward only: a position at or before the marker changes nothing.
+#[tracing::instrument(skip_all, fields(user.id = viewer.0, conversation.id = %conversation))]
+pub async fn mark_read(
+    state: &AppState,
+    viewer: UserId,
+    conversation: ConversationId,
+    up_to: StreamId,
+) -> Result<conversations::Conversation> {
+    conversations::require_member(state, conversation, viewer).await?;
+    let log = &state.backends.message_log;
+    if let Some(position) = log.position_at(conversation, up_to).await? {
+        store::read_markers::advance(&state.db, conversation, viewer, position, Utc::now()).await?;
+    }
+    conversations::get(state, viewer, conversation).await
+}
+
+/// A message just sent is read by its sender. The message is stored
+/// whatever happens here, so a failure is logged, not returned: the sender
+/// must not retry and send it twice.
+pub(super) async fn sent(
+    state: &AppState,
+    sender: UserId,
+    conversation: ConversationId,
+    position: Position,
+) {
+    let moved =
+        store::read_markers::advance(&state.db, conversation, sender, position, Utc::now()).await;
+    if let Err(e) = moved {
+        crate::error::Error::from(e).log();
+    }
+}
+
+/// How many messages a conversation has had: where a newcomer's marker
+/// starts, so history from before they joined is not unread for them.
+pub(super) async fn message_count(state: &AppState, conversation: ConversationId) -> Result<u64> {
+    let heads = state.backends.message_log.heads(&[conversation]).await?;
+    Ok(heads.get(&conversation).map_or(0, |h| h.count))
+}
