@@ -31,19 +31,7 @@ async fn login(app: &TestApp, email: &str, password: &str) -> (StatusCode, Value
 async fn account(app: &TestApp, email: &str, password: &str) -> TestUser {
     let (status, body) = login(app, email, password).await;
     assert_eq!(status, StatusCode::OK, "login of {email}: {body}");
-    TestUser {
-        id: body["user"]["id"].as_i64().expect("id"),
-        email: email.to_owned(),
-        username: body["user"]["username"].as_str().expect("name").to_owned(),
-        access: body["tokens"]["access"]
-            .as_str()
-            .expect("access")
-            .to_owned(),
-        refresh: body["tokens"]["refresh"]
-            .as_str()
-            .expect("refresh")
-            .to_owned(),
-    }
+    TestUser::from_session(email, &body)
 }
 
 async fn password_of(db: &DatabaseConnection, email: &str) -> String {
@@ -373,27 +361,10 @@ async fn django_chat_xadds_reach_chatstream_subscribers_live_and_on_replay() {
     // of the stream is a message with django-chat's four fields in its forms.
     app.send_message(&ada, ENGINES, "Sent from chatstream")
         .await;
-    let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-        .arg(&key)
-        .arg("-")
-        .arg("+")
-        .query_async(&mut redis)
-        .await
-        .expect("XRANGE");
-    assert_eq!(entries.ids.len(), 6);
-    for entry in &entries.ids {
-        let field = |name: &str| -> String {
-            entry
-                .get(name)
-                .unwrap_or_else(|| panic!("{} has no {name}", entry.id))
-        };
-        field("user_id").parse::<i64>().expect("an integer user_id");
-        assert!(!field("username").is_empty());
-        assert!(!field("content").is_empty());
-        let timestamp = field("timestamp");
-        chrono::NaiveDateTime::parse_from_str(&timestamp, "%Y-%m-%dT%H:%M:%S%.6f")
-            .unwrap_or_else(|e| panic!("{timestamp:?} is not a naive isoformat time: {e}"));
-    }
+    assert_eq!(
+        django_fixture::read_as_django_chat(&mut redis, &key).await,
+        6
+    );
     app.stop().await;
 }
 

@@ -155,3 +155,33 @@ pub fn dump_django_tables(url: &str, part: &str) -> String {
     }
     pg_dump(url, &args)
 }
+
+/// Reads `key` as a django-chat node would, which breaks unless every entry
+/// is a message in django-chat's form: an integer `user_id`, a `username`,
+/// a `content` and a naive ISO `timestamp`. Answers how many entries there are.
+pub async fn read_as_django_chat(
+    redis: &mut redis::aio::MultiplexedConnection,
+    key: &str,
+) -> usize {
+    let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
+        .arg(key)
+        .arg("-")
+        .arg("+")
+        .query_async(redis)
+        .await
+        .expect("XRANGE");
+    for entry in &entries.ids {
+        let field = |name: &str| -> String {
+            entry
+                .get(name)
+                .unwrap_or_else(|| panic!("{} has no {name}", entry.id))
+        };
+        field("user_id").parse::<i64>().expect("an integer user_id");
+        assert!(!field("username").is_empty());
+        assert!(!field("content").is_empty());
+        let timestamp = field("timestamp");
+        chrono::NaiveDateTime::parse_from_str(&timestamp, "%Y-%m-%dT%H:%M:%S%.6f")
+            .unwrap_or_else(|e| panic!("{timestamp:?} is not a naive isoformat time: {e}"));
+    }
+    entries.ids.len()
+}

@@ -234,6 +234,20 @@ pub struct TestUser {
     pub refresh: String,
 }
 
+impl TestUser {
+    /// From a signup's or a login's answer (`user` and `tokens`).
+    pub fn from_session(email: &str, body: &Value) -> Self {
+        let text = |value: &Value| value.as_str().expect("a string").to_owned();
+        TestUser {
+            id: body["user"]["id"].as_i64().expect("user id"),
+            email: email.to_owned(),
+            username: text(&body["user"]["username"]),
+            access: text(&body["tokens"]["access"]),
+            refresh: text(&body["tokens"]["refresh"]),
+        }
+    }
+}
+
 /// What every test server signs its tokens with.
 pub const TEST_JWT_SECRET: &str = "integration-test-secret-integration-test";
 
@@ -332,19 +346,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "signup of {name}: {body}");
-        TestUser {
-            id: body["user"]["id"].as_i64().expect("user id"),
-            email,
-            username: name.to_owned(),
-            access: body["tokens"]["access"]
-                .as_str()
-                .expect("access")
-                .to_owned(),
-            refresh: body["tokens"]["refresh"]
-                .as_str()
-                .expect("refresh")
-                .to_owned(),
-        }
+        TestUser::from_session(&email, &body)
     }
 }
 
