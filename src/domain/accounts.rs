@@ -109,11 +109,7 @@ pub async fn login(state: &AppState, input: LoginInput) -> Result<Session> {
     let (model, rehashed) = match (found, verdict) {
         (Some(model), Verdict::Match { rehashed }) if model.is_active => (model, rehashed),
         (Some(model), Verdict::Unsupported(format)) => {
-            tracing::warn!(
-                user.id = model.id,
-                password.format = format,
-                "login refused: the stored password hash is in a format chatstream does not verify"
-            );
+            log_unsupported(model.id, format);
             return Err(Error::InvalidCredentials);
         }
         _ => return Err(Error::InvalidCredentials),
@@ -182,6 +178,31 @@ pub async fn create_superuser(state: &AppState, input: SuperuserInput) -> Result
         is_superuser: true,
     };
     Ok(create_session(state, new_user).await?.user)
+}
+
+/// A stored hash chatstream does not verify is reported once per format
+/// (at `warn`: an operator has accounts to reset), later ones at `debug`,
+/// so a client retrying such a login cannot flood the log.
+fn log_unsupported(user: i64, format: &'static str) {
+    static SEEN: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut seen = SEEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if seen.contains(&format) {
+        tracing::debug!(
+            user.id = user,
+            password.format = format,
+            "login refused: unsupported password hash"
+        );
+    } else {
+        seen.push(format);
+        tracing::warn!(
+            user.id = user,
+            password.format = format,
+            "login refused: the stored password hash is in a format chatstream does not verify \
+             (reported once per format)"
+        );
+    }
 }
 
 /// Emails compare case-insensitively everywhere; storing them lower-cased
