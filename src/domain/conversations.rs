@@ -101,9 +101,6 @@ impl UserRef {
     pub fn from_either(user_id: Option<UserId>, email: Option<String>) -> Result<Self> {
         match (user_id, email.filter(|e| !e.trim().is_empty())) {
             (Some(user), _) => Ok(UserRef::Id(user)),
-            (None, Some(email)) if has_control(&email) => {
-                Err(Error::field("email", "Enter a valid email address."))
-            }
             (None, Some(email)) => Ok(UserRef::Email(email)),
             (None, None) => Err(Error::BadRequest(
                 "Either user_id or email is required".into(),
@@ -135,7 +132,8 @@ pub async fn create(
         "name",
         "Ensure this field has no more than 255 characters.",
     );
-    v.check(has_control(&name), "name", NO_CONTROL);
+    // On the name as sent: a tab at either end is refused too.
+    v.check(has_control(&input.name), "name", NO_CONTROL);
     v.check(
         input.participant_ids.len() > MAX_PARTICIPANT_IDS,
         "participant_ids",
@@ -283,7 +281,7 @@ pub async fn add_participant(
     let user = match target {
         UserRef::Id(user) => store::users::find_by_id(&state.db, user).await?,
         UserRef::Email(email) => {
-            store::users::find_by_email(&state.db, &email.trim().to_lowercase()).await?
+            accounts::find_by_email(state, &email.trim().to_lowercase()).await?
         }
     }
     .filter(|u| u.is_active)

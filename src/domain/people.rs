@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use uuid::Uuid;
 
-use super::{ConversationId, User, UserId};
+use super::{ConversationId, User, UserId, has_control};
 use crate::{
     backends::rate_limit::Decision,
     error::{Error, Result, Validator},
@@ -46,6 +46,11 @@ pub async fn search(
         return Err(Error::Throttled { retry_after });
     }
 
+    // No username or email holds a control character (and PostgreSQL could
+    // not even compare a NUL): such a search finds no one.
+    if has_control(&needle) {
+        return Ok(Vec::new());
+    }
     let found = store::users::search(&state.db, &needle, &needle, limit).await?;
     let ids: Vec<UserId> = found.iter().map(|u| UserId(u.id)).collect();
     let known: HashSet<i64> = store::participants::sharing_with(&state.db, viewer, &ids)

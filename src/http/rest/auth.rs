@@ -41,22 +41,24 @@ struct SignupBody {
     )]
     #[serde(default)]
     username: String,
-    /// Trimmed; then 1 to 50 characters.
+    /// Trimmed; then 1 to 50 characters. No control characters (tabs and
+    /// newlines included), anywhere.
     #[schema(
         required,
         min_length = 1,
         max_length = 50,
-        pattern = r"\S",
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$",
         example = "Ada"
     )]
     #[serde(default)]
     first_name: String,
-    /// Trimmed; then 1 to 50 characters.
+    /// Trimmed; then 1 to 50 characters. No control characters (tabs and
+    /// newlines included), anywhere.
     #[schema(
         required,
         min_length = 1,
         max_length = 50,
-        pattern = r"\S",
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$",
         example = "Lovelace"
     )]
     #[serde(default)]

@@ -202,12 +202,12 @@ fn page_link(headers: &HeaderMap, uri: &Uri, limit: u64, offset: u64) -> String 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = CreateConversationRequest)]
 struct CreateBody {
-    /// Trimmed; then 1 to 255 characters.
+    /// Trimmed; then 1 to 255 characters. No control characters, anywhere.
     #[schema(
         required,
         min_length = 1,
         max_length = 255,
-        pattern = r"\S",
+        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$",
         example = "My chat"
     )]
     #[serde(default)]
