@@ -21,6 +21,7 @@ mod auth;
 mod connections;
 mod fanout;
 mod history;
+mod inbox;
 mod report;
 mod ws;
 
@@ -55,6 +56,8 @@ enum Scenario {
     History(history::Args),
     /// Signups and logins per second (argon2-bound by design).
     Auth(auth::Args),
+    /// The conversation list with unread counts, one request at a time.
+    Inbox(inbox::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -79,6 +82,7 @@ fn main() -> anyhow::Result<()> {
             Scenario::Connections(args) => connections::run(&api, args).await,
             Scenario::History(args) => history::run(&api, args).await,
             Scenario::Auth(args) => auth::run(&api, args).await,
+            Scenario::Inbox(args) => inbox::run(&api, args).await,
         }
     })
 }
