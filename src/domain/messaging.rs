@@ -12,7 +12,7 @@ use crate::{
     backends::{
         hub::{Revocation, Subscription},
         message_log::Position,
-        rate_limit::Decision,
+        rate_limit::{Decision, LimitKey},
     },
     error::{Error, Result, Unsendable},
     state::AppState,
@@ -78,8 +78,8 @@ pub async fn send(
     let (_, sender) = conversations::require_member(state, conversation, viewer).await?;
     if let Decision::Throttled { retry_after } = state
         .backends
-        .rate_limiter
-        .check(viewer, conversation)
+        .limiter
+        .check(&LimitKey::Send(viewer, conversation))
         .await
     {
         tracing::info!(retry_after, "send throttled");

@@ -3,11 +3,9 @@
 
 use std::collections::HashSet;
 
-use uuid::Uuid;
-
-use super::{ConversationId, User, UserId, has_control};
+use super::{User, UserId, has_control};
 use crate::{
-    backends::rate_limit::Decision,
+    backends::rate_limit::{Decision, LimitKey},
     error::{Error, Result, Validator},
     state::AppState,
     store,
@@ -38,10 +36,11 @@ pub async fn search(
     v.finish()?;
     let limit = u64::try_from(limit.min(MAX_RESULTS)).unwrap_or(1);
 
-    // Searches are limited per user; this limiter ignores the conversation.
-    let anywhere = ConversationId(Uuid::nil());
-    if let Decision::Throttled { retry_after } =
-        state.backends.search_limiter.check(viewer, anywhere).await
+    if let Decision::Throttled { retry_after } = state
+        .backends
+        .limiter
+        .check(&LimitKey::Search(viewer))
+        .await
     {
         return Err(Error::Throttled { retry_after });
     }
