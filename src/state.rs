@@ -6,7 +6,10 @@ use sea_orm::DatabaseConnection;
 use tokio_util::task::TaskTracker;
 
 use crate::{
-    backends::Backends, config::Config, domain::tokens::TokenKeys, shutdown::CancellationToken,
+    backends::Backends,
+    config::Config,
+    domain::{passwords::HashSlots, tokens::TokenKeys},
+    shutdown::CancellationToken,
 };
 
 /// Cheap to clone; every field is shared.
@@ -23,6 +26,8 @@ pub struct AppState {
     /// Cancelled when the node shuts down: WebSockets close with 1001 and
     /// background readers stop.
     pub shutdown: CancellationToken,
+    /// Turns at password hashing on this node (`PASSWORD_HASH_CONCURRENCY`).
+    pub hash_slots: Arc<HashSlots>,
     /// Open WebSocket connections: axum stops tracking a connection once it
     /// is upgraded, so shutdown waits on these to send their close frames.
     pub sockets: TaskTracker,
@@ -39,6 +44,7 @@ impl AppState {
             db,
             backends,
             tokens: Arc::new(TokenKeys::new(&config.jwt)),
+            hash_slots: Arc::new(HashSlots::new(config.password_hashing)),
             config: Arc::new(config),
             shutdown,
             sockets: TaskTracker::new(),

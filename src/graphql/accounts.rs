@@ -51,7 +51,7 @@ impl AccountsMutation {
         ctx: &Context<'_>,
         input: SignupInput,
     ) -> async_graphql::Result<AuthPayload> {
-        let session = accounts::signup(ctx.state()?, input.into())
+        let session = accounts::signup(ctx.state()?, input.into(), ctx.client())
             .await
             .map_err(|e| e.extend())?;
         Ok(session.into())
@@ -63,7 +63,7 @@ impl AccountsMutation {
         ctx: &Context<'_>,
         input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
-        let session = accounts::login(ctx.state()?, input.into())
+        let session = accounts::login(ctx.state()?, input.into(), ctx.client())
             .await
             .map_err(|e| e.extend())?;
         Ok(session.into())

@@ -25,4 +25,5 @@ mod read_state;
 mod rest_strictness;
 mod schema;
 mod subscriptions;
+mod throttling;
 mod ws_client;

@@ -35,7 +35,7 @@ pub enum LimitKey {
     /// or not it exists, so the answer does not tell).
     LoginFailures(Account),
     /// Failed logins on an account from one client address: an address with
-    /// any is not "clean" for that account (see `domain::throttle`).
+    /// any is not "clean" for that account (see `domain::auth_throttle`).
     LoginFailuresFrom(Account, IpAddr),
     /// Signups and failed logins from one client address.
     AuthAddress(IpAddr),
@@ -145,9 +145,15 @@ impl Rules {
         match key {
             LimitKey::Send(..) => Some(self.send),
             LimitKey::Search(_) => Some(self.search),
-            LimitKey::LoginFailures(_) | LimitKey::LoginFailuresFrom(..) => {
-                Some(self.login_failures)
-            }
+            LimitKey::LoginFailures(_) => Some(self.login_failures),
+            // One failure makes the address "not clean" for the account for
+            // as long as the account's failures are remembered: a peek says
+            // `Throttled` exactly when there is one.
+            LimitKey::LoginFailuresFrom(..) => Some(LimitRule {
+                limit: 1,
+                window: BACKOFF_MEMORY,
+                backoff: false,
+            }),
             LimitKey::AuthAddress(_) => self.auth_address,
             LimitKey::MembershipChanges(_) => Some(self.membership_changes),
         }

@@ -8,7 +8,7 @@ use super::schemas::{BadRequest, CredentialsError, ErrorDetail, Unavailable};
 use crate::{
     domain::{User, accounts, tokens::Session},
     error::Result,
-    http::extract::AppJson,
+    http::{client_addr::ClientAddr, extract::AppJson},
     state::AppState,
 };
 
@@ -167,6 +167,7 @@ impl From<Session> for SessionJson {
 )]
 async fn signup(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     AppJson(body): AppJson<SignupBody>,
 ) -> Result<(StatusCode, Json<SessionJson>)> {
     let input = accounts::SignupInput {
@@ -177,7 +178,7 @@ async fn signup(
         password: body.password,
         password_confirm: body.password_confirm,
     };
-    let session = accounts::signup(&state, input).await?;
+    let session = accounts::signup(&state, input, client).await?;
     Ok((StatusCode::CREATED, Json(session.into())))
 }
 
@@ -197,13 +198,14 @@ async fn signup(
 )]
 async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     AppJson(body): AppJson<LoginBody>,
 ) -> Result<Json<SessionJson>> {
     let input = accounts::LoginInput {
         email: body.email,
         password: body.password,
     };
-    Ok(Json(accounts::login(&state, input).await?.into()))
+    Ok(Json(accounts::login(&state, input, client).await?.into()))
 }
 
 /// Rotates a refresh token: the old one stops working.
