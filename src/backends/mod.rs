@@ -51,7 +51,10 @@ impl Backends {
                 hub.set_feed(log.feed());
                 Ok(Self {
                     message_log: Arc::new(log),
-                    limiter: Limiter::new(Arc::new(rate_limit::memory::MemoryLimiter::new()), rules),
+                    limiter: Limiter::new(
+                        Arc::new(rate_limit::memory::MemoryLimiter::new()),
+                        rules,
+                    ),
                     hub,
                     redis: None,
                     revocation_channel: None,

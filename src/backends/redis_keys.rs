@@ -37,7 +37,10 @@ impl RedisKeys {
             }
             // The address first: it has no `/`, so the key reads back unambiguously.
             LimitKey::LoginFailuresFrom(account, ip) => {
-                format!("{p}chatstream:ratelimit:login-from:{ip}/{}", account.as_str())
+                format!(
+                    "{p}chatstream:ratelimit:login-from:{ip}/{}",
+                    account.as_str()
+                )
             }
             LimitKey::AuthAddress(ip) => format!("{p}chatstream:ratelimit:auth-address:{ip}"),
             LimitKey::MembershipChanges(user) => {

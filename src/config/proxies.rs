@@ -65,8 +65,8 @@ mod tests {
 
     #[test]
     fn ranges_contain_their_addresses() {
-        let trusted = TrustedProxies::parse("10.0.0.0/8, 127.0.0.1 ,::1, 2001:db8::/32")
-            .expect("valid");
+        let trusted =
+            TrustedProxies::parse("10.0.0.0/8, 127.0.0.1 ,::1, 2001:db8::/32").expect("valid");
         assert!(trusted.contains(ip("10.200.3.4")));
         assert!(trusted.contains(ip("127.0.0.1")));
         assert!(trusted.contains(ip("::ffff:127.0.0.1")));
@@ -81,7 +81,10 @@ mod tests {
 
     #[test]
     fn a_bad_entry_is_named() {
-        assert_eq!(TrustedProxies::parse("10.0.0.0/33"), Err("10.0.0.0/33".into()));
+        assert_eq!(
+            TrustedProxies::parse("10.0.0.0/33"),
+            Err("10.0.0.0/33".into())
+        );
         assert_eq!(TrustedProxies::parse("1.2.3.4, proxy"), Err("proxy".into()));
         assert_eq!(TrustedProxies::parse(""), Ok(TrustedProxies::default()));
     }

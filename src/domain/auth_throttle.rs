@@ -40,8 +40,7 @@ pub struct LoginAttempt {
 /// so, with the wait; otherwise counts it as a failure until it succeeds.
 pub async fn admit_login(state: &AppState, email: &str, client: IpAddr) -> Result<LoginAttempt> {
     let limiter = &state.backends.limiter;
-    if let Decision::Throttled { retry_after } =
-        limiter.check(&LimitKey::AuthAddress(client)).await
+    if let Decision::Throttled { retry_after } = limiter.check(&LimitKey::AuthAddress(client)).await
     {
         return Err(throttled("login", "address", retry_after));
     }

@@ -11,7 +11,10 @@ use super::{
     paging::PageSize, read_state,
 };
 use crate::{
-    backends::message_log::Head,
+    backends::{
+        message_log::Head,
+        rate_limit::{Decision, LimitKey},
+    },
     error::{Clash, Denied, Error, Missing, Result, Validator},
     state::AppState,
     store,
@@ -143,6 +146,15 @@ pub async fn create(
     // The creator's row is referenced by the new rows; a token that outlived
     // its user is refused here, not by a foreign key.
     accounts::current_user(state, viewer).await?;
+    let mut named: Vec<UserId> = input
+        .participant_ids
+        .iter()
+        .copied()
+        .filter(|id| *id != viewer)
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    spend_membership_changes(state, viewer, named.len().max(1)).await?;
 
     let mut members: Vec<UserId> = store::users::find_many(&state.db, &input.participant_ids)
         .await?
@@ -278,6 +290,9 @@ pub async fn add_participant(
         }
         Some(Role::Admin) => {}
     }
+    // Counted before the lookup: adding by email also tells whether an
+    // address has an account.
+    spend_membership_changes(state, viewer, 1).await?;
     let user = match target {
         UserRef::Id(user) => store::users::find_by_id(&state.db, user).await?,
         UserRef::Email(email) => {
@@ -304,6 +319,26 @@ pub async fn add_participant(
         }
     }
     get(state, viewer, id).await
+}
+
+/// `MEMBERSHIP_CHANGES_PER_HOUR`: a creation costs one per other user it
+/// names (at least one), an add one, so enrolling a user directory takes
+/// hours. Refused, nothing is counted.
+async fn spend_membership_changes(state: &AppState, viewer: UserId, cost: usize) -> Result<()> {
+    let cost = u32::try_from(cost).unwrap_or(u32::MAX);
+    match state
+        .backends
+        .limiter
+        .acquire(&LimitKey::MembershipChanges(viewer), cost)
+        .await
+    {
+        Decision::Allowed => Ok(()),
+        Decision::Throttled { retry_after } => {
+            tracing::info!(retry_after, cost, "membership change throttled");
+            metrics::counter!("membership_changes_throttled_total").increment(1);
+            Err(Error::Throttled { retry_after })
+        }
+    }
 }
 
 /// The caller's role in a conversation, or None when absent or not a member.

@@ -82,7 +82,17 @@ async fn post_graphql(
         }
     };
     match post_request(&headers, &body) {
-        Ok(request) => execute(&state, &schema, &headers, media, request.data(client), false).await,
+        Ok(request) => {
+            execute(
+                &state,
+                &schema,
+                &headers,
+                media,
+                request.data(client),
+                false,
+            )
+            .await
+        }
         Err(refusal) => refusal.into_response(Some(media)),
     }
 }

@@ -93,7 +93,10 @@ mod tests {
         assert_eq!(resolve(ip("8.8.8.8"), &spoofed, &none), ip("8.8.8.8"));
         assert_eq!(resolve(ip("8.8.8.8"), &spoofed, &proxy), ip("8.8.8.8"));
         assert_eq!(resolve(ip("10.0.0.1"), &spoofed, &proxy), ip("1.1.1.1"));
-        assert_eq!(resolve(ip("10.0.0.1"), &HeaderMap::new(), &proxy), ip("10.0.0.1"));
+        assert_eq!(
+            resolve(ip("10.0.0.1"), &HeaderMap::new(), &proxy),
+            ip("10.0.0.1")
+        );
     }
 
     #[test]

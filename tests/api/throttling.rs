@@ -107,7 +107,10 @@ async fn failures_lock_the_account_for_failing_addresses_but_not_for_the_real_us
     let body: Value = response.json().await.expect("json");
     let extensions = &body["errors"][0]["extensions"];
     assert_eq!(extensions["code"], "THROTTLED", "{body}");
-    assert!(extensions["retryAfter"].as_u64().is_some_and(|s| s >= 1), "{body}");
+    assert!(
+        extensions["retryAfter"].as_u64().is_some_and(|s| s >= 1),
+        "{body}"
+    );
 
     // The real user, from an address that has not been failing, gets in.
     let (status, _, body) = login_from(&app, VICTIM_HOME, &victim.email, PASSWORD).await;
@@ -149,8 +152,14 @@ async fn signups_and_failed_logins_are_limited_per_address() {
         .spawn_owned()
         .await;
     let here = "198.51.100.10";
-    assert_eq!(signup_from(&app, here, "first").await.0, StatusCode::CREATED);
-    assert_eq!(signup_from(&app, here, "second").await.0, StatusCode::CREATED);
+    assert_eq!(
+        signup_from(&app, here, "first").await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        signup_from(&app, here, "second").await.0,
+        StatusCode::CREATED
+    );
     // Successful logins do not count.
     for _ in 0..5 {
         let (status, _, body) = login_from(&app, here, "first@example.com", PASSWORD).await;
@@ -160,7 +169,10 @@ async fn signups_and_failed_logins_are_limited_per_address() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, retry_after, body) = signup_from(&app, here, "third").await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
-    assert!(retry_after.is_some_and(|s| (1..=60).contains(&s)), "{retry_after:?}");
+    assert!(
+        retry_after.is_some_and(|s| (1..=60).contains(&s)),
+        "{retry_after:?}"
+    );
     let (status, _, _) = login_from(&app, here, "first@example.com", PASSWORD).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     // Another address is not affected.
@@ -173,7 +185,10 @@ async fn forwarded_for_is_ignored_from_an_untrusted_peer() {
     let mut env = TestEnv::new().await;
     env.set("AUTH_ADDRESS_LIMIT", "1");
     let app = env.spawn_owned().await;
-    assert_eq!(signup_from(&app, "192.0.2.1", "one").await.0, StatusCode::CREATED);
+    assert_eq!(
+        signup_from(&app, "192.0.2.1", "one").await.0,
+        StatusCode::CREATED
+    );
     // The peer is 127.0.0.1 whatever the header says.
     let (status, retry_after, _) = signup_from(&app, "192.0.2.2", "two").await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
@@ -257,4 +272,96 @@ async fn past_the_hash_slots_a_login_is_refused_with_503_not_500() {
             .all(|a| [StatusCode::UNAUTHORIZED, StatusCode::SERVICE_UNAVAILABLE].contains(&a.0)),
         "{answers:?}"
     );
+}
+
+#[tokio::test]
+async fn membership_changes_are_limited_per_user() {
+    let mut env = TestEnv::new().await;
+    env.set("MEMBERSHIP_CHANGES_PER_HOUR", "5");
+    let app = env.spawn_owned().await;
+    let owner = app.signup("owner").await;
+    let mut others = Vec::new();
+    for name in ["ann", "bob", "cat", "dan"] {
+        others.push(app.signup(name).await);
+    }
+    // Three other users named (and the owner, who does not count): 3.
+    let ids = [owner.id, others[0].id, others[1].id, others[2].id];
+    let (status, body) = app
+        .post(
+            "/api/v1/conversations/",
+            json!({ "name": "three", "participant_ids": ids }),
+            Some(&owner.access),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let conversation = body["id"].as_str().expect("id").to_owned();
+    let add = format!("/api/v1/conversations/{conversation}/add_participant");
+    let (status, body) = app
+        .post(
+            &add,
+            json!({ "user_id": others[3].id }),
+            Some(&owner.access),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Two names would not fit in the one change left; nothing is counted.
+    let (status, body) = app
+        .post(
+            "/api/v1/conversations/",
+            json!({ "name": "two", "participant_ids": [others[0].id, others[1].id] }),
+            Some(&owner.access),
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    // A creation with no one else costs one: the fifth.
+    let (status, body) = app
+        .post(
+            "/api/v1/conversations/",
+            json!({ "name": "alone" }),
+            Some(&owner.access),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let response = app
+        .client
+        .post(app.url(&add))
+        .bearer_auth(&owner.access)
+        .json(&json!({ "email": "ann@example.com" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=3600).contains(&retry_after), "{retry_after}");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["code"], "THROTTLED", "{body}");
+
+    let created = app
+        .graphql(
+            "mutation { createConversation(input: {name: \"more\"}) { id } }",
+            json!({}),
+            Some(&owner.access),
+        )
+        .await;
+    let extensions = &created["errors"][0]["extensions"];
+    assert_eq!(extensions["code"], "THROTTLED", "{created}");
+    assert!(
+        extensions["retryAfter"].as_u64().is_some_and(|s| s >= 1),
+        "{created}"
+    );
+    // Another user has a budget of their own.
+    let (status, _) = app
+        .post(
+            "/api/v1/conversations/",
+            json!({ "name": "mine" }),
+            Some(&others[0].access),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
 }

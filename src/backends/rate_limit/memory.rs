@@ -123,7 +123,10 @@ mod tests {
         let (limiter, r) = (MemoryLimiter::new(), rule(3, 10));
         let start = Instant::now();
         for _ in 0..3 {
-            assert_eq!(check(&limiter, r, &send(USER, ROOM), start), Decision::Allowed);
+            assert_eq!(
+                check(&limiter, r, &send(USER, ROOM), start),
+                Decision::Allowed
+            );
         }
         let later = start + Duration::from_millis(2_500);
         assert_eq!(
@@ -160,10 +163,22 @@ mod tests {
         let (limiter, r) = (MemoryLimiter::new(), rule(1, 60));
         let now = Instant::now();
         let other_room = ConversationId(Uuid::from_u128(1));
-        assert_eq!(check(&limiter, r, &send(USER, ROOM), now), Decision::Allowed);
-        assert_eq!(check(&limiter, r, &send(UserId(2), ROOM), now), Decision::Allowed);
-        assert_eq!(check(&limiter, r, &send(USER, other_room), now), Decision::Allowed);
-        assert_eq!(check(&limiter, r, &LimitKey::Search(USER), now), Decision::Allowed);
+        assert_eq!(
+            check(&limiter, r, &send(USER, ROOM), now),
+            Decision::Allowed
+        );
+        assert_eq!(
+            check(&limiter, r, &send(UserId(2), ROOM), now),
+            Decision::Allowed
+        );
+        assert_eq!(
+            check(&limiter, r, &send(USER, other_room), now),
+            Decision::Allowed
+        );
+        assert_eq!(
+            check(&limiter, r, &LimitKey::Search(USER), now),
+            Decision::Allowed
+        );
         assert!(matches!(
             check(&limiter, r, &send(USER, ROOM), now),
             Decision::Throttled { retry_after: 60 }
@@ -175,8 +190,14 @@ mod tests {
         let (limiter, r) = (MemoryLimiter::new(), rule(3, 60));
         let key = LimitKey::MembershipChanges(USER);
         let now = Instant::now();
-        assert_eq!(limiter.apply_at(&key, r, Step::Acquire(2), now), Decision::Allowed);
-        assert_eq!(limiter.apply_at(&key, r, Step::Peek, now), Decision::Allowed);
+        assert_eq!(
+            limiter.apply_at(&key, r, Step::Acquire(2), now),
+            Decision::Allowed
+        );
+        assert_eq!(
+            limiter.apply_at(&key, r, Step::Peek, now),
+            Decision::Allowed
+        );
         assert!(matches!(
             limiter.apply_at(&key, r, Step::Acquire(2), now),
             Decision::Throttled { retry_after: 60 }
@@ -187,7 +208,10 @@ mod tests {
             Decision::Throttled { .. }
         ));
         limiter.apply_at(&key, r, Step::Undo, now);
-        assert_eq!(limiter.apply_at(&key, r, Step::Acquire(1), now), Decision::Allowed);
+        assert_eq!(
+            limiter.apply_at(&key, r, Step::Acquire(1), now),
+            Decision::Allowed
+        );
     }
 
     #[test]

@@ -245,9 +245,7 @@ pub fn wait_for(rule: LimitRule, ages: &[Duration], n: u32) -> Duration {
     }
     if rule.backoff && ages.len() > rule.limit as usize {
         let doublings = (ages.len() - rule.limit as usize - 1).min(MAX_DOUBLINGS as usize);
-        let lock = window
-            .saturating_mul(1 << doublings)
-            .min(rule.memory());
+        let lock = window.saturating_mul(1 << doublings).min(rule.memory());
         if let Some(newest) = ages.last() {
             wait = wait.max(lock.saturating_sub(*newest));
         }
@@ -280,8 +278,14 @@ mod tests {
     fn waits_until_enough_counts_leave_the_window() {
         let r = rule(3, 60, false);
         assert_eq!(wait_for(r, &secs(&[50, 40]), 1), Duration::ZERO);
-        assert_eq!(wait_for(r, &secs(&[50, 40, 10]), 1), Duration::from_secs(10));
-        assert_eq!(wait_for(r, &secs(&[50, 40, 10]), 2), Duration::from_secs(20));
+        assert_eq!(
+            wait_for(r, &secs(&[50, 40, 10]), 1),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            wait_for(r, &secs(&[50, 40, 10]), 2),
+            Duration::from_secs(20)
+        );
         assert_eq!(wait_for(r, &secs(&[]), 4), Duration::from_secs(60));
     }
 
@@ -306,7 +310,10 @@ mod tests {
         );
         // Capped at the memory.
         let many = secs(&[10; 40]);
-        assert_eq!(wait_for(r, &many, 1), BACKOFF_MEMORY - Duration::from_secs(10));
+        assert_eq!(
+            wait_for(r, &many, 1),
+            BACKOFF_MEMORY - Duration::from_secs(10)
+        );
     }
 
     #[test]

@@ -27,7 +27,9 @@ pub struct HashSlots {
 }
 
 /// A turn at hashing, held while the hash runs.
-pub struct HashSlot<'a>(#[expect(dead_code, reason = "held for its Drop")] tokio::sync::SemaphorePermit<'a>);
+pub struct HashSlot<'a>(
+    #[expect(dead_code, reason = "held for its Drop")] tokio::sync::SemaphorePermit<'a>,
+);
 
 impl HashSlots {
     pub fn new(limits: HashingLimits) -> Self {

@@ -4,7 +4,7 @@ use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::schemas::{BadRequest, CredentialsError, ErrorDetail, Unavailable};
+use super::schemas::{BadRequest, CredentialsError, ErrorDetail, ThrottledError, Unavailable};
 use crate::{
     domain::{User, accounts, tokens::Session},
     error::Result,
@@ -162,6 +162,8 @@ impl From<Session> for SessionJson {
         (status = 201, description = "Signed up", body = SessionJson),
         (status = 400, description = "Every failing field, or a body that is not JSON", body = BadRequest),
         (status = 409, description = "A concurrent signup took the email or username", body = ErrorDetail),
+        (status = 429, description = "Too many signups and failed logins from this address (`AUTH_ADDRESS_LIMIT`)", body = ThrottledError,
+            headers(("Retry-After" = u64, description = "Seconds until a signup may succeed"))),
         (status = 503, response = Unavailable),
     )
 )]
@@ -193,6 +195,8 @@ async fn signup(
         (status = 200, description = "Signed in", body = SessionJson),
         (status = 400, description = "Missing fields, or a body that is not JSON", body = BadRequest),
         (status = 401, description = "Unknown email, wrong password or inactive account", body = CredentialsError),
+        (status = 429, description = "Too many failed logins: from this address (`AUTH_ADDRESS_LIMIT`), or on this account from an address that has failed on it (`LOGIN_FAILURE_LIMIT`)", body = ThrottledError,
+            headers(("Retry-After" = u64, description = "Seconds until a login may succeed"))),
         (status = 503, response = Unavailable),
     )
 )]
