@@ -7,7 +7,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::{
     backends::Backends,
-    config::Config,
+    config::{Config, EmailVisibility},
     domain::{passwords::HashSlots, tokens::TokenKeys},
     shutdown::CancellationToken,
 };
@@ -40,6 +40,11 @@ impl AppState {
         let db = crate::connect_and_migrate(&config).await?;
         let shutdown = CancellationToken::new();
         let backends = Backends::from_config(&config, &db, &shutdown).await?;
+        if config.email_visibility == EmailVisibility::OwnOnly {
+            backends.hub.set_message_view(|message| {
+                crate::domain::people::message_as_seen(EmailVisibility::OwnOnly, message)
+            });
+        }
         Ok(Self {
             db,
             backends,

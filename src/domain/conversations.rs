@@ -7,8 +7,11 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DbErr, TransactionTrait};
 
 use super::{
-    ConversationId, NO_CONTROL, StreamId, User, UserId, accounts, has_control, message::Message,
-    paging::PageSize, read_state,
+    ConversationId, NO_CONTROL, StreamId, User, UserId, accounts, has_control,
+    message::Message,
+    paging::PageSize,
+    people::{self, Relation},
+    read_state,
 };
 use crate::{
     backends::{
@@ -375,6 +378,9 @@ async fn assemble(
     }
     let ids: Vec<ConversationId> = models.iter().map(|m| ConversationId(m.id)).collect();
     let mut read = read_state::for_viewer(state, viewer, heads, &ids).await?;
+    // Everyone listed shares this conversation with the viewer.
+    let visibility = state.config.email_visibility;
+    let seen = |user| people::as_seen(visibility, viewer, Relation::CoParticipant, user);
     let mut participants: HashMap<ConversationId, Vec<Participant>> = HashMap::new();
     for (p, u) in store::participants::with_users_for(&state.db, &ids).await? {
         participants
@@ -382,7 +388,7 @@ async fn assemble(
             .or_default()
             .push(Participant {
                 id: p.id,
-                user: User::from(u),
+                user: seen(User::from(u)),
                 role: Role::parse(&p.role)?,
                 joined_at: p.joined_at,
             });
@@ -391,7 +397,7 @@ async fn assemble(
     let creators: HashMap<i64, User> = store::users::find_many(&state.db, &creator_ids)
         .await?
         .into_iter()
-        .map(|u| (u.id, User::from(u)))
+        .map(|u| (u.id, seen(User::from(u))))
         .collect();
     models
         .into_iter()
@@ -410,7 +416,9 @@ async fn assemble(
                 updated_at: m.updated_at,
                 participants: participants.remove(&id).unwrap_or_default(),
                 unread_count: read.unread_count,
-                last_message: read.last_message,
+                last_message: read
+                    .last_message
+                    .map(|m| people::message_as_seen(visibility, m)),
                 last_read_id: read.last_read_id,
             })
         })

@@ -24,8 +24,9 @@ impl AccountsQuery {
 
     /// People to add: a username prefix or an exact email, case-insensitive;
     /// at most 20 (a larger `limit` is capped). `email` is empty for users
-    /// who share no conversation with the caller, unless `search` was their
-    /// email. Rate limited per user.
+    /// who share no conversation with the caller (and with
+    /// `EMAIL_VISIBILITY=self`, for everyone but the caller), unless `search`
+    /// was their email. Rate limited per user.
     async fn users(
         &self,
         ctx: &Context<'_>,

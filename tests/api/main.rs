@@ -21,6 +21,7 @@ mod multi_node;
 mod openapi;
 mod outages;
 mod people;
+mod privacy;
 mod read_state;
 mod rest_strictness;
 mod schema;
