@@ -334,6 +334,32 @@ mod tests {
     }
 
     #[test]
+    fn account_limits_have_documented_defaults_and_named_errors() {
+        let config = Config::from_vars(HashMap::new()).expect("defaults are valid");
+        assert_eq!(config.limits.login_failures, 10);
+        assert_eq!(config.limits.auth_address, 30);
+        assert_eq!(config.limits.membership_changes_per_hour, 100);
+        assert_eq!(config.email_visibility, EmailVisibility::Participants);
+        assert!(config.trusted_proxies.is_empty());
+        assert!(config.password_hashing.concurrency >= 2);
+        assert_eq!(config.password_hashing.queue_wait, Duration::from_secs(2));
+        let off = Config::from_vars(vars(&[("AUTH_ADDRESS_LIMIT", "0")])).expect("0 is valid");
+        assert_eq!(off.limits.auth_address, 0);
+        for (variable, value) in [
+            ("EMAIL_VISIBILITY", "nobody"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"),
+            ("LOGIN_FAILURE_LIMIT", "0"),
+            ("MEMBERSHIP_CHANGES_PER_HOUR", "0"),
+            ("PASSWORD_HASH_CONCURRENCY", "0"),
+        ] {
+            let err = Config::from_vars(vars(&[(variable, value)])).err();
+            assert_eq!(err.map(|e| e.variable), Some(variable), "{value}");
+        }
+        let private = Config::from_vars(vars(&[("EMAIL_VISIBILITY", "self")])).expect("valid");
+        assert_eq!(private.email_visibility, EmailVisibility::OwnOnly);
+    }
+
+    #[test]
     fn production_requires_a_long_secret() {
         for accepted in ["Production", "PROD", "Development", "dev", "test"] {
             assert!(
