@@ -42,8 +42,12 @@ pub enum Error {
     #[error("Message content exceeds {max} characters")]
     ContentTooLong { max: usize },
     /// Rate limit reached; retry after this many seconds.
-    #[error("Too many messages, retry in {retry_after} seconds")]
+    #[error("Too many requests, retry in {retry_after} seconds")]
     Throttled { retry_after: u64 },
+    /// This node has no capacity left for the request (every password-hash
+    /// slot busy past the queue wait); another try, or node, may succeed.
+    #[error("The server is busy, retry in {retry_after} seconds")]
+    Overloaded { retry_after: u64 },
     /// A backing store (database, Redis) failed; the cause is logged, not shown.
     #[error("storage unavailable")]
     Storage(#[source] anyhow::Error),
@@ -139,6 +143,7 @@ impl Error {
             Error::InvalidContent(_) => "INVALID_CONTENT",
             Error::ContentTooLong { .. } => "CONTENT_TOO_LONG",
             Error::Throttled { .. } => "THROTTLED",
+            Error::Overloaded { .. } => "SERVICE_UNAVAILABLE",
             Error::Storage(_) => "STORAGE_ERROR",
             Error::Internal(_) => "INTERNAL_ERROR",
         }

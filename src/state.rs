@@ -6,7 +6,10 @@ use sea_orm::DatabaseConnection;
 use tokio_util::task::TaskTracker;
 
 use crate::{
-    backends::Backends, config::Config, domain::tokens::TokenKeys, shutdown::CancellationToken,
+    backends::Backends,
+    config::{Config, EmailVisibility},
+    domain::{passwords::HashSlots, tokens::TokenKeys},
+    shutdown::CancellationToken,
 };
 
 /// Cheap to clone; every field is shared.
@@ -23,6 +26,8 @@ pub struct AppState {
     /// Cancelled when the node shuts down: WebSockets close with 1001 and
     /// background readers stop.
     pub shutdown: CancellationToken,
+    /// Turns at password hashing on this node (`PASSWORD_HASH_CONCURRENCY`).
+    pub hash_slots: Arc<HashSlots>,
     /// Open WebSocket connections: axum stops tracking a connection once it
     /// is upgraded, so shutdown waits on these to send their close frames.
     pub sockets: TaskTracker,
@@ -35,10 +40,16 @@ impl AppState {
         let db = crate::connect_and_migrate(&config).await?;
         let shutdown = CancellationToken::new();
         let backends = Backends::from_config(&config, &db, &shutdown).await?;
+        if config.email_visibility == EmailVisibility::OwnOnly {
+            backends.hub.set_message_view(|message| {
+                crate::domain::people::message_as_seen(EmailVisibility::OwnOnly, message)
+            });
+        }
         Ok(Self {
             db,
             backends,
             tokens: Arc::new(TokenKeys::new(&config.jwt)),
+            hash_slots: Arc::new(HashSlots::new(config.password_hashing)),
             config: Arc::new(config),
             shutdown,
             sockets: TaskTracker::new(),

@@ -76,6 +76,9 @@ pub struct Hub {
     capacity: usize,
     feed: OnceCell<Arc<dyn LiveFeed>>,
     revocations: broadcast::Sender<Revocation>,
+    /// What subscribers are shown of a message (the domain's rule, e.g.
+    /// the sender's email hidden); applied once per message and node.
+    view: std::sync::OnceLock<fn(Message) -> Message>,
 }
 
 /// A live subscription to one conversation. Dropping it releases the
@@ -114,6 +117,7 @@ impl Hub {
             capacity: capacity.max(16),
             feed: OnceCell::new(),
             revocations: broadcast::channel(REVOCATIONS_BUFFER).0,
+            view: std::sync::OnceLock::new(),
         })
     }
 
@@ -132,6 +136,12 @@ impl Hub {
     /// Connects the feed: the embedded log or the Redis stream readers.
     pub fn set_feed(&self, feed: Arc<dyn LiveFeed>) {
         let _ = self.feed.set(feed);
+    }
+
+    /// Sets what subscribers are shown of each message (once, at start,
+    /// before anyone subscribes; without it, messages as published).
+    pub fn set_message_view(&self, view: fn(Message) -> Message) {
+        let _ = self.view.set(view);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ConversationId, Channel>> {
@@ -202,6 +212,10 @@ impl Hub {
         if let Some(channel) = channels.get_mut(&message.conversation_id) {
             channel.published = channel.published.max(message.id);
             // No receivers left is not an error: the last one just left.
+            let message = match self.view.get() {
+                Some(view) => view(message),
+                None => message,
+            };
             let _ = channel.sender.send(Arc::new(Delivery::new(message)));
         }
     }

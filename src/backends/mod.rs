@@ -19,23 +19,14 @@ use crate::{
 };
 use hub::{Hub, Revocation};
 use message_log::MessageLog;
-use rate_limit::RateLimiter;
-
-/// People searches allowed per user: a search-as-you-type box sends one per
-/// keystroke or so, and anything much faster is enumerating users.
-pub const SEARCH_LIMIT: crate::config::RateLimitConfig = crate::config::RateLimitConfig {
-    messages: 30,
-    window: Duration::from_secs(60),
-};
+use rate_limit::{Limiter, Rules};
 
 /// The backends one node uses.
 #[derive(Clone)]
 pub struct Backends {
     pub message_log: Arc<dyn MessageLog>,
-    pub rate_limiter: Arc<dyn RateLimiter>,
-    /// People searches per user ([`SEARCH_LIMIT`]); the conversation passed
-    /// to it is ignored.
-    pub search_limiter: Arc<dyn RateLimiter>,
+    /// Every rate limit (sends, searches, logins, membership changes).
+    pub limiter: Limiter,
     /// The node's live fan-out to subscribers.
     pub hub: Arc<Hub>,
     /// Present when `REDIS_URL` is set; used for health checks.
@@ -52,7 +43,7 @@ impl Backends {
         db: &DatabaseConnection,
         shutdown: &CancellationToken,
     ) -> anyhow::Result<Self> {
-        let limit = config.rate_limit;
+        let rules = Rules::from_config(config);
         let hub = Hub::new(config.live_buffer);
         match &config.redis_url {
             None => {
@@ -60,8 +51,10 @@ impl Backends {
                 hub.set_feed(log.feed());
                 Ok(Self {
                     message_log: Arc::new(log),
-                    rate_limiter: Arc::new(rate_limit::memory::MemoryLimiter::new(limit)),
-                    search_limiter: Arc::new(rate_limit::memory::MemoryLimiter::new(SEARCH_LIMIT)),
+                    limiter: Limiter::new(
+                        Arc::new(rate_limit::memory::MemoryLimiter::new()),
+                        rules,
+                    ),
                     hub,
                     redis: None,
                     revocation_channel: None,
@@ -105,16 +98,13 @@ impl Backends {
                         config.stream_maxlen,
                         senders,
                     )),
-                    rate_limiter: Arc::new(rate_limit::redis::RedisLimiter::new(
-                        manager.clone(),
-                        keys.clone(),
-                        limit,
-                    )),
-                    search_limiter: Arc::new(rate_limit::redis::RedisLimiter::for_searches(
-                        manager.clone(),
-                        keys.clone(),
-                        SEARCH_LIMIT,
-                    )),
+                    limiter: Limiter::new(
+                        Arc::new(rate_limit::redis::RedisLimiter::new(
+                            manager.clone(),
+                            keys.clone(),
+                        )),
+                        rules,
+                    ),
                     hub,
                     redis: Some(manager),
                     revocation_channel: Some(keys.revocations()),

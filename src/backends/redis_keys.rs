@@ -1,6 +1,7 @@
 //! Redis key names in one place: django-chat's names, behind an optional prefix.
 
-use crate::domain::{ConversationId, UserId};
+use super::rate_limit::LimitKey;
+use crate::domain::ConversationId;
 
 #[derive(Clone, Debug)]
 pub struct RedisKeys {
@@ -24,14 +25,28 @@ impl RedisKeys {
         format!("{}chatstream:wake:{node}:{reader}", self.prefix)
     }
 
-    /// `ratelimit:{user}:{conversation}`: a sliding window of send times.
-    pub fn rate_limit(&self, user: UserId, conversation: ConversationId) -> String {
-        format!("{}ratelimit:{}:{}", self.prefix, user, conversation)
-    }
-
-    /// A user's people searches in the current window (chatstream's own).
-    pub fn search_rate_limit(&self, user: UserId) -> String {
-        format!("{}chatstream:ratelimit:search:{}", self.prefix, user)
+    /// A rate limiter window. Sends keep django-chat's
+    /// `ratelimit:{user}:{conversation}`; the other kinds are chatstream's own.
+    pub fn limit(&self, key: &LimitKey) -> String {
+        let p = &self.prefix;
+        match key {
+            LimitKey::Send(user, conversation) => format!("{p}ratelimit:{user}:{conversation}"),
+            LimitKey::Search(user) => format!("{p}chatstream:ratelimit:search:{user}"),
+            LimitKey::LoginFailures(account) => {
+                format!("{p}chatstream:ratelimit:login:{}", account.as_str())
+            }
+            // The address first: it has no `/`, so the key reads back unambiguously.
+            LimitKey::LoginFailuresFrom(account, ip) => {
+                format!(
+                    "{p}chatstream:ratelimit:login-from:{ip}/{}",
+                    account.as_str()
+                )
+            }
+            LimitKey::AuthAddress(ip) => format!("{p}chatstream:ratelimit:auth-address:{ip}"),
+            LimitKey::MembershipChanges(user) => {
+                format!("{p}chatstream:ratelimit:membership:{user}")
+            }
+        }
     }
 
     /// The Pub/Sub channel of membership revocations (chatstream's own).

@@ -1,9 +1,12 @@
 //! Configuration: read once from the environment (and `.env`), validated at
 //! start. The only place that reads environment variables.
 
+mod proxies;
 mod vars;
 
 use std::{collections::HashMap, fmt, net::SocketAddr, time::Duration};
+
+pub use proxies::TrustedProxies;
 
 use vars::Vars;
 
@@ -108,6 +111,45 @@ pub struct Config {
     /// `GRAPHQL_INTROSPECTION`: whether `__schema`/`__type` and the GraphiQL
     /// page are served; on by default in development, off in production.
     pub graphql_introspection: bool,
+    /// The limits on logins, signups and membership changes.
+    pub limits: AccountLimits,
+    /// `TRUSTED_PROXIES`: peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
+    /// `PASSWORD_HASH_CONCURRENCY` and `PASSWORD_HASH_QUEUE_MS`.
+    pub password_hashing: HashingLimits,
+    /// `EMAIL_VISIBILITY`: whose emails a user sees.
+    pub email_visibility: EmailVisibility,
+}
+
+/// Limits on the account and membership surfaces (see README "Limits and abuse").
+#[derive(Clone, Copy, Debug)]
+pub struct AccountLimits {
+    /// `LOGIN_FAILURE_LIMIT`: failed logins per account per 15 minutes
+    /// before the account is locked for addresses that have failed on it.
+    pub login_failures: u32,
+    /// `AUTH_ADDRESS_LIMIT`: signups plus failed logins per client address
+    /// per minute; 0 turns the limit off.
+    pub auth_address: u32,
+    /// `MEMBERSHIP_CHANGES_PER_HOUR`: conversations created plus users
+    /// added, per user.
+    pub membership_changes_per_hour: u32,
+}
+
+/// How many argon2 hashes one node runs at once, and how long a request
+/// waits for a turn before it is refused with 503.
+#[derive(Clone, Copy, Debug)]
+pub struct HashingLimits {
+    pub concurrency: usize,
+    pub queue_wait: Duration,
+}
+
+/// Whose email addresses a user is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmailVisibility {
+    /// Co-participants see each other's (django-chat's behaviour).
+    Participants,
+    /// Only one's own, and the address one searched for exactly.
+    OwnOnly,
 }
 
 /// The limits of the accept loop (`http::serve`).
@@ -194,6 +236,14 @@ impl Config {
             },
             graphql_introspection: env
                 .parse("GRAPHQL_INTROSPECTION", app_env == AppEnv::Development)?,
+            limits: AccountLimits {
+                login_failures: env.positive("LOGIN_FAILURE_LIMIT", 10)?,
+                auth_address: env.parse("AUTH_ADDRESS_LIMIT", 30)?,
+                membership_changes_per_hour: env.positive("MEMBERSHIP_CHANGES_PER_HOUR", 100)?,
+            },
+            trusted_proxies: env.trusted_proxies()?,
+            password_hashing: env.password_hashing()?,
+            email_visibility: env.email_visibility()?,
         })
     }
 
@@ -243,6 +293,10 @@ impl fmt::Debug for Config {
             .field("metrics_token", &self.metrics_token.is_some())
             .field("connections", &self.connections)
             .field("graphql_introspection", &self.graphql_introspection)
+            .field("limits", &self.limits)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("password_hashing", &self.password_hashing)
+            .field("email_visibility", &self.email_visibility)
             .finish_non_exhaustive()
     }
 }
@@ -277,6 +331,32 @@ mod tests {
         assert_eq!(err.map(|e| e.variable), Some("BIND_ADDR"));
         let err = Config::from_vars(vars(&[("LOG_FORMAT", "xml")])).err();
         assert_eq!(err.map(|e| e.variable), Some("LOG_FORMAT"));
+    }
+
+    #[test]
+    fn account_limits_have_documented_defaults_and_named_errors() {
+        let config = Config::from_vars(HashMap::new()).expect("defaults are valid");
+        assert_eq!(config.limits.login_failures, 10);
+        assert_eq!(config.limits.auth_address, 30);
+        assert_eq!(config.limits.membership_changes_per_hour, 100);
+        assert_eq!(config.email_visibility, EmailVisibility::Participants);
+        assert!(config.trusted_proxies.is_empty());
+        assert!(config.password_hashing.concurrency >= 2);
+        assert_eq!(config.password_hashing.queue_wait, Duration::from_secs(2));
+        let off = Config::from_vars(vars(&[("AUTH_ADDRESS_LIMIT", "0")])).expect("0 is valid");
+        assert_eq!(off.limits.auth_address, 0);
+        for (variable, value) in [
+            ("EMAIL_VISIBILITY", "nobody"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"),
+            ("LOGIN_FAILURE_LIMIT", "0"),
+            ("MEMBERSHIP_CHANGES_PER_HOUR", "0"),
+            ("PASSWORD_HASH_CONCURRENCY", "0"),
+        ] {
+            let err = Config::from_vars(vars(&[(variable, value)])).err();
+            assert_eq!(err.map(|e| e.variable), Some(variable), "{value}");
+        }
+        let private = Config::from_vars(vars(&[("EMAIL_VISIBILITY", "self")])).expect("valid");
+        assert_eq!(private.email_visibility, EmailVisibility::OwnOnly);
     }
 
     #[test]

@@ -3,7 +3,10 @@
 
 use std::{collections::HashMap, fmt, time::Duration};
 
-use super::{AppEnv, ConfigError, DEV_JWT_SECRET, JwtConfig, LogFormat, RateLimitConfig, Secret};
+use super::{
+    AppEnv, ConfigError, DEV_JWT_SECRET, EmailVisibility, HashingLimits, JwtConfig, LogFormat,
+    RateLimitConfig, Secret, TrustedProxies,
+};
 
 /// The environment as read at start.
 pub(super) struct Vars(pub HashMap<String, String>);
@@ -76,6 +79,35 @@ impl Vars {
             messages: self.positive("RATE_LIMIT_MESSAGES", 10)?,
             window: Duration::from_secs(self.positive("RATE_LIMIT_WINDOW_SECS", 60)?),
         })
+    }
+
+    pub(super) fn trusted_proxies(&self) -> Result<TrustedProxies, ConfigError> {
+        let raw = self.get("TRUSTED_PROXIES").unwrap_or_default();
+        TrustedProxies::parse(&raw).map_err(|bad| {
+            self.invalid(
+                "TRUSTED_PROXIES",
+                &bad,
+                "a comma-separated list of IP addresses or CIDR ranges",
+            )
+        })
+    }
+
+    /// Argon2 is CPU-bound: a few hashes per core keep every core busy
+    /// without queueing the whole blocking pool behind a flood.
+    pub(super) fn password_hashing(&self) -> Result<HashingLimits, ConfigError> {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Ok(HashingLimits {
+            concurrency: self.positive("PASSWORD_HASH_CONCURRENCY", cores * 2)?,
+            queue_wait: Duration::from_millis(self.parse("PASSWORD_HASH_QUEUE_MS", 2000)?),
+        })
+    }
+
+    pub(super) fn email_visibility(&self) -> Result<EmailVisibility, ConfigError> {
+        match self.get("EMAIL_VISIBILITY").as_deref() {
+            None | Some("participants") => Ok(EmailVisibility::Participants),
+            Some("self") => Ok(EmailVisibility::OwnOnly),
+            Some(other) => Err(self.invalid("EMAIL_VISIBILITY", other, "participants|self")),
+        }
     }
 
     pub(super) fn logging(&self) -> Result<(LogFormat, String), ConfigError> {

@@ -1,11 +1,13 @@
 //! Accounts: signup, login, token refresh, the current user, superusers.
 
+use std::net::IpAddr;
+
 use chrono::Utc;
 use sea_orm::TransactionTrait;
 use validator::ValidateEmail;
 
 use super::{
-    NO_CONTROL, User, UserId, has_control,
+    NO_CONTROL, User, UserId, auth_throttle, has_control,
     passwords::{self, Verdict},
     tokens::{self, Session},
 };
@@ -38,8 +40,9 @@ const REQUIRED: &str = "This field is required.";
 const INVALID_EMAIL: &str = "Enter a valid email address.";
 
 /// Creates an account and signs it in. Every failing field is reported.
+/// A valid signup counts against `client`'s address limit.
 #[tracing::instrument(skip_all)]
-pub async fn signup(state: &AppState, input: SignupInput) -> Result<Session> {
+pub async fn signup(state: &AppState, input: SignupInput, client: IpAddr) -> Result<Session> {
     let email = normalize_email(&input.email);
     let username = input.username.trim().to_owned();
     let first_name = input.first_name.trim().to_owned();
@@ -63,7 +66,11 @@ pub async fn signup(state: &AppState, input: SignupInput) -> Result<Session> {
     check_taken(state, &mut v, &email, &username).await?;
     v.finish()?;
 
-    let password = passwords::hash(input.password).await?;
+    auth_throttle::admit_signup(state, client).await?;
+    let password = {
+        let _slot = state.hash_slots.acquire().await?;
+        passwords::hash(input.password).await?
+    };
     let new_user = NewUser {
         email,
         username,
@@ -101,26 +108,36 @@ async fn create_session(state: &AppState, new_user: NewUser) -> Result<Session> 
 }
 
 /// Checks credentials. Unknown emails, wrong passwords and inactive accounts
-/// all look alike and take the same time.
+/// all look alike and take the same time. Throttled (per address, and per
+/// account for addresses that have failed on it) before any hashing.
 #[tracing::instrument(skip_all)]
-pub async fn login(state: &AppState, input: LoginInput) -> Result<Session> {
+pub async fn login(state: &AppState, input: LoginInput, client: IpAddr) -> Result<Session> {
     let email = normalize_email(&input.email);
     let mut v = Validator::default();
     v.check(email.is_empty(), "email", REQUIRED);
     v.check(input.password.is_empty(), "password", REQUIRED);
     v.finish()?;
 
+    let attempt = auth_throttle::admit_login(state, &email, client).await?;
     let found = find_by_email(state, &email).await?;
     let stored = found.as_ref().map(|m| m.password.clone());
-    let verdict = passwords::verify(input.password, stored).await?;
+    let verdict = {
+        let _slot = state.hash_slots.acquire().await?;
+        passwords::verify(input.password, stored).await?
+    };
     let (model, rehashed) = match (found, verdict) {
         (Some(model), Verdict::Match { rehashed }) if model.is_active => (model, rehashed),
         (Some(model), Verdict::Unsupported(format)) => {
             log_unsupported(model.id, format);
+            attempt.failed(state).await;
             return Err(Error::InvalidCredentials);
         }
-        _ => return Err(Error::InvalidCredentials),
+        _ => {
+            attempt.failed(state).await;
+            return Err(Error::InvalidCredentials);
+        }
     };
+    attempt.succeeded(state).await;
     let old_hash = model.password.clone();
     let user = User::from(model);
     let txn = state.db.begin().await?;
@@ -174,7 +191,10 @@ pub async fn create_superuser(state: &AppState, input: SuperuserInput) -> Result
     check_password(&mut v, &input.password);
     check_taken(state, &mut v, &email, &username).await?;
     v.finish()?;
-    let password = passwords::hash(input.password).await?;
+    let password = {
+        let _slot = state.hash_slots.acquire().await?;
+        passwords::hash(input.password).await?
+    };
     let new_user = NewUser {
         email,
         username,

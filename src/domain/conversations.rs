@@ -7,11 +7,17 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DbErr, TransactionTrait};
 
 use super::{
-    ConversationId, NO_CONTROL, StreamId, User, UserId, accounts, has_control, message::Message,
-    paging::PageSize, read_state,
+    ConversationId, NO_CONTROL, StreamId, User, UserId, accounts, has_control,
+    message::Message,
+    paging::PageSize,
+    people::{self, Relation},
+    read_state,
 };
 use crate::{
-    backends::message_log::Head,
+    backends::{
+        message_log::Head,
+        rate_limit::{Decision, LimitKey},
+    },
     error::{Clash, Denied, Error, Missing, Result, Validator},
     state::AppState,
     store,
@@ -143,6 +149,15 @@ pub async fn create(
     // The creator's row is referenced by the new rows; a token that outlived
     // its user is refused here, not by a foreign key.
     accounts::current_user(state, viewer).await?;
+    let mut named: Vec<UserId> = input
+        .participant_ids
+        .iter()
+        .copied()
+        .filter(|id| *id != viewer)
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    spend_membership_changes(state, viewer, named.len().max(1)).await?;
 
     let mut members: Vec<UserId> = store::users::find_many(&state.db, &input.participant_ids)
         .await?
@@ -278,6 +293,9 @@ pub async fn add_participant(
         }
         Some(Role::Admin) => {}
     }
+    // Counted before the lookup: adding by email also tells whether an
+    // address has an account.
+    spend_membership_changes(state, viewer, 1).await?;
     let user = match target {
         UserRef::Id(user) => store::users::find_by_id(&state.db, user).await?,
         UserRef::Email(email) => {
@@ -304,6 +322,26 @@ pub async fn add_participant(
         }
     }
     get(state, viewer, id).await
+}
+
+/// `MEMBERSHIP_CHANGES_PER_HOUR`: a creation costs one per other user it
+/// names (at least one), an add one, so enrolling a user directory takes
+/// hours. Refused, nothing is counted.
+async fn spend_membership_changes(state: &AppState, viewer: UserId, cost: usize) -> Result<()> {
+    let cost = u32::try_from(cost).unwrap_or(u32::MAX);
+    match state
+        .backends
+        .limiter
+        .acquire(&LimitKey::MembershipChanges(viewer), cost)
+        .await
+    {
+        Decision::Allowed => Ok(()),
+        Decision::Throttled { retry_after } => {
+            tracing::info!(retry_after, cost, "membership change throttled");
+            metrics::counter!("membership_changes_throttled_total").increment(1);
+            Err(Error::Throttled { retry_after })
+        }
+    }
 }
 
 /// The caller's role in a conversation, or None when absent or not a member.
@@ -340,6 +378,9 @@ async fn assemble(
     }
     let ids: Vec<ConversationId> = models.iter().map(|m| ConversationId(m.id)).collect();
     let mut read = read_state::for_viewer(state, viewer, heads, &ids).await?;
+    // Everyone listed shares this conversation with the viewer.
+    let visibility = state.config.email_visibility;
+    let seen = |user| people::as_seen(visibility, viewer, Relation::CoParticipant, user);
     let mut participants: HashMap<ConversationId, Vec<Participant>> = HashMap::new();
     for (p, u) in store::participants::with_users_for(&state.db, &ids).await? {
         participants
@@ -347,7 +388,7 @@ async fn assemble(
             .or_default()
             .push(Participant {
                 id: p.id,
-                user: User::from(u),
+                user: seen(User::from(u)),
                 role: Role::parse(&p.role)?,
                 joined_at: p.joined_at,
             });
@@ -356,7 +397,7 @@ async fn assemble(
     let creators: HashMap<i64, User> = store::users::find_many(&state.db, &creator_ids)
         .await?
         .into_iter()
-        .map(|u| (u.id, User::from(u)))
+        .map(|u| (u.id, seen(User::from(u))))
         .collect();
     models
         .into_iter()
@@ -375,7 +416,9 @@ async fn assemble(
                 updated_at: m.updated_at,
                 participants: participants.remove(&id).unwrap_or_default(),
                 unread_count: read.unread_count,
-                last_message: read.last_message,
+                last_message: read
+                    .last_message
+                    .map(|m| people::message_as_seen(visibility, m)),
                 last_read_id: read.last_read_id,
             })
         })

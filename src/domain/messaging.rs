@@ -7,12 +7,14 @@ use futures::{Stream, future::BoxFuture};
 use tokio::sync::broadcast::error::RecvError;
 
 pub use super::message::{Cursor, Delivery, Message, NewMessage};
-use super::{ConversationId, StreamId, UserId, conversations, paging::PageSize, read_state};
+use super::{
+    ConversationId, StreamId, UserId, conversations, paging::PageSize, people, read_state,
+};
 use crate::{
     backends::{
         hub::{Revocation, Subscription},
         message_log::Position,
-        rate_limit::Decision,
+        rate_limit::{Decision, LimitKey},
     },
     error::{Error, Result, Unsendable},
     state::AppState,
@@ -78,8 +80,8 @@ pub async fn send(
     let (_, sender) = conversations::require_member(state, conversation, viewer).await?;
     if let Decision::Throttled { retry_after } = state
         .backends
-        .rate_limiter
-        .check(viewer, conversation)
+        .limiter
+        .check(&LimitKey::Send(viewer, conversation))
         .await
     {
         tracing::info!(retry_after, "send throttled");
@@ -96,7 +98,7 @@ pub async fn send(
             created_at: Utc::now(),
         })
         .await?;
-    let message = appended.message;
+    let message = people::message_as_seen(state.config.email_visibility, appended.message);
     tracing::debug!(message.id = %message.id, "message stored");
     let position = Position {
         id: message.id,
@@ -119,10 +121,15 @@ pub async fn history(
     conversations::require_member(state, conversation, viewer).await?;
     let log = &state.backends.message_log;
     let page = log.read(conversation, cursor, limit).await?;
+    let visibility = state.config.email_visibility;
     Ok(MessagePage {
         next_from: page.messages.last().map(|m| m.id),
         has_more: page.has_more,
-        messages: page.messages,
+        messages: page
+            .messages
+            .into_iter()
+            .map(|m| people::message_as_seen(visibility, m))
+            .collect(),
     })
 }
 
@@ -191,6 +198,7 @@ async fn open_live(
     let state = state.clone();
     let log = state.backends.message_log.clone();
     let max_lag = state.config.slow_consumer_lag;
+    let visibility = state.config.email_visibility;
     let mut last = start;
     // Whatever lies between the start and the arm position was published
     // before the subscription existed: it comes from the log.
@@ -209,6 +217,7 @@ async fn open_live(
                         for message in page.messages {
                             last = message.id;
                             delivered.increment(1);
+                            let message = people::message_as_seen(visibility, message);
                             yield Ok(Arc::new(Delivery::new(message)));
                         }
                     }

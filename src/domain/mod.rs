@@ -3,6 +3,7 @@
 //! HTTP, GraphQL or Redis.
 
 pub mod accounts;
+pub mod auth_throttle;
 pub mod conversations;
 pub mod ids;
 pub mod membership;

@@ -3,11 +3,10 @@
 
 use std::collections::HashSet;
 
-use uuid::Uuid;
-
-use super::{ConversationId, User, UserId, has_control};
+use super::{User, UserId, has_control, message::Message};
 use crate::{
-    backends::rate_limit::Decision,
+    backends::rate_limit::{Decision, LimitKey},
+    config::EmailVisibility,
     error::{Error, Result, Validator},
     state::AppState,
     store,
@@ -18,11 +17,63 @@ pub const MAX_RESULTS: i64 = 20;
 /// The default `limit`.
 pub const DEFAULT_RESULTS: i64 = 10;
 
+/// How a user whose email might be shown relates to the viewer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relation {
+    /// The viewer searched for exactly this user's email (so knows it).
+    SearchedFor,
+    /// They share a conversation.
+    CoParticipant,
+    /// Neither.
+    Stranger,
+}
+
+/// The one rule for whose email a viewer is shown, on every surface: their
+/// own; the address they searched for exactly; and with
+/// `EMAIL_VISIBILITY=participants` (django-chat's behaviour), the emails
+/// of the people they share a conversation with. Hidden emails are the
+/// empty string (the field stays, as existing clients expect it).
+pub fn shows_email(
+    visibility: EmailVisibility,
+    viewer: UserId,
+    user: UserId,
+    relation: Relation,
+) -> bool {
+    match relation {
+        _ if viewer == user => true,
+        Relation::SearchedFor => true,
+        Relation::CoParticipant => visibility == EmailVisibility::Participants,
+        Relation::Stranger => false,
+    }
+}
+
+/// `user` as `viewer` is shown them, by [`shows_email`].
+pub fn as_seen(
+    visibility: EmailVisibility,
+    viewer: UserId,
+    relation: Relation,
+    mut user: User,
+) -> User {
+    if !shows_email(visibility, viewer, user.id, relation) {
+        user.email.clear();
+    }
+    user
+}
+
+/// A message as its readers are shown it. A live message is rendered once
+/// for every reader, so the sender counts as a co-participant of nobody in
+/// particular: with `EMAIL_VISIBILITY=self` the sender's email is hidden
+/// in messages, from the sender too.
+pub fn message_as_seen(visibility: EmailVisibility, mut message: Message) -> Message {
+    if visibility != EmailVisibility::Participants {
+        message.sender.email.clear();
+    }
+    message
+}
+
 /// Users whose username starts with `search` or whose email is `search`,
 /// case-insensitively; the exact email first, then by username. Emails are
-/// shown only of the viewer, of people sharing a conversation with the
-/// viewer, and of the user whose email was the search: everyone else comes
-/// back with an empty `email`, so prefixes cannot harvest addresses.
+/// shown by [`shows_email`]: prefixes cannot harvest addresses.
 #[tracing::instrument(skip_all, fields(user.id = viewer.0))]
 pub async fn search(
     state: &AppState,
@@ -38,10 +89,11 @@ pub async fn search(
     v.finish()?;
     let limit = u64::try_from(limit.min(MAX_RESULTS)).unwrap_or(1);
 
-    // Searches are limited per user; this limiter ignores the conversation.
-    let anywhere = ConversationId(Uuid::nil());
-    if let Decision::Throttled { retry_after } =
-        state.backends.search_limiter.check(viewer, anywhere).await
+    if let Decision::Throttled { retry_after } = state
+        .backends
+        .limiter
+        .check(&LimitKey::Search(viewer))
+        .await
     {
         return Err(Error::Throttled { retry_after });
     }
@@ -57,17 +109,36 @@ pub async fn search(
         .await?
         .into_iter()
         .collect();
+    let visibility = state.config.email_visibility;
     Ok(found
         .into_iter()
         .map(|model| {
-            let shown = model.id == viewer.0
-                || known.contains(&model.id)
-                || model.email.to_lowercase() == needle;
-            let mut user = User::from(model);
-            if !shown {
-                user.email.clear();
-            }
-            user
+            let relation = if model.email.to_lowercase() == needle {
+                Relation::SearchedFor
+            } else if known.contains(&model.id) {
+                Relation::CoParticipant
+            } else {
+                Relation::Stranger
+            };
+            as_seen(visibility, viewer, relation, User::from(model))
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whose_email_is_shown() {
+        use EmailVisibility::{OwnOnly, Participants};
+        let (me, you) = (UserId(1), UserId(2));
+        for visibility in [Participants, OwnOnly] {
+            assert!(shows_email(visibility, me, me, Relation::Stranger));
+            assert!(shows_email(visibility, me, you, Relation::SearchedFor));
+            assert!(!shows_email(visibility, me, you, Relation::Stranger));
+        }
+        assert!(shows_email(Participants, me, you, Relation::CoParticipant));
+        assert!(!shows_email(OwnOnly, me, you, Relation::CoParticipant));
+    }
 }

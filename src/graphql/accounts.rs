@@ -24,8 +24,9 @@ impl AccountsQuery {
 
     /// People to add: a username prefix or an exact email, case-insensitive;
     /// at most 20 (a larger `limit` is capped). `email` is empty for users
-    /// who share no conversation with the caller, unless `search` was their
-    /// email. Rate limited per user.
+    /// who share no conversation with the caller (and with
+    /// `EMAIL_VISIBILITY=self`, for everyone but the caller), unless `search`
+    /// was their email. Rate limited per user.
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -51,7 +52,7 @@ impl AccountsMutation {
         ctx: &Context<'_>,
         input: SignupInput,
     ) -> async_graphql::Result<AuthPayload> {
-        let session = accounts::signup(ctx.state()?, input.into())
+        let session = accounts::signup(ctx.state()?, input.into(), ctx.client())
             .await
             .map_err(|e| e.extend())?;
         Ok(session.into())
@@ -63,7 +64,7 @@ impl AccountsMutation {
         ctx: &Context<'_>,
         input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
-        let session = accounts::login(ctx.state()?, input.into())
+        let session = accounts::login(ctx.state()?, input.into(), ctx.client())
             .await
             .map_err(|e| e.extend())?;
         Ok(session.into())

@@ -1,6 +1,8 @@
 //! Who is asking: resolved from the bearer token at the edge, read by
 //! resolvers through `ContextExt`.
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use async_graphql::{Context, ErrorExtensions};
 
 use crate::{
@@ -9,6 +11,7 @@ use crate::{
         tokens::{Credentials, TokenKeys},
     },
     error::{Error, NoCredentials},
+    http::client_addr::ClientAddr,
     state::AppState,
 };
 
@@ -51,6 +54,10 @@ impl Auth {
 pub trait ContextExt {
     fn state(&self) -> async_graphql::Result<&AppState>;
     fn viewer(&self) -> async_graphql::Result<UserId>;
+    /// The client's address for the throttles (`http::client_addr`). An
+    /// operation on a graphql-ws connection has none: those share one
+    /// unspecified address (the connection is already authenticated).
+    fn client(&self) -> IpAddr;
 }
 
 impl ContextExt for Context<'_> {
@@ -61,5 +68,10 @@ impl ContextExt for Context<'_> {
     fn viewer(&self) -> async_graphql::Result<UserId> {
         let auth = self.data_opt::<Auth>().copied().unwrap_or(Auth::Anonymous);
         auth.user().map_err(|e| e.extend())
+    }
+
+    fn client(&self) -> IpAddr {
+        self.data_opt::<ClientAddr>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0)
     }
 }

@@ -28,7 +28,9 @@ impl ErrorExtensions for Error {
                         .collect();
                     ext.set("fields", async_graphql::Value::Object(fields));
                 }
-                Error::Throttled { retry_after } => ext.set("retryAfter", *retry_after),
+                Error::Throttled { retry_after } | Error::Overloaded { retry_after } => {
+                    ext.set("retryAfter", *retry_after);
+                }
                 _ => {}
             }
         })

@@ -20,7 +20,7 @@ use super::{
     over_http::{Exchange, GetParams, MediaType, Refusal, post_request},
     ws,
 };
-use crate::{error::Error, state::AppState, telemetry};
+use crate::{error::Error, http::client_addr::ClientAddr, state::AppState, telemetry};
 
 /// Routes for the GraphQL endpoint.
 pub fn router(schema: ChatSchema) -> Router<AppState> {
@@ -36,6 +36,7 @@ pub fn router(schema: ChatSchema) -> Router<AppState> {
 async fn get_graphql(
     state: State<AppState>,
     schema: Extension<ChatSchema>,
+    client: ClientAddr,
     headers: HeaderMap,
     uri: Uri,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -52,7 +53,7 @@ async fn get_graphql(
         return Refusal::not_acceptable().into_response(None);
     };
     match params.and_then(GetParams::into_request) {
-        Ok(request) => execute(&state, &schema, &headers, media, request, true).await,
+        Ok(request) => execute(&state, &schema, &headers, media, request.data(client), true).await,
         Err(error) => Refusal::bad_request(error).into_response(Some(media)),
     }
 }
@@ -60,6 +61,7 @@ async fn get_graphql(
 async fn post_graphql(
     state: State<AppState>,
     schema: Extension<ChatSchema>,
+    client: ClientAddr,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -80,7 +82,17 @@ async fn post_graphql(
         }
     };
     match post_request(&headers, &body) {
-        Ok(request) => execute(&state, &schema, &headers, media, request, false).await,
+        Ok(request) => {
+            execute(
+                &state,
+                &schema,
+                &headers,
+                media,
+                request.data(client),
+                false,
+            )
+            .await
+        }
         Err(refusal) => refusal.into_response(Some(media)),
     }
 }

@@ -13,6 +13,7 @@ use crate::{
 #[graphql(name = "User")]
 pub struct UserType {
     pub id: ID,
+    /// Empty when the caller may not see it: see `EMAIL_VISIBILITY`.
     pub email: String,
     pub username: String,
     pub first_name: String,

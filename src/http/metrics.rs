@@ -109,8 +109,18 @@ fn register_at_zero() {
         "messages_throttled_total",
         "live_deliveries_total",
         "live_slow_consumers_total",
+        "password_hashes_refused_total",
+        "membership_changes_throttled_total",
     ] {
         metrics::counter!(name).increment(0);
+    }
+    for (action, limit) in [
+        ("login", "address"),
+        ("login", "account"),
+        ("signup", "address"),
+    ] {
+        metrics::counter!("auth_throttled_total", "action" => action, "limit" => limit)
+            .increment(0);
     }
     for reason in ["since", "lagged"] {
         metrics::counter!("live_catch_ups_total", "reason" => reason).increment(0);
@@ -149,6 +159,18 @@ fn describe() {
     describe_counter!(
         "messages_throttled_total",
         "Sends refused by the rate limiter"
+    );
+    describe_counter!(
+        "auth_throttled_total",
+        "Logins and signups refused before hashing, by action and limit (address, account)"
+    );
+    describe_counter!(
+        "password_hashes_refused_total",
+        "Signups and logins answered 503: every password-hash slot stayed busy"
+    );
+    describe_counter!(
+        "membership_changes_throttled_total",
+        "Conversation creations and participant additions refused by MEMBERSHIP_CHANGES_PER_HOUR"
     );
     describe_counter!(
         "live_deliveries_total",

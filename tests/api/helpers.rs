@@ -57,6 +57,12 @@ impl TestEnv {
         }
         vars.insert("BIND_ADDR".into(), "127.0.0.1:0".into());
         vars.insert("JWT_SECRET".into(), TEST_JWT_SECRET.into());
+        // Every test signs its users up from 127.0.0.1; the throttling
+        // tests turn the per-address limit back on.
+        vars.insert("AUTH_ADDRESS_LIMIT".into(), "0".into());
+        // Tests run in parallel on small machines: a signup queues for a
+        // hash slot rather than being refused (one test sets a zero wait).
+        vars.insert("PASSWORD_HASH_QUEUE_MS".into(), "60000".into());
         Self {
             vars,
             cleanup,

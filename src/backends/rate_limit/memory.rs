@@ -1,5 +1,5 @@
-//! The in-process rate limiter: a sliding-window log of send instants per
-//! user and conversation, for a single node.
+//! The in-process rate limiter: a sliding-window log of instants per key,
+//! for a single node.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -9,40 +9,33 @@ use std::{
 
 use async_trait::async_trait;
 
-use super::{Decision, RateLimiter};
-use crate::{
-    config::RateLimitConfig,
-    domain::{ConversationId, UserId},
-};
+use super::{Decision, LimitKey, LimitRule, RateLimiter, Step, wait_for, whole_seconds_up};
 
 /// Every this many checks, windows with nothing left in them are dropped,
-/// so users who stopped sending do not hold memory forever.
+/// so keys that went quiet do not hold memory forever.
 const PRUNE_EVERY: u32 = 1024;
 
 /// A [`RateLimiter`] in memory; exact, but not shared between processes.
+#[derive(Default)]
 pub struct MemoryLimiter {
-    limit: RateLimitConfig,
     state: Mutex<State>,
 }
 
 #[derive(Default)]
 struct State {
-    windows: HashMap<(UserId, ConversationId), VecDeque<Instant>>,
+    /// Each key's instants, oldest first, and how long they are kept.
+    windows: HashMap<LimitKey, (VecDeque<Instant>, Duration)>,
     checks_since_prune: u32,
 }
 
 impl MemoryLimiter {
-    /// At most `limit.messages` sends per `limit.window`.
-    pub fn new(limit: RateLimitConfig) -> Self {
-        Self {
-            limit,
-            state: Mutex::new(State::default()),
-        }
+    pub fn new() -> Self {
+        Self::default()
     }
 
-    fn check_at(&self, user: UserId, conversation: ConversationId, now: Instant) -> Decision {
-        let window = self.limit.window;
-        let expired = |sent: &Instant| now.saturating_duration_since(*sent) >= window;
+    fn apply_at(&self, key: &LimitKey, rule: LimitRule, step: Step, now: Instant) -> Decision {
+        let memory = rule.memory();
+        let expired = |at: &Instant, kept: Duration| now.saturating_duration_since(*at) >= kept;
         // Nothing here can panic half-way through an update, so a lock
         // poisoned elsewhere still guards consistent data.
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -52,38 +45,51 @@ impl MemoryLimiter {
             state.checks_since_prune = 0;
             state
                 .windows
-                .retain(|_, sent| sent.back().is_some_and(|last| !expired(last)));
+                .retain(|_, (counted, kept)| counted.back().is_some_and(|l| !expired(l, *kept)));
         }
 
-        let sent = state.windows.entry((user, conversation)).or_default();
-        while sent.front().is_some_and(expired) {
-            sent.pop_front();
+        let (counted, kept) = state
+            .windows
+            .entry(key.clone())
+            .or_insert_with(|| (VecDeque::new(), memory));
+        *kept = memory;
+        while counted.front().is_some_and(|at| expired(at, memory)) {
+            counted.pop_front();
         }
-        if sent.len() < self.limit.messages as usize {
-            sent.push_back(now);
-            return Decision::Allowed;
-        }
-        let wait = match sent.front() {
-            Some(oldest) => (*oldest + window).saturating_duration_since(now),
-            // A limit of zero: nothing will ever leave, so wait a whole window.
-            None => window,
+        let n = match step {
+            Step::Undo => {
+                counted.pop_back();
+                return Decision::Allowed;
+            }
+            Step::Record => {
+                counted.push_back(now);
+                return Decision::Allowed;
+            }
+            Step::Peek => 1,
+            Step::Acquire(n) => n,
         };
-        Decision::Throttled {
-            retry_after: whole_seconds_up(wait),
+        let ages: Vec<Duration> = counted
+            .iter()
+            .map(|at| now.saturating_duration_since(*at))
+            .collect();
+        let wait = wait_for(rule, &ages, n);
+        if !wait.is_zero() {
+            return Decision::Throttled {
+                retry_after: whole_seconds_up(wait),
+            };
         }
+        if step != Step::Peek {
+            counted.extend(std::iter::repeat_n(now, n as usize));
+        }
+        Decision::Allowed
     }
 }
 
 #[async_trait]
 impl RateLimiter for MemoryLimiter {
-    async fn check(&self, user: UserId, conversation: ConversationId) -> Decision {
-        self.check_at(user, conversation, Instant::now())
+    async fn apply(&self, key: &LimitKey, rule: LimitRule, step: Step) -> Decision {
+        self.apply_at(key, rule, step, Instant::now())
     }
-}
-
-/// Seconds rounded up, at least 1, as `Retry-After` wants them.
-fn whole_seconds_up(wait: Duration) -> u64 {
-    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 #[cfg(test)]
@@ -91,87 +97,135 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
+    use crate::domain::{ConversationId, UserId};
 
-    fn limiter(messages: u32, window_secs: u64) -> MemoryLimiter {
-        MemoryLimiter::new(RateLimitConfig {
-            messages,
+    fn rule(limit: u32, window_secs: u64) -> LimitRule {
+        LimitRule {
+            limit,
             window: Duration::from_secs(window_secs),
-        })
+            backoff: false,
+        }
     }
 
     const USER: UserId = UserId(1);
     const ROOM: ConversationId = ConversationId(Uuid::nil());
 
+    fn send(user: UserId, room: ConversationId) -> LimitKey {
+        LimitKey::Send(user, room)
+    }
+
+    fn check(l: &MemoryLimiter, r: LimitRule, key: &LimitKey, at: Instant) -> Decision {
+        l.apply_at(key, r, Step::Acquire(1), at)
+    }
+
     #[test]
     fn allows_up_to_the_limit_then_throttles() {
-        let limiter = limiter(3, 10);
+        let (limiter, r) = (MemoryLimiter::new(), rule(3, 10));
         let start = Instant::now();
         for _ in 0..3 {
-            assert_eq!(limiter.check_at(USER, ROOM, start), Decision::Allowed);
+            assert_eq!(
+                check(&limiter, r, &send(USER, ROOM), start),
+                Decision::Allowed
+            );
         }
         let later = start + Duration::from_millis(2_500);
         assert_eq!(
-            limiter.check_at(USER, ROOM, later),
+            check(&limiter, r, &send(USER, ROOM), later),
             Decision::Throttled { retry_after: 8 }
         );
     }
 
     #[test]
     fn the_window_slides() {
-        let limiter = limiter(2, 10);
+        let (limiter, r) = (MemoryLimiter::new(), rule(2, 10));
+        let key = send(USER, ROOM);
         let start = Instant::now();
-        assert_eq!(limiter.check_at(USER, ROOM, start), Decision::Allowed);
+        assert_eq!(check(&limiter, r, &key, start), Decision::Allowed);
         let second = start + Duration::from_secs(4);
-        assert_eq!(limiter.check_at(USER, ROOM, second), Decision::Allowed);
+        assert_eq!(check(&limiter, r, &key, second), Decision::Allowed);
         // Throttled attempts are not counted: they do not push the window on.
         for _ in 0..5 {
             assert!(matches!(
-                limiter.check_at(USER, ROOM, second),
+                check(&limiter, r, &key, second),
                 Decision::Throttled { .. }
             ));
         }
         let first_gone = start + Duration::from_secs(10);
-        assert_eq!(limiter.check_at(USER, ROOM, first_gone), Decision::Allowed);
+        assert_eq!(check(&limiter, r, &key, first_gone), Decision::Allowed);
         assert_eq!(
-            limiter.check_at(USER, ROOM, first_gone),
+            check(&limiter, r, &key, first_gone),
             Decision::Throttled { retry_after: 4 }
         );
     }
 
     #[test]
-    fn users_and_conversations_are_limited_separately() {
-        let limiter = limiter(1, 60);
+    fn keys_are_limited_separately() {
+        let (limiter, r) = (MemoryLimiter::new(), rule(1, 60));
         let now = Instant::now();
         let other_room = ConversationId(Uuid::from_u128(1));
-        assert_eq!(limiter.check_at(USER, ROOM, now), Decision::Allowed);
-        assert_eq!(limiter.check_at(UserId(2), ROOM, now), Decision::Allowed);
-        assert_eq!(limiter.check_at(USER, other_room, now), Decision::Allowed);
+        assert_eq!(
+            check(&limiter, r, &send(USER, ROOM), now),
+            Decision::Allowed
+        );
+        assert_eq!(
+            check(&limiter, r, &send(UserId(2), ROOM), now),
+            Decision::Allowed
+        );
+        assert_eq!(
+            check(&limiter, r, &send(USER, other_room), now),
+            Decision::Allowed
+        );
+        assert_eq!(
+            check(&limiter, r, &LimitKey::Search(USER), now),
+            Decision::Allowed
+        );
         assert!(matches!(
-            limiter.check_at(USER, ROOM, now),
+            check(&limiter, r, &send(USER, ROOM), now),
             Decision::Throttled { retry_after: 60 }
         ));
     }
 
     #[test]
-    fn idle_windows_are_pruned() {
-        let limiter = limiter(1, 1);
-        let start = Instant::now();
-        for n in 0..100 {
-            limiter.check_at(UserId(n), ROOM, start);
-        }
-        let later = start + Duration::from_secs(2);
-        for _ in 0..PRUNE_EVERY {
-            limiter.check_at(USER, ROOM, later);
-        }
-        let state = limiter.state.lock().expect("lock");
-        assert_eq!(state.windows.len(), 1);
+    fn peek_record_undo_and_weighted_acquire() {
+        let (limiter, r) = (MemoryLimiter::new(), rule(3, 60));
+        let key = LimitKey::MembershipChanges(USER);
+        let now = Instant::now();
+        assert_eq!(
+            limiter.apply_at(&key, r, Step::Acquire(2), now),
+            Decision::Allowed
+        );
+        assert_eq!(
+            limiter.apply_at(&key, r, Step::Peek, now),
+            Decision::Allowed
+        );
+        assert!(matches!(
+            limiter.apply_at(&key, r, Step::Acquire(2), now),
+            Decision::Throttled { retry_after: 60 }
+        ));
+        limiter.apply_at(&key, r, Step::Record, now);
+        assert!(matches!(
+            limiter.apply_at(&key, r, Step::Peek, now),
+            Decision::Throttled { .. }
+        ));
+        limiter.apply_at(&key, r, Step::Undo, now);
+        assert_eq!(
+            limiter.apply_at(&key, r, Step::Acquire(1), now),
+            Decision::Allowed
+        );
     }
 
     #[test]
-    fn retry_after_rounds_up_to_whole_seconds() {
-        assert_eq!(whole_seconds_up(Duration::ZERO), 1);
-        assert_eq!(whole_seconds_up(Duration::from_millis(1)), 1);
-        assert_eq!(whole_seconds_up(Duration::from_millis(1_001)), 2);
-        assert_eq!(whole_seconds_up(Duration::from_secs(3)), 3);
+    fn idle_windows_are_pruned() {
+        let (limiter, r) = (MemoryLimiter::new(), rule(1, 1));
+        let start = Instant::now();
+        for n in 0..100 {
+            check(&limiter, r, &send(UserId(n), ROOM), start);
+        }
+        let later = start + Duration::from_secs(2);
+        for _ in 0..PRUNE_EVERY {
+            check(&limiter, r, &send(USER, ROOM), later);
+        }
+        let state = limiter.state.lock().expect("lock");
+        assert_eq!(state.windows.len(), 1);
     }
 }

@@ -1,94 +1,104 @@
-//! The Redis rate limiter: the sliding window as a sorted set per user and
-//! conversation, checked and updated in one atomic script, so every node
-//! shares one count.
+//! The Redis rate limiter: each key's window as a sorted set of instants,
+//! read and updated in one atomic script, so every node shares one count.
 
 use async_trait::async_trait;
 use redis::{Script, aio::ConnectionManager};
 
-use super::{Decision, RateLimiter};
-use crate::{
-    backends::redis_keys::RedisKeys,
-    config::RateLimitConfig,
-    domain::{ConversationId, UserId},
-    error::StorageBackend,
-};
+use super::{Decision, LimitKey, LimitRule, RateLimiter, Step};
+use crate::{backends::redis_keys::RedisKeys, error::StorageBackend};
 
-/// KEYS[1] the window; ARGV limit, window in ms, a random nonce.
-/// Returns 0 when the send is allowed (and counted), else the milliseconds
-/// until the oldest send leaves the window. The server's clock is used, so
-/// nodes with skewed clocks still agree.
+/// KEYS[1] the window; ARGV step (`acquire` | `peek` | `record` | `undo`),
+/// limit, window ms, memory ms (how long counts are kept), back-off (`1`
+/// or `0`), how many to count, a random nonce. Returns 0 when allowed (and
+/// counted, for `acquire` and `record`), else the milliseconds to wait:
+/// the arithmetic of `rate_limit::wait_for`. The server's clock is used,
+/// so nodes with skewed clocks still agree.
 const SLIDING_WINDOW: &str = r"
 if redis.replicate_commands then redis.replicate_commands() end
 local key = KEYS[1]
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
+local step = ARGV[1]
+local limit = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local memory = tonumber(ARGV[4])
+local backoff = ARGV[5] == '1'
+local n = tonumber(ARGV[6])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-if redis.call('ZCARD', key) < limit then
-  redis.call('ZADD', key, now, time[1] .. '.' .. time[2] .. '-' .. ARGV[3])
-  redis.call('PEXPIRE', key, window)
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - memory)
+if step == 'undo' then
+  redis.call('ZPOPMAX', key)
   return 0
 end
-local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-if oldest[2] == nil then
-  return window
+local wait = 0
+if step ~= 'record' then
+  local recent = redis.call('ZRANGEBYSCORE', key, '(' .. (now - window), '+inf', 'WITHSCORES')
+  local count = #recent / 2
+  local excess = count + n - limit
+  if excess > count then
+    wait = window
+  elseif excess > 0 then
+    wait = tonumber(recent[excess * 2]) + window - now
+  end
+  local total = redis.call('ZCARD', key)
+  if backoff and total > limit then
+    local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+    local lock = math.min(window * 2 ^ math.min(total - limit - 1, 16), memory)
+    local until_newest = math.floor(tonumber(newest[2]) + lock - now)
+    if until_newest > wait then
+      wait = until_newest
+    end
+  end
+  if wait > 0 or step == 'peek' then
+    return wait
+  end
 end
-local wait = tonumber(oldest[2]) + window - now
-if wait < 1 then
-  return 1
+for i = 1, n do
+  redis.call('ZADD', key, now, time[1] .. '.' .. time[2] .. '-' .. ARGV[7] .. '-' .. i)
 end
-return wait
+redis.call('PEXPIRE', key, memory)
+return 0
 ";
 
 /// A [`RateLimiter`] shared by every node through Redis.
 pub struct RedisLimiter {
     manager: ConnectionManager,
     keys: RedisKeys,
-    limit: RateLimitConfig,
     script: Script,
-    searches: bool,
 }
 
 impl RedisLimiter {
-    /// At most `limit.messages` sends per `limit.window`, counted in Redis.
-    pub fn new(manager: ConnectionManager, keys: RedisKeys, limit: RateLimitConfig) -> Self {
+    pub fn new(manager: ConnectionManager, keys: RedisKeys) -> Self {
         Self {
             manager,
             keys,
-            limit,
             script: Script::new(SLIDING_WINDOW),
-            searches: false,
         }
     }
+}
 
-    /// People searches: per user alone, so the conversation is ignored.
-    pub fn for_searches(
-        manager: ConnectionManager,
-        keys: RedisKeys,
-        limit: RateLimitConfig,
-    ) -> Self {
-        Self {
-            searches: true,
-            ..Self::new(manager, keys, limit)
-        }
-    }
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[async_trait]
 impl RateLimiter for RedisLimiter {
-    async fn check(&self, user: UserId, conversation: ConversationId) -> Decision {
-        let window_ms = u64::try_from(self.limit.window.as_millis()).unwrap_or(u64::MAX);
+    async fn apply(&self, key: &LimitKey, rule: LimitRule, step: Step) -> Decision {
+        let (name, n) = match step {
+            Step::Acquire(n) => ("acquire", n),
+            Step::Peek => ("peek", 1),
+            Step::Record => ("record", 1),
+            Step::Undo => ("undo", 0),
+        };
         let result: redis::RedisResult<i64> = self
             .script
-            .key(if self.searches {
-                self.keys.search_rate_limit(user)
-            } else {
-                self.keys.rate_limit(user, conversation)
-            })
-            .arg(self.limit.messages)
-            .arg(window_ms)
-            // Two sends in the same microsecond from different nodes still
+            .key(self.keys.limit(key))
+            .arg(name)
+            .arg(rule.limit)
+            .arg(millis(rule.window))
+            .arg(millis(rule.memory()))
+            .arg(if rule.backoff { "1" } else { "0" })
+            .arg(n)
+            // Two counts in the same microsecond from different nodes still
             // need distinct set members.
             .arg(rand::random::<u64>())
             .invoke_async(&mut self.manager.clone())
@@ -96,15 +106,11 @@ impl RateLimiter for RedisLimiter {
         match result {
             Ok(wait_ms) => decision(wait_ms),
             // Failing open, as django-chat does: an outage of the limiter
-            // should not stop conversations. The error is still visible.
+            // should not stop conversations (nor logins). The error is
+            // still visible.
             Err(err) => {
                 StorageBackend::Redis.count_failure();
-                tracing::warn!(
-                    error = %err,
-                    user.id = %user,
-                    conversation.id = %conversation,
-                    "rate limiter unavailable; allowing the send"
-                );
+                tracing::warn!(error = %err, limit = ?key, "rate limiter unavailable; allowing");
                 Decision::Allowed
             }
         }
@@ -128,6 +134,7 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
+    use crate::domain::{ConversationId, UserId};
 
     #[test]
     fn waits_become_whole_seconds_rounded_up() {
@@ -144,32 +151,74 @@ mod tests {
         let Some((mut manager, keys)) = crate::backends::redis_keys::test_server().await else {
             return;
         };
-        let limit = RateLimitConfig {
-            messages: 3,
+        let rule = LimitRule {
+            limit: 3,
             window: Duration::from_secs(30),
+            backoff: false,
         };
-        let limiter = RedisLimiter::new(manager.clone(), keys.clone(), limit);
-        let (user, room) = (UserId(1), ConversationId(Uuid::new_v4()));
+        let limiter = RedisLimiter::new(manager.clone(), keys.clone());
+        let room = ConversationId(Uuid::new_v4());
+        let (key, other) = (
+            LimitKey::Send(UserId(1), room),
+            LimitKey::Send(UserId(2), room),
+        );
         for _ in 0..3 {
-            assert_eq!(limiter.check(user, room).await, Decision::Allowed);
+            let allowed = limiter.apply(&key, rule, Step::Acquire(1)).await;
+            assert_eq!(allowed, Decision::Allowed);
         }
         for _ in 0..3 {
-            match limiter.check(user, room).await {
+            match limiter.apply(&key, rule, Step::Acquire(1)).await {
                 Decision::Throttled { retry_after } => assert!((1..=30).contains(&retry_after)),
                 Decision::Allowed => panic!("fourth send within the window was allowed"),
             }
         }
-        assert_eq!(limiter.check(UserId(2), room).await, Decision::Allowed);
+        assert_eq!(
+            limiter.apply(&other, rule, Step::Acquire(1)).await,
+            Decision::Allowed
+        );
         // Throttled attempts were not counted.
-        let counted: u64 = redis::cmd("ZCARD")
-            .arg(keys.rate_limit(user, room))
-            .query_async(&mut manager)
-            .await
-            .expect("zcard");
-        assert_eq!(counted, 3);
+        let count = |manager: &mut ConnectionManager, key: &LimitKey| {
+            let name = keys.limit(key);
+            let mut manager = manager.clone();
+            async move {
+                redis::cmd("ZCARD")
+                    .arg(name)
+                    .query_async::<u64>(&mut manager)
+                    .await
+                    .expect("zcard")
+            }
+        };
+        assert_eq!(count(&mut manager, &key).await, 3);
+        // Undo takes one back; a weighted acquire needs room for all.
+        limiter.apply(&key, rule, Step::Undo).await;
+        assert_eq!(count(&mut manager, &key).await, 2);
+        assert!(matches!(
+            limiter.apply(&key, rule, Step::Acquire(2)).await,
+            Decision::Throttled { .. }
+        ));
+        assert_eq!(
+            limiter.apply(&key, rule, Step::Peek).await,
+            Decision::Allowed
+        );
+        limiter.apply(&key, rule, Step::Record).await;
+        assert_eq!(count(&mut manager, &key).await, 3);
+        // Back-off: past the limit, the newest count locks a whole window.
+        let backoff = LimitRule {
+            backoff: true,
+            ..rule
+        };
+        let failures = LimitKey::LoginFailures(super::super::Account::new("a@example.com"));
+        for _ in 0..4 {
+            limiter.apply(&failures, backoff, Step::Record).await;
+        }
+        match limiter.apply(&failures, backoff, Step::Peek).await {
+            Decision::Throttled { retry_after } => assert!((29..=30).contains(&retry_after)),
+            Decision::Allowed => panic!("past the limit with back-off was allowed"),
+        }
         let _: i64 = redis::cmd("DEL")
-            .arg(keys.rate_limit(user, room))
-            .arg(keys.rate_limit(UserId(2), room))
+            .arg(keys.limit(&key))
+            .arg(keys.limit(&other))
+            .arg(keys.limit(&failures))
             .query_async(&mut manager)
             .await
             .expect("cleanup");

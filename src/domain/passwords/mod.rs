@@ -13,7 +13,46 @@ use argon2::{
     password_hash::{SaltString, rand_core::OsRng},
 };
 
-use crate::error::{Error, Result};
+use crate::{
+    config::HashingLimits,
+    error::{Error, Result},
+};
+
+/// The node's turns at hashing: argon2 is a CPU sink, and a flood of
+/// logins must queue for a bounded time or be refused (503), not occupy
+/// every blocking thread while requests behind them time out.
+pub struct HashSlots {
+    permits: tokio::sync::Semaphore,
+    queue_wait: std::time::Duration,
+}
+
+/// A turn at hashing, held while the hash runs.
+pub struct HashSlot<'a>(
+    #[expect(dead_code, reason = "held for its Drop")] tokio::sync::SemaphorePermit<'a>,
+);
+
+impl HashSlots {
+    pub fn new(limits: HashingLimits) -> Self {
+        Self {
+            permits: tokio::sync::Semaphore::new(limits.concurrency),
+            queue_wait: limits.queue_wait,
+        }
+    }
+
+    /// Waits up to the queue wait for a turn; past it, `Overloaded`.
+    pub async fn acquire(&self) -> Result<HashSlot<'_>> {
+        // `timeout` polls once before looking at the clock, so a zero wait
+        // still takes a free slot.
+        match tokio::time::timeout(self.queue_wait, self.permits.acquire()).await {
+            Ok(Ok(permit)) => Ok(HashSlot(permit)),
+            _ => {
+                metrics::counter!("password_hashes_refused_total").increment(1);
+                tracing::info!("password hash refused: every slot busy");
+                Err(Error::Overloaded { retry_after: 1 })
+            }
+        }
+    }
+}
 
 const DJANGO_PREFIX: &str = "argon2";
 

@@ -4,11 +4,11 @@ use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::schemas::{BadRequest, CredentialsError, ErrorDetail, Unavailable};
+use super::schemas::{BadRequest, CredentialsError, ErrorDetail, ThrottledError, Unavailable};
 use crate::{
     domain::{User, accounts, tokens::Session},
     error::Result,
-    http::extract::AppJson,
+    http::{client_addr::ClientAddr, extract::AppJson},
     state::AppState,
 };
 
@@ -162,11 +162,14 @@ impl From<Session> for SessionJson {
         (status = 201, description = "Signed up", body = SessionJson),
         (status = 400, description = "Every failing field, or a body that is not JSON", body = BadRequest),
         (status = 409, description = "A concurrent signup took the email or username", body = ErrorDetail),
+        (status = 429, description = "Too many signups and failed logins from this address (`AUTH_ADDRESS_LIMIT`)", body = ThrottledError,
+            headers(("Retry-After" = u64, description = "Seconds until a signup may succeed"))),
         (status = 503, response = Unavailable),
     )
 )]
 async fn signup(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     AppJson(body): AppJson<SignupBody>,
 ) -> Result<(StatusCode, Json<SessionJson>)> {
     let input = accounts::SignupInput {
@@ -177,7 +180,7 @@ async fn signup(
         password: body.password,
         password_confirm: body.password_confirm,
     };
-    let session = accounts::signup(&state, input).await?;
+    let session = accounts::signup(&state, input, client).await?;
     Ok((StatusCode::CREATED, Json(session.into())))
 }
 
@@ -192,18 +195,21 @@ async fn signup(
         (status = 200, description = "Signed in", body = SessionJson),
         (status = 400, description = "Missing fields, or a body that is not JSON", body = BadRequest),
         (status = 401, description = "Unknown email, wrong password or inactive account", body = CredentialsError),
+        (status = 429, description = "Too many failed logins: from this address (`AUTH_ADDRESS_LIMIT`), or on this account from an address that has failed on it (`LOGIN_FAILURE_LIMIT`)", body = ThrottledError,
+            headers(("Retry-After" = u64, description = "Seconds until a login may succeed"))),
         (status = 503, response = Unavailable),
     )
 )]
 async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     AppJson(body): AppJson<LoginBody>,
 ) -> Result<Json<SessionJson>> {
     let input = accounts::LoginInput {
         email: body.email,
         password: body.password,
     };
-    Ok(Json(accounts::login(&state, input).await?.into()))
+    Ok(Json(accounts::login(&state, input, client).await?.into()))
 }
 
 /// Rotates a refresh token: the old one stops working.

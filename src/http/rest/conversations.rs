@@ -19,7 +19,8 @@ use super::{
     integer_param,
     messages::MessageJson,
     schemas::{
-        BadRequest, ErrorDetail, Unauthenticated, Unavailable, int64, optional_integer, typed,
+        BadRequest, ErrorDetail, ThrottledError, Unauthenticated, Unavailable, int64,
+        optional_integer, typed,
     },
 };
 use crate::{
@@ -231,6 +232,8 @@ struct CreateBody {
         (status = 400, description = "A blank or too long name, or a body that is not JSON", body = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 409, description = "No free slug could be allocated; try again", body = ErrorDetail),
+        (status = 429, description = "Too many membership changes this hour (`MEMBERSHIP_CHANGES_PER_HOUR`; a creation costs one per other user in `participant_ids`, at least one)", body = ThrottledError,
+            headers(("Retry-After" = u64, description = "Seconds until the creation may succeed"))),
         (status = 503, response = Unavailable),
     )
 )]
@@ -342,6 +345,8 @@ pub(super) struct SuccessJson {
         (status = 401, response = Unauthenticated),
         (status = 403, description = "The caller is a member, not an admin", body = ErrorDetail),
         (status = 404, description = "No such conversation (or not yours), or no such active user", body = ErrorDetail),
+        (status = 429, description = "Too many membership changes this hour (`MEMBERSHIP_CHANGES_PER_HOUR`)", body = ThrottledError,
+            headers(("Retry-After" = u64, description = "Seconds until an add may succeed"))),
         (status = 503, response = Unavailable),
     )
 )]

@@ -144,7 +144,7 @@ impl IntoResponse for Error {
                     "code": self.code(),
                 }),
             ),
-            Error::Storage(_) => (
+            Error::Storage(_) | Error::Overloaded { .. } => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 json!({ "detail": self.public_message(), "code": self.code() }),
             ),
@@ -154,7 +154,7 @@ impl IntoResponse for Error {
             ),
         };
         let mut response = (status, Json(body)).into_response();
-        if let Error::Throttled { retry_after } = self {
+        if let Error::Throttled { retry_after } | Error::Overloaded { retry_after } = self {
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(retry_after));

@@ -96,12 +96,14 @@ pub struct ThrottledError {
     pub code: String,
 }
 
-/// A 503: the database or Redis failed; the cause is logged, not shown.
+/// A 503: the database or Redis failed (the cause is logged, not shown), or
+/// on signup and login, every password-hash slot of the node is busy (then
+/// with a `Retry-After` header).
 #[derive(Serialize, ToSchema)]
 pub struct StorageError {
     #[schema(example = "Storage is temporarily unavailable")]
     pub detail: String,
-    /// `STORAGE_ERROR`.
+    /// `STORAGE_ERROR`, or `SERVICE_UNAVAILABLE` when the node is too busy.
     #[schema(example = "STORAGE_ERROR")]
     pub code: String,
 }
