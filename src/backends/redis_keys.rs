@@ -34,6 +34,11 @@ impl RedisKeys {
         format!("{}chatstream:ratelimit:search:{}", self.prefix, user)
     }
 
+    /// The sorted set of a user's open sockets, on every node (chatstream's own).
+    pub fn sockets(&self, user: UserId) -> String {
+        format!("{}chatstream:sockets:{}", self.prefix, user)
+    }
+
     /// The Pub/Sub channel of membership revocations (chatstream's own).
     pub fn revocations(&self) -> String {
         format!("{}chatstream:revocations", self.prefix)

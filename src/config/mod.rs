@@ -108,6 +108,22 @@ pub struct Config {
     /// `GRAPHQL_INTROSPECTION`: whether `__schema`/`__type` and the GraphiQL
     /// page are served; on by default in development, off in production.
     pub graphql_introspection: bool,
+    /// `MAX_SOCKETS_PER_USER` and the subscription size caps.
+    pub sockets: SocketLimits,
+}
+
+/// What one user, and one socket, may hold open.
+#[derive(Clone, Copy, Debug)]
+pub struct SocketLimits {
+    /// `MAX_SOCKETS_PER_USER`: authenticated WebSockets one user may hold
+    /// open, both protocols, every node.
+    pub per_user: u32,
+    /// `MAX_SUBSCRIPTION_BYTES`: the largest operation a graphql-ws client
+    /// may start (query, variables and operation name).
+    pub operation_bytes: usize,
+    /// `MAX_SUBSCRIPTION_BYTES_PER_SOCKET`: what the operations running on
+    /// one graphql-ws socket may add up to.
+    pub socket_bytes: usize,
 }
 
 /// The limits of the accept loop (`http::serve`).
@@ -194,6 +210,11 @@ impl Config {
             },
             graphql_introspection: env
                 .parse("GRAPHQL_INTROSPECTION", app_env == AppEnv::Development)?,
+            sockets: SocketLimits {
+                per_user: env.positive("MAX_SOCKETS_PER_USER", 20)?,
+                operation_bytes: env.positive("MAX_SUBSCRIPTION_BYTES", 16 * 1024)?,
+                socket_bytes: env.positive("MAX_SUBSCRIPTION_BYTES_PER_SOCKET", 256 * 1024)?,
+            },
         })
     }
 
@@ -243,6 +264,7 @@ impl fmt::Debug for Config {
             .field("metrics_token", &self.metrics_token.is_some())
             .field("connections", &self.connections)
             .field("graphql_introspection", &self.graphql_introspection)
+            .field("sockets", &self.sockets)
             .finish_non_exhaustive()
     }
 }

@@ -19,7 +19,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use tracing::Instrument;
 
 use self::protocol::Protocol;
-use super::{Auth, ChatSchema};
+use super::{ChatSchema, SocketAuth};
 use crate::{state::AppState, websocket};
 
 /// `GET /graphql/ws`, and `GET /graphql` when it asks for an upgrade.
@@ -41,7 +41,7 @@ pub async fn upgrade(
         .and_then(Protocol::from_name)
         .unwrap_or(Protocol::TransportWs);
     // Kept until `connection_init`, which may bring its own credentials.
-    let header_auth = Auth::from_bearer(
+    let header_auth = SocketAuth::from_bearer(
         &state.tokens,
         headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()),
     );
