@@ -24,5 +24,6 @@ mod people;
 mod read_state;
 mod rest_strictness;
 mod schema;
+mod socket_sessions;
 mod subscriptions;
 mod ws_client;
