@@ -25,5 +25,6 @@ mod read_state;
 mod rest_strictness;
 mod schema;
 mod socket_sessions;
+mod subscription_memory;
 mod subscriptions;
 mod ws_client;
