@@ -72,6 +72,8 @@ struct Shared {
     keys: RedisKeys,
     acquire: Script,
     heartbeat: Script,
+    /// [`EXPIRY`], shorter in tests.
+    expiry: Duration,
 }
 
 /// The node's open authenticated sockets.
@@ -122,6 +124,16 @@ impl Sockets {
         keys: RedisKeys,
         shutdown: CancellationToken,
     ) -> Arc<Self> {
+        Self::shared_with(manager, keys, shutdown, HEARTBEAT, EXPIRY)
+    }
+
+    fn shared_with(
+        manager: ConnectionManager,
+        keys: RedisKeys,
+        shutdown: CancellationToken,
+        heartbeat: Duration,
+        expiry: Duration,
+    ) -> Arc<Self> {
         let sockets = Arc::new(Self {
             local: Mutex::new(HashMap::new()),
             shared: Some(Shared {
@@ -129,17 +141,20 @@ impl Sockets {
                 keys,
                 acquire: Script::new(ACQUIRE),
                 heartbeat: Script::new(HEARTBEAT_SCRIPT),
+                expiry,
             }),
         });
         let weak = Arc::downgrade(&sockets);
         tokio::spawn(async move {
-            let mut every = tokio::time::interval(HEARTBEAT);
+            let mut every = tokio::time::interval(heartbeat);
             loop {
                 tokio::select! {
                     () = shutdown.cancelled() => return,
                     _ = every.tick() => {}
                 }
-                let Some(sockets) = weak.upgrade() else { return };
+                let Some(sockets) = weak.upgrade() else {
+                    return;
+                };
                 sockets.heartbeat().await;
             }
         });
@@ -229,7 +244,7 @@ impl Sockets {
             .collect();
         for chunk in open.chunks(HEARTBEAT_CHUNK) {
             let mut invocation = shared.heartbeat.prepare_invoke();
-            invocation.arg(millis(EXPIRY));
+            invocation.arg(millis(shared.expiry));
             for (user, id) in chunk {
                 invocation.key(shared.keys.sockets(*user));
                 invocation.arg(id.simple().to_string());
@@ -253,7 +268,7 @@ impl Shared {
             .key(self.keys.sockets(user))
             .arg(max)
             .arg(id.simple().to_string())
-            .arg(millis(EXPIRY))
+            .arg(millis(self.expiry))
             .invoke_async::<i64>(&mut self.manager.clone())
             .await;
         match counted {
@@ -324,5 +339,47 @@ mod tests {
             .await
             .expect("the released place is free again");
         shutdown.cancel();
+    }
+
+    #[tokio::test]
+    async fn a_dead_nodes_sockets_stop_counting_and_a_live_nodes_stay() {
+        let Some((manager, keys)) = super::super::redis_keys::test_server().await else {
+            return;
+        };
+        let (beat, expiry) = (Duration::from_millis(100), Duration::from_millis(400));
+        let (alive, dead) = (CancellationToken::new(), CancellationToken::new());
+        let node = |shutdown: &CancellationToken| {
+            Sockets::shared_with(
+                manager.clone(),
+                keys.clone(),
+                shutdown.clone(),
+                beat,
+                expiry,
+            )
+        };
+        let (a, b, c) = (node(&alive), node(&dead), node(&alive));
+        let kept = a.acquire(UserId(1), 1).await.expect("room");
+        // A node that dies: its heartbeat stops and nothing is released.
+        std::mem::forget(b.acquire(UserId(2), 1).await.expect("room"));
+        dead.cancel();
+        let freed = async {
+            loop {
+                if let Some(lease) = c.acquire(UserId(2), 1).await {
+                    return lease;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        let started = tokio::time::Instant::now();
+        tokio::time::timeout(Duration::from_secs(5), freed)
+            .await
+            .expect("the dead node's socket stopped counting");
+        // By then the live node's socket has outlived several expiries,
+        // renewed by its heartbeat: it still counts.
+        assert!(started.elapsed() >= expiry / 2);
+        tokio::time::sleep(expiry * 2).await;
+        assert!(c.acquire(UserId(1), 1).await.is_none(), "still counted");
+        drop(kept);
+        alive.cancel();
     }
 }

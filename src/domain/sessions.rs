@@ -75,7 +75,11 @@ impl SocketSession {
 pub async fn open(state: &AppState, access: Access) -> Result<SocketSession, TooManySockets> {
     let max = state.config.sockets.per_user;
     let Some(lease) = state.backends.sockets.acquire(access.user, max).await else {
-        tracing::info!(user.id = access.user.0, max, "socket refused: too many sockets");
+        tracing::info!(
+            user.id = access.user.0,
+            max,
+            "socket refused: too many sockets"
+        );
         metrics::counter!("websocket_refused_total", "reason" => "too_many_sockets").increment(1);
         return Err(TooManySockets);
     };

@@ -359,7 +359,10 @@ mod tests {
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding)
                 .expect("sign")
         };
-        assert!(keys.verify_access(&with_nbf(now - 60)).is_ok(), "nbf passed");
+        assert!(
+            keys.verify_access(&with_nbf(now - 60)).is_ok(),
+            "nbf passed"
+        );
         assert!(
             keys.verify_access(&with_nbf(now + 600)).is_err(),
             "not valid before nbf"

@@ -88,8 +88,13 @@ async fn legacy_closed(socket: &mut Legacy, within: Duration) -> (u16, String) {
 /// A legacy socket that is open and served: it answers a ping.
 async fn legacy_open(app: &TestApp, conversation: &str, token: &str) -> Legacy {
     let mut socket = legacy(app, conversation, token).await;
-    socket.send(Message::Ping("ready".into())).await.expect("ping");
-    let pong = tokio::time::timeout(WAIT, socket.next()).await.expect("pong");
+    socket
+        .send(Message::Ping("ready".into()))
+        .await
+        .expect("ping");
+    let pong = tokio::time::timeout(WAIT, socket.next())
+        .await
+        .expect("pong");
     assert!(matches!(pong, Some(Ok(Message::Pong(_)))), "{pong:?}");
     socket
 }
@@ -114,10 +119,7 @@ async fn sockets_close_when_their_token_expires_on_both_protocols() {
     let mut graphql = modern(&app, &expiring_in(&ada, 2)).await;
     graphql.message_added("1", &conversation, None).await;
     let mut old = legacy_open(&app, &conversation, &expiring_in(&ada, 2)).await;
-    assert_eq!(
-        graphql.closed().await,
-        (4403, "token expired".to_owned())
-    );
+    assert_eq!(graphql.closed().await, (4403, "token expired".to_owned()));
     assert_eq!(
         legacy_closed(&mut old, WAIT).await,
         (4001, "token expired".to_owned())
@@ -437,7 +439,9 @@ async fn subscription_documents_are_capped_per_operation_and_per_socket() {
         format!("# {}\n{query}", "x".repeat(bytes - query.len()))
     };
     let variables = json!({ "id": conversation });
-    client.subscribe("big", &padded(3000), variables.clone()).await;
+    client
+        .subscribe("big", &padded(3000), variables.clone())
+        .await;
     let refused = client.json().await;
     assert_eq!(refused["type"], "error", "{refused}");
     assert_eq!(refused["id"], "big");
@@ -447,11 +451,19 @@ async fn subscription_documents_are_capped_per_operation_and_per_socket() {
     for id in ["a", "b"] {
         client.subscribe(id, &padded(1800), variables.clone()).await;
     }
-    client.subscribe("c", &padded(1800), variables.clone()).await;
+    client
+        .subscribe("c", &padded(1800), variables.clone())
+        .await;
     let refused = client.json().await;
-    assert_eq!((&refused["type"], &refused["id"]), (&json!("error"), &json!("c")));
+    assert_eq!(
+        (&refused["type"], &refused["id"]),
+        (&json!("error"), &json!("c"))
+    );
     let message = refused["payload"][0]["message"].as_str().expect("message");
-    assert!(message.contains("MAX_SUBSCRIPTION_BYTES_PER_SOCKET"), "{message}");
+    assert!(
+        message.contains("MAX_SUBSCRIPTION_BYTES_PER_SOCKET"),
+        "{message}"
+    );
     // The others run: a message reaches both.
     let still = app.send_message(&ada, &conversation, "still here").await;
     for _ in 0..2 {

@@ -48,8 +48,18 @@ impl Server {
         let server = Server { child, app };
         let deadline = tokio::time::Instant::now() + WAIT;
         // Readiness poll: the only loop the house style allows.
-        while server.app.client.get(server.app.url("/livez")).send().await.is_err() {
-            assert!(tokio::time::Instant::now() < deadline, "server did not start");
+        while server
+            .app
+            .client
+            .get(server.app.url("/livez"))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "server did not start"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         (server, dir)

@@ -7,7 +7,12 @@
 //! reading stops being polled; its subscriptions then lag in the hub and
 //! later resume from the log. Nothing here buffers without bound.
 
-use std::{collections::HashMap, future::Future, pin::Pin, task::Poll, time::Duration};
+use std::{
+    future::Future,
+    pin::Pin,
+    task::Poll,
+    time::{Duration, SystemTime},
+};
 
 use async_graphql::{Request, Response, ServerError};
 use axum::extract::ws::{Message, WebSocket};
@@ -21,6 +26,7 @@ use tokio_stream::StreamMap;
 
 use super::{
     SlowConsumer,
+    budget::Budget,
     protocol::{ClientMsg, CloseReason, Protocol, ServerMsg},
 };
 use crate::{
@@ -84,8 +90,8 @@ struct Connection {
     session: Option<SocketSession>,
     /// Running operations by client-chosen id.
     operations: StreamMap<String, BoxStream<'static, Output>>,
-    /// What each running operation's document weighs.
-    held: Held,
+    /// What the running operations hold, within the socket's caps.
+    budget: Budget,
     slow: SlowConsumer,
     /// Until `connection_init` is accepted: when the connection closes
     /// with 4408.
@@ -217,7 +223,7 @@ impl Connection {
             user: None,
             session: None,
             operations: StreamMap::new(),
-            held: Held::default(),
+            budget: Budget::default(),
             slow: SlowConsumer::default(),
             init_deadline: Some(Box::pin(tokio::time::sleep(init_timeout))),
             keepalive_every,
@@ -253,6 +259,14 @@ impl Connection {
             Some(Value::String(token)) => SocketAuth::from_bearer(&self.state.tokens, Some(token)),
             Some(_) => SocketAuth::Invalid,
             None => self.header_auth,
+        };
+        // A token from the upgrade request may have expired while the
+        // client took its time to send `connection_init`.
+        let auth = match auth {
+            SocketAuth::Access(access) if access.valid_until <= SystemTime::now() => {
+                SocketAuth::Invalid
+            }
+            auth => auth,
         };
         let SocketAuth::Access(access) = auth else {
             self.send(outbox, &ServerMsg::ConnectionError("Forbidden"))
@@ -294,25 +308,10 @@ impl Connection {
             let refusal = format!("At most {MAX_OPERATIONS} operations may run on one connection");
             return self.refuse(outbox, &id, refusal).await;
         }
-        let bytes = operation_bytes(&request);
-        let limits = self.state.config.sockets;
-        if bytes > limits.operation_bytes {
-            let refusal = format!(
-                "Operation too large: {bytes} bytes (query, variables and operation name); \
-                 at most {} (MAX_SUBSCRIPTION_BYTES)",
-                limits.operation_bytes
-            );
-            return self.refuse(outbox, &id, refusal).await;
-        }
-        if self.held.total + bytes > limits.socket_bytes {
-            let refusal = format!(
-                "The operations running on this connection would hold {} bytes; at most {} \
-                 (MAX_SUBSCRIPTION_BYTES_PER_SOCKET): complete some first",
-                self.held.total + bytes,
-                limits.socket_bytes
-            );
-            return self.refuse(outbox, &id, refusal).await;
-        }
+        let bytes = match self.budget.admit(&request, self.state.config.sockets) {
+            Ok(bytes) => bytes,
+            Err(refusal) => return self.refuse(outbox, &id, refusal).await,
+        };
         let shape = RequestShape::of(&request);
         let request = request
             .data(Auth::User(user))
@@ -334,7 +333,7 @@ impl Connection {
         // at the moment its frame was read, however many frames follow.
         let first = std::future::poll_fn(|cx| Poll::Ready(events.poll_next_unpin(cx))).await;
         self.operations.insert(id.clone(), events);
-        self.held.add(&id, bytes);
+        self.budget.add(&id, bytes);
         match first {
             Poll::Ready(Some(event)) => {
                 self.on_output(id, event, outbox).await?;
@@ -379,7 +378,7 @@ impl Connection {
     /// Ends an operation's stream, and what it held.
     fn stop(&mut self, id: &str) {
         self.operations.remove(id);
-        self.held.remove(id);
+        self.budget.remove(id);
     }
 
     /// Refuses an operation with an `error` frame; the connection stays.
@@ -433,54 +432,6 @@ impl Connection {
         if let Some(every) = self.keepalive_every {
             self.keepalive.as_mut().reset(Instant::now() + every);
         }
-    }
-}
-
-/// What an operation's request weighs while it runs: its query,
-/// variables and operation name (the parsed document and the variables
-/// are kept for the life of a subscription).
-fn operation_bytes(request: &Request) -> usize {
-    let variables = serde_json::to_vec(&request.variables).map_or(0, |v| v.len());
-    request.query.len() + variables + request.operation_name.as_ref().map_or(0, String::len)
-}
-
-/// The bytes held by a connection's running operations, counted in the
-/// node's `graphql_ws_operation_bytes` gauge until they end (or the
-/// connection does).
-struct Held {
-    by_operation: HashMap<String, usize>,
-    total: usize,
-    gauge: metrics::Gauge,
-}
-
-impl Default for Held {
-    fn default() -> Self {
-        Self {
-            by_operation: HashMap::new(),
-            total: 0,
-            gauge: metrics::gauge!("graphql_ws_operation_bytes"),
-        }
-    }
-}
-
-impl Held {
-    fn add(&mut self, id: &str, bytes: usize) {
-        self.by_operation.insert(id.to_owned(), bytes);
-        self.total += bytes;
-        self.gauge.increment(bytes as f64);
-    }
-
-    fn remove(&mut self, id: &str) {
-        if let Some(bytes) = self.by_operation.remove(id) {
-            self.total -= bytes;
-            self.gauge.decrement(bytes as f64);
-        }
-    }
-}
-
-impl Drop for Held {
-    fn drop(&mut self) {
-        self.gauge.decrement(self.total as f64);
     }
 }
 

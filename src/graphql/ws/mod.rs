@@ -6,6 +6,7 @@
 //! graphql-ws close codes (4400, 4401, 4408, 4409, 4429), never pings and
 //! replaces a duplicate id instead of refusing it.
 
+mod budget;
 mod connection;
 mod protocol;
 
