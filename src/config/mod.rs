@@ -292,6 +292,24 @@ mod tests {
     }
 
     #[test]
+    fn socket_limits_and_a_token_lifetime_in_seconds() {
+        let config = Config::from_vars(HashMap::new()).expect("defaults are valid");
+        assert_eq!(config.sockets.per_user, 20);
+        assert_eq!(config.sockets.operation_bytes, 16 * 1024);
+        assert_eq!(config.sockets.socket_bytes, 256 * 1024);
+        let config = Config::from_vars(vars(&[
+            ("JWT_ACCESS_TTL_MINUTES", "5"),
+            ("JWT_ACCESS_TTL_SECS", "2"),
+        ]))
+        .expect("valid");
+        assert_eq!(config.jwt.access_ttl, Duration::from_secs(2), "seconds win");
+        for variable in ["JWT_ACCESS_TTL_SECS", "MAX_SOCKETS_PER_USER"] {
+            let err = Config::from_vars(vars(&[(variable, "0")])).err();
+            assert_eq!(err.map(|e| e.variable), Some(variable));
+        }
+    }
+
+    #[test]
     fn a_bad_value_names_its_variable() {
         let err = Config::from_vars(vars(&[("RATE_LIMIT_MESSAGES", "ten")])).err();
         assert_eq!(err.map(|e| e.variable), Some("RATE_LIMIT_MESSAGES"));
