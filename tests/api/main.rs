@@ -18,6 +18,7 @@ mod membership;
 mod messages;
 mod metrics;
 mod multi_node;
+mod npm_client;
 mod openapi;
 mod outages;
 mod people;
