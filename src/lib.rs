@@ -43,6 +43,7 @@ impl Application {
         let state = AppState::build(config).await?;
         // The first unknown-email login should not pay for the dummy hash.
         tokio::spawn(domain::passwords::warm_up());
+        domain::sessions::start_account_checks(state.clone());
         let listener = TcpListener::bind(state.config.bind_addr)
             .await
             .with_context(|| format!("cannot bind {}", state.config.bind_addr))?;

@@ -6,6 +6,7 @@ pub mod message_log;
 pub mod rate_limit;
 pub mod redis_keys;
 pub mod revocations;
+pub mod sockets;
 
 use std::{sync::Arc, time::Duration};
 
@@ -29,6 +30,8 @@ pub struct Backends {
     pub limiter: Limiter,
     /// The node's live fan-out to subscribers.
     pub hub: Arc<Hub>,
+    /// Open authenticated WebSockets per user (`MAX_SOCKETS_PER_USER`).
+    pub sockets: Arc<sockets::Sockets>,
     /// Present when `REDIS_URL` is set; used for health checks.
     pub redis: Option<redis::aio::ConnectionManager>,
     /// Where revocations are published to the other nodes (Redis mode).
@@ -56,6 +59,7 @@ impl Backends {
                         rules,
                     ),
                     hub,
+                    sockets: sockets::Sockets::local(),
                     redis: None,
                     revocation_channel: None,
                 })
@@ -106,6 +110,11 @@ impl Backends {
                         rules,
                     ),
                     hub,
+                    sockets: sockets::Sockets::shared(
+                        manager.clone(),
+                        keys.clone(),
+                        shutdown.clone(),
+                    ),
                     redis: Some(manager),
                     revocation_channel: Some(keys.revocations()),
                 })

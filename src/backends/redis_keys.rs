@@ -1,7 +1,7 @@
 //! Redis key names in one place: django-chat's names, behind an optional prefix.
 
 use super::rate_limit::LimitKey;
-use crate::domain::ConversationId;
+use crate::domain::{ConversationId, UserId};
 
 #[derive(Clone, Debug)]
 pub struct RedisKeys {
@@ -47,6 +47,11 @@ impl RedisKeys {
                 format!("{p}chatstream:ratelimit:membership:{user}")
             }
         }
+    }
+
+    /// The sorted set of a user's open sockets, on every node (chatstream's own).
+    pub fn sockets(&self, user: UserId) -> String {
+        format!("{}chatstream:sockets:{}", self.prefix, user)
     }
 
     /// The Pub/Sub channel of membership revocations (chatstream's own).

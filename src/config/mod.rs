@@ -119,6 +119,8 @@ pub struct Config {
     pub password_hashing: HashingLimits,
     /// `EMAIL_VISIBILITY`: whose emails a user sees.
     pub email_visibility: EmailVisibility,
+    /// `MAX_SOCKETS_PER_USER` and the subscription size caps.
+    pub sockets: SocketLimits,
 }
 
 /// Limits on the account and membership surfaces (see README "Limits and abuse").
@@ -150,6 +152,20 @@ pub enum EmailVisibility {
     Participants,
     /// Only one's own, and the address one searched for exactly.
     OwnOnly,
+}
+
+/// What one user, and one socket, may hold open.
+#[derive(Clone, Copy, Debug)]
+pub struct SocketLimits {
+    /// `MAX_SOCKETS_PER_USER`: authenticated WebSockets one user may hold
+    /// open, both protocols, every node.
+    pub per_user: u32,
+    /// `MAX_SUBSCRIPTION_BYTES`: the largest operation a graphql-ws client
+    /// may start (query, variables and operation name).
+    pub operation_bytes: usize,
+    /// `MAX_SUBSCRIPTION_BYTES_PER_SOCKET`: what the operations running on
+    /// one graphql-ws socket may add up to.
+    pub socket_bytes: usize,
 }
 
 /// The limits of the accept loop (`http::serve`).
@@ -244,6 +260,11 @@ impl Config {
             trusted_proxies: env.trusted_proxies()?,
             password_hashing: env.password_hashing()?,
             email_visibility: env.email_visibility()?,
+            sockets: SocketLimits {
+                per_user: env.positive("MAX_SOCKETS_PER_USER", 20)?,
+                operation_bytes: env.positive("MAX_SUBSCRIPTION_BYTES", 16 * 1024)?,
+                socket_bytes: env.positive("MAX_SUBSCRIPTION_BYTES_PER_SOCKET", 256 * 1024)?,
+            },
         })
     }
 
@@ -297,6 +318,7 @@ impl fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("password_hashing", &self.password_hashing)
             .field("email_visibility", &self.email_visibility)
+            .field("sockets", &self.sockets)
             .finish_non_exhaustive()
     }
 }
@@ -321,6 +343,24 @@ mod tests {
         assert!(config.uses_dev_secret());
         assert_eq!(config.rate_limit.messages, 10);
         assert_eq!(config.jwt.access_ttl, Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn socket_limits_and_a_token_lifetime_in_seconds() {
+        let config = Config::from_vars(HashMap::new()).expect("defaults are valid");
+        assert_eq!(config.sockets.per_user, 20);
+        assert_eq!(config.sockets.operation_bytes, 16 * 1024);
+        assert_eq!(config.sockets.socket_bytes, 256 * 1024);
+        let config = Config::from_vars(vars(&[
+            ("JWT_ACCESS_TTL_MINUTES", "5"),
+            ("JWT_ACCESS_TTL_SECS", "2"),
+        ]))
+        .expect("valid");
+        assert_eq!(config.jwt.access_ttl, Duration::from_secs(2), "seconds win");
+        for variable in ["JWT_ACCESS_TTL_SECS", "MAX_SOCKETS_PER_USER"] {
+            let err = Config::from_vars(vars(&[(variable, "0")])).err();
+            assert_eq!(err.map(|e| e.variable), Some(variable));
+        }
     }
 
     #[test]

@@ -66,10 +66,16 @@ impl Vars {
             (None, AppEnv::Development) => DEV_JWT_SECRET.to_owned(),
         };
         let access_minutes: u64 = self.positive("JWT_ACCESS_TTL_MINUTES", 60)?;
+        // Seconds, when a lifetime shorter than a minute is wanted (tests of
+        // sockets outliving their token, or very short-lived deployments).
+        let access_secs = match self.get("JWT_ACCESS_TTL_SECS") {
+            None => access_minutes * 60,
+            Some(_) => self.positive("JWT_ACCESS_TTL_SECS", 60)?,
+        };
         let refresh_days: u64 = self.positive("JWT_REFRESH_TTL_DAYS", 7)?;
         Ok(JwtConfig {
             secret: Secret::new(secret),
-            access_ttl: Duration::from_secs(access_minutes * 60),
+            access_ttl: Duration::from_secs(access_secs),
             refresh_ttl: Duration::from_secs(refresh_days * 24 * 3600),
         })
     }

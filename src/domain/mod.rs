@@ -13,6 +13,7 @@ pub mod paging;
 pub mod passwords;
 pub mod people;
 pub mod read_state;
+pub mod sessions;
 pub mod tokens;
 
 pub use ids::{ConversationId, StreamId, UserId};

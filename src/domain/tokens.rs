@@ -2,7 +2,7 @@
 //! claims shaped like djangorestframework-simplejwt's. Refresh tokens are
 //! recorded so each can be exchanged exactly once.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -47,6 +47,10 @@ impl<'a> Credentials<'a> {
         }
     }
 }
+
+/// Seconds a token is still accepted after its `exp` (and before its
+/// `nbf`): the clocks of the nodes that issue and check it may differ.
+const LEEWAY_SECS: u64 = 5;
 
 /// Which of the two tokens a JWT is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +101,17 @@ pub struct Session {
     pub tokens: TokenPair,
 }
 
+/// A verified access token: its user, and until when it is valid. A
+/// socket outlives the check made when it opened, so it keeps the second
+/// half and ends its session then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Access {
+    pub user: UserId,
+    /// The first moment `verify_access` refuses the token (`exp` plus the
+    /// leeway every check allows for clocks of other nodes).
+    pub valid_until: SystemTime,
+}
+
 /// Signing and verification keys, built once from configuration.
 pub struct TokenKeys {
     encoding: EncodingKey,
@@ -112,8 +127,10 @@ impl TokenKeys {
         // Pinning the algorithm list to HS256 is what refuses `none` and
         // every foreign algorithm, whatever the token's header claims.
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 5;
+        validation.leeway = LEEWAY_SECS;
         validation.set_required_spec_claims(&["exp"]);
+        // Only when present: simplejwt and chatstream write none.
+        validation.validate_nbf = true;
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -125,8 +142,19 @@ impl TokenKeys {
 
     /// Verifies an access token and returns its user.
     pub fn verify_access(&self, token: &str) -> Result<UserId> {
-        self.verify(token, TokenType::Access)
-            .map(|c| UserId(c.user_id))
+        self.verify_access_until(token).map(|access| access.user)
+    }
+
+    /// Verifies an access token and says until when it stays valid.
+    pub fn verify_access_until(&self, token: &str) -> Result<Access> {
+        let claims = self.verify(token, TokenType::Access)?;
+        // `exp` is required and validated, so it is not before the epoch
+        // minus the leeway; a negative one would have been refused.
+        let until = u64::try_from(claims.exp).unwrap_or(0) + self.validation.leeway;
+        Ok(Access {
+            user: UserId(claims.user_id),
+            valid_until: UNIX_EPOCH + Duration::from_secs(until),
+        })
     }
 
     /// An access token without touching the database (benchmarks).
@@ -303,5 +331,41 @@ mod tests {
             )
             .expect("sign");
         assert!(keys.verify_access(&forged).is_err());
+    }
+
+    #[test]
+    fn access_tokens_say_until_when_they_are_valid_and_nbf_is_checked() {
+        let keys = keys();
+        let exp = TokenKeys::expiry(keys.access_ttl);
+        let access = keys
+            .sign(UserId(3), TokenType::Access, Uuid::new_v4(), exp)
+            .expect("sign");
+        let until = keys.verify_access_until(&access).expect("valid");
+        let exp_secs = u64::try_from(exp.timestamp()).expect("after the epoch");
+        assert_eq!(
+            until.valid_until,
+            UNIX_EPOCH + Duration::from_secs(exp_secs + LEEWAY_SECS)
+        );
+        let now = Utc::now().timestamp();
+        let with_nbf = |nbf: i64| {
+            let claims = serde_json::json!({
+                "token_type": "access",
+                "exp": now + 600,
+                "iat": now,
+                "nbf": nbf,
+                "jti": Uuid::new_v4().simple().to_string(),
+                "user_id": 3,
+            });
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding)
+                .expect("sign")
+        };
+        assert!(
+            keys.verify_access(&with_nbf(now - 60)).is_ok(),
+            "nbf passed"
+        );
+        assert!(
+            keys.verify_access(&with_nbf(now + 600)).is_err(),
+            "not valid before nbf"
+        );
     }
 }

@@ -8,7 +8,7 @@ use async_graphql::{Context, ErrorExtensions};
 use crate::{
     domain::{
         UserId,
-        tokens::{Credentials, TokenKeys},
+        tokens::{Access, Credentials, TokenKeys},
     },
     error::{Error, NoCredentials},
     http::client_addr::ClientAddr,
@@ -26,17 +26,38 @@ pub enum Auth {
     User(UserId),
 }
 
-impl Auth {
+/// The credentials of a socket: as [`Auth`], with the token's lifetime,
+/// since the socket outlives the check.
+#[derive(Clone, Copy, Debug)]
+pub enum SocketAuth {
+    Anonymous,
+    Invalid,
+    Access(Access),
+}
+
+impl SocketAuth {
     /// From an `Authorization` header value or a graphql-ws credential (see
     /// [`Credentials`] for the forms accepted).
     pub fn from_bearer(keys: &TokenKeys, header: Option<&str>) -> Self {
         match Credentials::parse(header) {
-            Credentials::Missing => Auth::Anonymous,
-            Credentials::Malformed => Auth::Invalid,
-            Credentials::Token(token) => match keys.verify_access(token) {
-                Ok(id) => Auth::User(id),
-                Err(_) => Auth::Invalid,
+            Credentials::Missing => SocketAuth::Anonymous,
+            Credentials::Malformed => SocketAuth::Invalid,
+            Credentials::Token(token) => match keys.verify_access_until(token) {
+                Ok(access) => SocketAuth::Access(access),
+                Err(_) => SocketAuth::Invalid,
             },
+        }
+    }
+}
+
+impl Auth {
+    /// From an `Authorization` header value (see [`Credentials`] for the
+    /// forms accepted).
+    pub fn from_bearer(keys: &TokenKeys, header: Option<&str>) -> Self {
+        match SocketAuth::from_bearer(keys, header) {
+            SocketAuth::Anonymous => Auth::Anonymous,
+            SocketAuth::Invalid => Auth::Invalid,
+            SocketAuth::Access(access) => Auth::User(access.user),
         }
     }
 

@@ -17,6 +17,8 @@ use async_graphql::{
     registry::Registry,
 };
 
+use sha2::{Digest, Sha256};
+
 use super::{shared_fields, types::MessageType};
 use crate::domain::message::{Delivery, Rendering};
 
@@ -24,23 +26,30 @@ use crate::domain::message::{Delivery, Rendering};
 /// the viewer: the request's document, operation name and variables.
 /// Subscribers with equal shapes get equal results when the selection is
 /// viewer-independent (decided once per request, at its first result).
+///
+/// Kept as a SHA-256 digest, not the text: a subscription lives for hours,
+/// and its document (comments, whitespace and all) would live with it.
 #[derive(Clone)]
 pub struct RequestShape(Arc<Shape>);
 
 struct Shape {
-    key: String,
+    key: [u8; 32],
     shared: OnceLock<bool>,
 }
 
 impl RequestShape {
     pub fn of(request: &async_graphql::Request) -> Self {
-        let variables = serde_json::to_string(&request.variables).unwrap_or_default();
+        let variables = serde_json::to_vec(&request.variables).unwrap_or_default();
+        let operation = request.operation_name.as_deref().unwrap_or_default();
+        // Each part is length-prefixed, so no two requests hash the same
+        // bytes.
+        let mut digest = Sha256::new();
+        for part in [operation.as_bytes(), &variables, request.query.as_bytes()] {
+            digest.update((part.len() as u64).to_le_bytes());
+            digest.update(part);
+        }
         Self(Arc::new(Shape {
-            key: format!(
-                "graphql\n{}\n{variables}\n{}",
-                request.operation_name.as_deref().unwrap_or_default(),
-                request.query
-            ),
+            key: digest.finalize().into(),
             shared: OnceLock::new(),
         }))
     }

@@ -20,7 +20,7 @@ pub mod ws;
 
 use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema};
 
-pub use auth::Auth;
+pub use auth::{Auth, SocketAuth};
 
 use crate::state::AppState;
 

@@ -1,9 +1,11 @@
 //! django-chat's legacy WebSocket protocol (`/ws/conversations/{id}/`): a thin
 //! adapter from its JSON frames to `messaging::send` and `messaging::live`.
 //!
-//! Close codes: 4001 unauthenticated, 4003 not a participant (or no such
-//! conversation, or a malformed id), 4400 malformed `since`, 4008 slow
-//! consumer, 1011 server-side (storage) failure, 1001 node shutdown. Frames
+//! Close codes: 4001 unauthenticated (also when the token expires or the
+//! account is deactivated while open), 4003 not a participant (or no such
+//! conversation, or a malformed id), 4029 too many sockets for the user,
+//! 4400 malformed `since`, 4008 slow consumer, 1011 server-side (storage)
+//! failure, 1001 node shutdown. Frames
 //! are typed in [`super::legacy_frames`].
 
 use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
@@ -33,6 +35,7 @@ use crate::{
     domain::{
         ConversationId, UserId,
         messaging::{self, LiveEnd, LiveStream},
+        sessions::{self, SessionEnd, SocketSession},
         tokens::Credentials,
     },
     error::Error,
@@ -92,9 +95,9 @@ async fn upgrade(
 /// How a connection ends, as sent to the client.
 struct Close(CloseCode, &'static str);
 
-/// A connection that may start: its viewer, conversation and armed stream.
+/// A connection that may start: its session, conversation and armed stream.
 struct Opened {
-    viewer: UserId,
+    session: SocketSession,
     conversation: ConversationId,
     live: LiveStream,
 }
@@ -110,13 +113,20 @@ async fn open(
     token: Option<String>,
     since: Option<String>,
 ) -> Result<Opened, Refused> {
-    let Some(viewer) = token.and_then(|t| state.tokens.verify_access(&t).ok()) else {
+    let Some(access) = token.and_then(|t| state.tokens.verify_access_until(&t).ok()) else {
         return Err(Refused(
             Close(CloseCode::Unauthenticated, "unauthenticated"),
             None,
         ));
     };
+    let viewer = access.user;
     tracing::Span::current().record("user.id", viewer.0);
+    let Ok(session) = sessions::open(state, access).await else {
+        return Err(Refused(
+            Close(CloseCode::TooManySockets, "too many sockets"),
+            None,
+        ));
+    };
     let Ok(conversation) = id.parse::<ConversationId>() else {
         return Err(Refused(Close(CloseCode::NotParticipant, "forbidden"), None));
     };
@@ -128,7 +138,7 @@ async fn open(
     };
     match messaging::live(state, viewer, conversation, since).await {
         Ok(live) => Ok(Opened {
-            viewer,
+            session,
             conversation,
             live,
         }),
@@ -172,6 +182,8 @@ async fn serve(socket: WebSocket, state: AppState, opened: Result<Opened, Refuse
 struct Connection {
     state: AppState,
     viewer: UserId,
+    /// Ends when the token expires or the account is deactivated.
+    session: SocketSession,
     conversation: ConversationId,
     live: Peekable<LiveStream>,
     /// Pings are for idle connections only: reset after every write.
@@ -180,6 +192,7 @@ struct Connection {
 
 /// What the connection's own sources yield.
 enum Event {
+    SessionEnded(SessionEnd),
     Keepalive,
     Live(Option<Result<Arc<messaging::Delivery>, LiveEnd>>),
 }
@@ -191,7 +204,8 @@ impl Connection {
         let keepalive = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         Self {
             state,
-            viewer: opened.viewer,
+            viewer: opened.session.user(),
+            session: opened.session,
             conversation: opened.conversation,
             live: opened.live.peekable(),
             keepalive,
@@ -233,6 +247,7 @@ impl Session for Connection {
         F: Future<Output = Incoming> + Send,
     {
         tokio::select! {
+            end = self.session.ended() => Wake::Event(Event::SessionEnded(end)),
             _ = self.keepalive.tick() => Wake::Event(Event::Keepalive),
             frame = frame => Wake::Frame(frame),
             delivery = self.live.next() => Wake::Event(Event::Live(delivery)),
@@ -272,6 +287,9 @@ impl Session for Connection {
 
     async fn on_event(&mut self, event: Event, outbox: &mut Outbox) -> Step {
         let message = match event {
+            Event::SessionEnded(end) => {
+                return Err(End::Close(CloseCode::Unauthenticated, end.reason().into()));
+            }
             Event::Keepalive => Message::Ping(Bytes::new()),
             Event::Live(Some(Ok(delivery))) => message_frame(&delivery),
             Event::Live(Some(Err(LiveEnd::SlowConsumer))) => {

@@ -104,6 +104,8 @@ fn register_at_zero() {
     }
     metrics::gauge!("http_connections").increment(0.0);
     metrics::counter!("http_connections_refused_total").increment(0);
+    metrics::counter!("websocket_refused_total", "reason" => "too_many_sockets").increment(0);
+    metrics::gauge!("graphql_ws_operation_bytes").increment(0.0);
     for name in [
         "messages_sent_total",
         "messages_throttled_total",
@@ -154,6 +156,14 @@ fn describe() {
     describe_counter!(
         "http_connections_refused_total",
         "Connections answered 503 because MAX_CONNECTIONS were open"
+    );
+    describe_counter!(
+        "websocket_refused_total",
+        "Authenticated WebSockets refused, by reason (too_many_sockets: MAX_SOCKETS_PER_USER)"
+    );
+    describe_gauge!(
+        "graphql_ws_operation_bytes",
+        "Bytes of the operations (query, variables, name) running on graphql-ws sockets"
     );
     describe_counter!("messages_sent_total", "Messages stored, from every surface");
     describe_counter!(

@@ -28,6 +28,20 @@ pub async fn find_by_id(
     users::Entity::find_by_id(id.0).one(db).await
 }
 
+/// Which of `ids` name an active account (by primary key: one indexed
+/// lookup per id).
+pub async fn active_among(db: &impl ConnectionTrait, ids: &[UserId]) -> Result<Vec<UserId>, DbErr> {
+    let active: Vec<i64> = users::Entity::find()
+        .select_only()
+        .column(users::Column::Id)
+        .filter(users::Column::Id.is_in(ids.iter().map(|id| id.0)))
+        .filter(users::Column::IsActive.eq(true))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(active.into_iter().map(UserId).collect())
+}
+
 /// `email` must already be normalized (lower-cased). chatstream stores
 /// emails that way, so the indexed exact match finds its users; Django
 /// lower-cases only the domain, so an adopted account may need the

@@ -22,7 +22,9 @@ const ROUNDS: usize = 20;
 
 /// One node, or two on the shared backends (sockets alternate between them).
 async fn nodes() -> Vec<TestApp> {
-    let env = TestEnv::new().await;
+    let mut env = TestEnv::new().await;
+    // One user holds all the sockets.
+    env.set("MAX_SOCKETS_PER_USER", "1000");
     if env.uses_redis() {
         let second = env.spawn().await;
         vec![env.spawn_owned().await, second]

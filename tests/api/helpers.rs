@@ -284,6 +284,17 @@ impl TestApp {
         }
     }
 
+    /// A client of a server that runs elsewhere (a process of its own).
+    pub fn at(address: String) -> TestApp {
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            stop: None,
+            task: None,
+            env: None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -7,7 +7,12 @@
 //! reading stops being polled; its subscriptions then lag in the hub and
 //! later resume from the log. Nothing here buffers without bound.
 
-use std::{future::Future, pin::Pin, task::Poll, time::Duration};
+use std::{
+    future::Future,
+    pin::Pin,
+    task::Poll,
+    time::{Duration, SystemTime},
+};
 
 use async_graphql::{Request, Response, ServerError};
 use axum::extract::ws::{Message, WebSocket};
@@ -21,11 +26,15 @@ use tokio_stream::StreamMap;
 
 use super::{
     SlowConsumer,
+    budget::Budget,
     protocol::{ClientMsg, CloseReason, Protocol, ServerMsg},
 };
 use crate::{
-    domain::UserId,
-    graphql::{Auth, ChatSchema, live_message::RequestShape},
+    domain::{
+        UserId,
+        sessions::{self, SessionEnd, SocketSession, TooManySockets},
+    },
+    graphql::{Auth, ChatSchema, SocketAuth, live_message::RequestShape},
     state::AppState,
     websocket::{
         End, Interrupted, OpenSocket, Outbox, Session, Step,
@@ -46,7 +55,7 @@ pub(super) async fn serve(
     protocol: Protocol,
     schema: ChatSchema,
     state: AppState,
-    header_auth: Auth,
+    header_auth: SocketAuth,
 ) {
     let _open = OpenSocket::new(protocol.name());
     let mut socket = Outbox::new(socket, state.shutdown.clone());
@@ -74,11 +83,15 @@ struct Connection {
     state: AppState,
     /// From the upgrade request's `Authorization`; used when
     /// `connection_init` brings no credentials of its own.
-    header_auth: Auth,
+    header_auth: SocketAuth,
     /// Set by an accepted `connection_init`.
     user: Option<UserId>,
+    /// Ends when the token expires or the account is deactivated.
+    session: Option<SocketSession>,
     /// Running operations by client-chosen id.
     operations: StreamMap<String, BoxStream<'static, Output>>,
+    /// What the running operations hold, within the socket's caps.
+    budget: Budget,
     slow: SlowConsumer,
     /// Until `connection_init` is accepted: when the connection closes
     /// with 4408.
@@ -100,6 +113,7 @@ enum Output {
 
 /// What the connection's own sources yield.
 enum Event {
+    SessionEnded(SessionEnd),
     SlowConsumer,
     InitTimeout,
     Operation(String, Output),
@@ -125,9 +139,16 @@ impl Session for Connection {
                 None => std::future::pending().await,
             }
         };
+        let session = async {
+            match &mut self.session {
+                Some(session) => session.ended().await,
+                None => std::future::pending().await,
+            }
+        };
         // Biased: closing reasons first, then the client, then output.
         let event = tokio::select! {
             biased;
+            end = session => Event::SessionEnded(end),
             () = self.slow.triggered() => Event::SlowConsumer,
             () = init_deadline, if self.user.is_none() => Event::InitTimeout,
             frame = frame => return Wake::Frame(frame),
@@ -160,6 +181,7 @@ impl Session for Connection {
 
     async fn on_event(&mut self, event: Event, outbox: &mut Outbox) -> Step {
         match event {
+            Event::SessionEnded(end) => Err(CloseReason::SessionEnded(end).into()),
             Event::SlowConsumer => Err(CloseReason::SlowConsumer.into()),
             Event::InitTimeout => Err(CloseReason::InitTimeout.into()),
             Event::Operation(id, output) => self.on_output(id, output, outbox).await,
@@ -183,7 +205,12 @@ impl Session for Connection {
 }
 
 impl Connection {
-    fn new(protocol: Protocol, schema: ChatSchema, state: AppState, header_auth: Auth) -> Self {
+    fn new(
+        protocol: Protocol,
+        schema: ChatSchema,
+        state: AppState,
+        header_auth: SocketAuth,
+    ) -> Self {
         let keepalive_every = Some(state.config.ws_keepalive).filter(|d| !d.is_zero());
         let init_timeout = Some(state.config.graphql_ws_init_timeout)
             .filter(|d| !d.is_zero())
@@ -194,7 +221,9 @@ impl Connection {
             state,
             header_auth,
             user: None,
+            session: None,
             operations: StreamMap::new(),
+            budget: Budget::default(),
             slow: SlowConsumer::default(),
             init_deadline: Some(Box::pin(tokio::time::sleep(init_timeout))),
             keepalive_every,
@@ -214,7 +243,7 @@ impl Connection {
             ClientMsg::Subscribe { id, request } => self.on_subscribe(id, *request, outbox).await,
             // Stopped by the client: no `complete` goes back (PROTOCOL.md).
             ClientMsg::Complete { id } => {
-                self.operations.remove(&id);
+                self.stop(&id);
                 Ok(())
             }
             ClientMsg::Terminate => Err(CloseReason::Normal.into()),
@@ -227,16 +256,35 @@ impl Connection {
         }
         // Credentials in the payload win over the upgrade request's header.
         let auth = match credentials(payload) {
-            Some(Value::String(token)) => Auth::from_bearer(&self.state.tokens, Some(token)),
-            Some(_) => Auth::Invalid,
+            Some(Value::String(token)) => SocketAuth::from_bearer(&self.state.tokens, Some(token)),
+            Some(_) => SocketAuth::Invalid,
             None => self.header_auth,
         };
-        let Auth::User(user) = auth else {
+        // A token from the upgrade request may have expired while the
+        // client took its time to send `connection_init`.
+        let auth = match auth {
+            SocketAuth::Access(access) if access.valid_until <= SystemTime::now() => {
+                SocketAuth::Invalid
+            }
+            auth => auth,
+        };
+        let SocketAuth::Access(access) = auth else {
             self.send(outbox, &ServerMsg::ConnectionError("Forbidden"))
                 .await?;
             return Err(CloseReason::Forbidden.into());
         };
+        let session = match sessions::open(&self.state, access).await {
+            Ok(session) => session,
+            Err(TooManySockets) => {
+                let reason = CloseReason::TooManySockets.reason();
+                self.send(outbox, &ServerMsg::ConnectionError(&reason))
+                    .await?;
+                return Err(CloseReason::TooManySockets.into());
+            }
+        };
+        let user = access.user;
         self.user = Some(user);
+        self.session = Some(session);
         self.init_deadline = None;
         tracing::Span::current().record("user.id", user.0);
         tracing::info!(user.id = user.0, "graphql-ws connected");
@@ -257,20 +305,13 @@ impl Connection {
             return Err(CloseReason::DuplicateId(id).into());
         }
         if self.operations.len() >= MAX_OPERATIONS {
-            let errors = [ServerError::new(
-                format!("At most {MAX_OPERATIONS} operations may run on one connection"),
-                None,
-            )];
-            return self
-                .send(
-                    outbox,
-                    &ServerMsg::Error {
-                        id: &id,
-                        errors: &errors,
-                    },
-                )
-                .await;
+            let refusal = format!("At most {MAX_OPERATIONS} operations may run on one connection");
+            return self.refuse(outbox, &id, refusal).await;
         }
+        let bytes = match self.budget.admit(&request, self.state.config.sockets) {
+            Ok(bytes) => bytes,
+            Err(refusal) => return self.refuse(outbox, &id, refusal).await,
+        };
         let shape = RequestShape::of(&request);
         let request = request
             .data(Auth::User(user))
@@ -292,6 +333,7 @@ impl Connection {
         // at the moment its frame was read, however many frames follow.
         let first = std::future::poll_fn(|cx| Poll::Ready(events.poll_next_unpin(cx))).await;
         self.operations.insert(id.clone(), events);
+        self.budget.add(&id, bytes);
         match first {
             Poll::Ready(Some(event)) => {
                 self.on_output(id, event, outbox).await?;
@@ -310,7 +352,7 @@ impl Connection {
                 first: true,
                 response,
             } if is_request_error(&response) => {
-                self.operations.remove(&id);
+                self.stop(&id);
                 let errors = &response.errors;
                 self.queue(outbox, &ServerMsg::Error { id: &id, errors })
                     .await
@@ -322,7 +364,7 @@ impl Connection {
             }
             Output::End => {
                 // Removed now, so the client may reuse the id at once.
-                self.operations.remove(&id);
+                self.stop(&id);
                 // The stream ended because its subscriber fell too far
                 // behind: the connection closes instead of completing.
                 if self.slow.is_triggered() {
@@ -331,6 +373,26 @@ impl Connection {
                 self.queue(outbox, &ServerMsg::Complete { id: &id }).await
             }
         }
+    }
+
+    /// Ends an operation's stream, and what it held.
+    fn stop(&mut self, id: &str) {
+        self.operations.remove(id);
+        self.budget.remove(id);
+    }
+
+    /// Refuses an operation with an `error` frame; the connection stays.
+    async fn refuse(&mut self, outbox: &mut Outbox, id: &str, refusal: String) -> Step {
+        tracing::info!(refusal, "graphql-ws operation refused");
+        let errors = [ServerError::new(refusal, None)];
+        self.send(
+            outbox,
+            &ServerMsg::Error {
+                id,
+                errors: &errors,
+            },
+        )
+        .await
     }
 
     /// Sends one frame and waits until the socket has taken it.

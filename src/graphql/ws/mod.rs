@@ -6,6 +6,7 @@
 //! graphql-ws close codes (4400, 4401, 4408, 4409, 4429), never pings and
 //! replaces a duplicate id instead of refusing it.
 
+mod budget;
 mod connection;
 mod protocol;
 
@@ -19,7 +20,7 @@ use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use tracing::Instrument;
 
 use self::protocol::Protocol;
-use super::{Auth, ChatSchema};
+use super::{ChatSchema, SocketAuth};
 use crate::{state::AppState, websocket};
 
 /// `GET /graphql/ws`, and `GET /graphql` when it asks for an upgrade.
@@ -41,7 +42,7 @@ pub async fn upgrade(
         .and_then(Protocol::from_name)
         .unwrap_or(Protocol::TransportWs);
     // Kept until `connection_init`, which may bring its own credentials.
-    let header_auth = Auth::from_bearer(
+    let header_auth = SocketAuth::from_bearer(
         &state.tokens,
         headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()),
     );

@@ -9,7 +9,7 @@ use async_graphql::{Request, Response, ServerError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::websocket::CloseCode;
+use crate::{domain::sessions::SessionEnd, websocket::CloseCode};
 
 /// A WebSocket subprotocol this server speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,6 +150,10 @@ pub enum CloseReason {
     DuplicateId(String),
     /// 4429: a second `connection_init`.
     TooManyInits,
+    /// 4429: the user holds `MAX_SOCKETS_PER_USER` sockets already.
+    TooManySockets,
+    /// 4403: the token expired, or the account was deactivated.
+    SessionEnded(SessionEnd),
 }
 
 impl CloseReason {
@@ -164,7 +168,8 @@ impl CloseReason {
             CloseReason::Forbidden => CloseCode::Forbidden,
             CloseReason::InitTimeout => CloseCode::InitTimeout,
             CloseReason::DuplicateId(_) => CloseCode::DuplicateId,
-            CloseReason::TooManyInits => CloseCode::TooManyInits,
+            CloseReason::TooManyInits | CloseReason::TooManySockets => CloseCode::TooMany,
+            CloseReason::SessionEnded(_) => CloseCode::Forbidden,
         }
     }
 
@@ -182,6 +187,8 @@ impl CloseReason {
                 return truncate(format!("Subscriber for {id} already exists"));
             }
             CloseReason::TooManyInits => "Too many initialisation requests",
+            CloseReason::TooManySockets => "Too many sockets",
+            CloseReason::SessionEnded(end) => end.reason(),
         };
         text.to_owned()
     }
