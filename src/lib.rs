@@ -3,6 +3,7 @@
 //! rate limiter); `config`, `state` and `error` are shared by all.
 
 pub mod backends;
+pub mod client_addr;
 pub mod config;
 pub mod domain;
 pub mod error;

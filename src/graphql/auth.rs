@@ -6,12 +6,12 @@ use std::net::{IpAddr, Ipv4Addr};
 use async_graphql::{Context, ErrorExtensions};
 
 use crate::{
+    client_addr::ClientAddr,
     domain::{
         UserId,
         tokens::{Access, Credentials, TokenKeys},
     },
     error::{Error, NoCredentials},
-    http::client_addr::ClientAddr,
     state::AppState,
 };
 
@@ -75,9 +75,8 @@ impl Auth {
 pub trait ContextExt {
     fn state(&self) -> async_graphql::Result<&AppState>;
     fn viewer(&self) -> async_graphql::Result<UserId>;
-    /// The client's address for the throttles (`http::client_addr`). An
-    /// operation on a graphql-ws connection has none: those share one
-    /// unspecified address (the connection is already authenticated).
+    /// The client's address for the throttles (`client_addr`); on
+    /// graphql-ws, the upgrade request's.
     fn client(&self) -> IpAddr;
 }
 

@@ -20,7 +20,7 @@ use super::{
     over_http::{Exchange, GetParams, MediaType, Refusal, post_request},
     ws,
 };
-use crate::{error::Error, http::client_addr::ClientAddr, state::AppState, telemetry};
+use crate::{client_addr::ClientAddr, error::Error, state::AppState, telemetry};
 
 /// Routes for the GraphQL endpoint.
 pub fn router(schema: ChatSchema) -> Router<AppState> {
@@ -42,7 +42,7 @@ async fn get_graphql(
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     if let Ok(upgrade) = upgrade {
-        return ws::upgrade(state, schema, headers, upgrade).await;
+        return ws::upgrade(state, schema, client, headers, upgrade).await;
     }
     let params = GetParams::from_uri(&uri);
     let has_query = params.as_ref().is_ok_and(|p| p.query.is_some());

@@ -2,7 +2,6 @@
 //! metrics, and the layers every request passes (request id, trace, metrics,
 //! CORS, body limit).
 
-pub mod client_addr;
 pub mod extract;
 mod health;
 mod legacy_frames;

@@ -30,6 +30,7 @@ use super::{
     protocol::{ClientMsg, CloseReason, Protocol, ServerMsg},
 };
 use crate::{
+    client_addr::ClientAddr,
     domain::{
         UserId,
         sessions::{self, SessionEnd, SocketSession, TooManySockets},
@@ -56,11 +57,12 @@ pub(super) async fn serve(
     schema: ChatSchema,
     state: AppState,
     header_auth: SocketAuth,
+    client: ClientAddr,
 ) {
     let _open = OpenSocket::new(protocol.name());
     let mut socket = Outbox::new(socket, state.shutdown.clone());
     let shutdown = state.shutdown.clone();
-    let mut connection = Connection::new(protocol, schema, state, header_auth);
+    let mut connection = Connection::new(protocol, schema, state, header_auth, client);
     let end = session::run(&mut socket, &mut connection, &shutdown).await;
     let user = connection.user.map(|u| u.0);
     match end {
@@ -84,6 +86,8 @@ struct Connection {
     /// From the upgrade request's `Authorization`; used when
     /// `connection_init` brings no credentials of its own.
     header_auth: SocketAuth,
+    /// The upgrade request's client address, for the login throttles.
+    client: ClientAddr,
     /// Set by an accepted `connection_init`.
     user: Option<UserId>,
     /// Ends when the token expires or the account is deactivated.
@@ -210,6 +214,7 @@ impl Connection {
         schema: ChatSchema,
         state: AppState,
         header_auth: SocketAuth,
+        client: ClientAddr,
     ) -> Self {
         let keepalive_every = Some(state.config.ws_keepalive).filter(|d| !d.is_zero());
         let init_timeout = Some(state.config.graphql_ws_init_timeout)
@@ -220,6 +225,7 @@ impl Connection {
             schema,
             state,
             header_auth,
+            client,
             user: None,
             session: None,
             operations: StreamMap::new(),
@@ -315,6 +321,7 @@ impl Connection {
         let shape = RequestShape::of(&request);
         let request = request
             .data(Auth::User(user))
+            .data(self.client)
             .data(self.slow.clone())
             .data(shape);
         let mut events = self

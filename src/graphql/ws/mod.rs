@@ -21,12 +21,13 @@ use tracing::Instrument;
 
 use self::protocol::Protocol;
 use super::{ChatSchema, SocketAuth};
-use crate::{state::AppState, websocket};
+use crate::{client_addr::ClientAddr, state::AppState, websocket};
 
 /// `GET /graphql/ws`, and `GET /graphql` when it asks for an upgrade.
 pub async fn upgrade(
     State(state): State<AppState>,
     Extension(schema): Extension<ChatSchema>,
+    client: ClientAddr,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -54,7 +55,8 @@ pub async fn upgrade(
     ws.on_upgrade(move |socket| {
         let sockets = state.sockets.clone();
         sockets.track_future(
-            connection::serve(socket, protocol, schema, state, header_auth).instrument(span),
+            connection::serve(socket, protocol, schema, state, header_auth, client)
+                .instrument(span),
         )
     })
 }

@@ -8,8 +8,8 @@ use super::schemas::{BadRequest, CredentialsError, ErrorDetail, ThrottledError, 
 use crate::{
     domain::{User, accounts, tokens::Session},
     error::Result,
-    http::{client_addr::ClientAddr, extract::AppJson},
     state::AppState,
+    {client_addr::ClientAddr, http::extract::AppJson},
 };
 
 pub fn router() -> Router<AppState> {
