@@ -299,6 +299,25 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// One sample's value from `/metrics`, by its exact name and labels
+    /// (e.g. `websocket_refused_total{reason="too_many_sockets"}`).
+    pub async fn metric(&self, sample: &str) -> f64 {
+        let scrape = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("scrape")
+            .text()
+            .await
+            .expect("body");
+        scrape
+            .lines()
+            .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' '))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{sample} in the scrape"))
+    }
+
     pub async fn post(&self, path: &str, body: Value, token: Option<&str>) -> (StatusCode, Value) {
         let mut request = self.client.post(self.url(path)).json(&body);
         if let Some(token) = token {

@@ -254,21 +254,8 @@ async fn the_socket_cap_per_user_counts_both_protocols_and_frees_a_closed_place(
 }
 
 async fn scrape_refusals(app: &TestApp) -> f64 {
-    let scrape = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
+    app.metric("websocket_refused_total{reason=\"too_many_sockets\"}")
         .await
-        .expect("scrape")
-        .text()
-        .await
-        .expect("body");
-    scrape
-        .lines()
-        .find(|l| l.starts_with("websocket_refused_total{reason=\"too_many_sockets\"}"))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .expect("websocket_refused_total in the scrape")
 }
 
 #[tokio::test]

@@ -76,21 +76,7 @@ impl Server {
     }
 
     async fn held_bytes(&self) -> f64 {
-        let scrape = self
-            .app
-            .client
-            .get(self.app.url("/metrics"))
-            .send()
-            .await
-            .expect("scrape")
-            .text()
-            .await
-            .expect("body");
-        scrape
-            .lines()
-            .find_map(|l| l.strip_prefix("graphql_ws_operation_bytes "))
-            .and_then(|v| v.parse().ok())
-            .expect("graphql_ws_operation_bytes in the scrape")
+        self.app.metric("graphql_ws_operation_bytes").await
     }
 
     /// Polls the gauge until it reads `expected` (readiness poll).
