@@ -38,8 +38,40 @@ pub struct Message {
     pub id: StreamId,
     pub conversation_id: ConversationId,
     pub sender: User,
+    /// The current content: the latest edit's, or empty once deleted.
     pub content: String,
     pub created_at: DateTime<Utc>,
+    /// When the content was last edited; `None` unless edited.
+    pub edited_at: Option<DateTime<Utc>>,
+    /// A deleted message keeps its id and place; its content is empty.
+    pub deleted: bool,
+}
+
+impl Message {
+    /// This message as `change` leaves it.
+    pub fn changed(mut self, change: &Change) -> Self {
+        match change {
+            Change::Edit { content, at } => {
+                self.content.clone_from(content);
+                self.edited_at = Some(*at);
+            }
+            Change::Delete => {
+                self.content.clear();
+                self.deleted = true;
+            }
+        }
+        self
+    }
+}
+
+/// A change to a stored message, recorded in the log in order with the
+/// messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// New content (already validated), edited at `at`.
+    Edit { content: String, at: DateTime<Utc> },
+    /// The content goes; the message keeps its id and place.
+    Delete,
 }
 
 /// A message about to be appended to the log.
@@ -172,6 +204,8 @@ pub fn sample(conversation: ConversationId, id: StreamId, content: &str) -> Mess
         },
         content: content.into(),
         created_at: Utc::now(),
+        edited_at: None,
+        deleted: false,
     }
 }
 

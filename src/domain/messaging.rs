@@ -6,15 +6,20 @@ use chrono::Utc;
 use futures::{Stream, future::BoxFuture};
 use tokio::sync::broadcast::error::RecvError;
 
-pub use super::message::{Cursor, Delivery, Message, NewMessage};
-use super::{ConversationId, StreamId, UserId, conversations, paging::PageSize, read_state};
+pub use super::message::{Change, Cursor, Delivery, Message, NewMessage};
+use super::{
+    ConversationId, StreamId, UserId,
+    conversations::{self, Role},
+    paging::PageSize,
+    read_state,
+};
 use crate::{
     backends::{
         hub::{Revocation, Subscription},
-        message_log::Position,
+        message_log::{Changed, Position},
         rate_limit::Decision,
     },
-    error::{Error, Result, Unsendable},
+    error::{Denied, Error, Missing, Result, Unsendable},
     state::AppState,
 };
 
@@ -76,16 +81,7 @@ pub async fn send(
 ) -> Result<Message> {
     let content = validate_content(content)?;
     let (_, sender) = conversations::require_member(state, conversation, viewer).await?;
-    if let Decision::Throttled { retry_after } = state
-        .backends
-        .rate_limiter
-        .check(viewer, conversation)
-        .await
-    {
-        tracing::info!(retry_after, "send throttled");
-        metrics::counter!("messages_throttled_total").increment(1);
-        return Err(Error::Throttled { retry_after });
-    }
+    throttle(state, viewer, conversation).await?;
     let appended = state
         .backends
         .message_log
@@ -105,6 +101,105 @@ pub async fn send(
     read_state::sent(state, viewer, conversation, position).await;
     metrics::counter!("messages_sent_total").increment(1);
     Ok(message)
+}
+
+/// The send rate limit, which edits share.
+async fn throttle(state: &AppState, viewer: UserId, conversation: ConversationId) -> Result<()> {
+    if let Decision::Throttled { retry_after } = state
+        .backends
+        .rate_limiter
+        .check(viewer, conversation)
+        .await
+    {
+        tracing::info!(retry_after, "send throttled");
+        metrics::counter!("messages_throttled_total").increment(1);
+        return Err(Error::Throttled { retry_after });
+    }
+    Ok(())
+}
+
+/// Edits a message: the send rules (content, rate limit shared with sends)
+/// plus: only its sender edits it, and a deleted message stays deleted.
+#[tracing::instrument(skip_all, fields(user.id = viewer.0, conversation.id = %conversation))]
+pub async fn edit(
+    state: &AppState,
+    viewer: UserId,
+    conversation: ConversationId,
+    id: StreamId,
+    content: &str,
+) -> Result<Message> {
+    let content = validate_content(content)?;
+    let (_, current) = existing(state, viewer, conversation, id).await?;
+    if current.sender.id != viewer {
+        return Err(Error::Forbidden(Denied::NotSender));
+    }
+    if current.deleted {
+        return Err(deleted_error());
+    }
+    throttle(state, viewer, conversation).await?;
+    let change = Change::Edit {
+        content,
+        at: Utc::now(),
+    };
+    match state.backends.message_log.change(&current, viewer, change).await? {
+        Changed::Applied { message, event } => {
+            tracing::debug!(event.id = %event, "message edited");
+            Ok(message)
+        }
+        Changed::AlreadyDeleted(_) => Err(deleted_error()),
+        Changed::Missing => Err(Error::NotFound(Missing::Message)),
+    }
+}
+
+/// Deletes a message (its sender, or an admin of the conversation): the
+/// content goes, the id and place stay. Deleting a deleted message changes
+/// nothing and returns it.
+#[tracing::instrument(skip_all, fields(user.id = viewer.0, conversation.id = %conversation))]
+pub async fn delete(
+    state: &AppState,
+    viewer: UserId,
+    conversation: ConversationId,
+    id: StreamId,
+) -> Result<Message> {
+    let (role, current) = existing(state, viewer, conversation, id).await?;
+    if current.sender.id != viewer && role != Role::Admin {
+        return Err(Error::Forbidden(Denied::NotSenderOrAdmin));
+    }
+    if current.deleted {
+        return Ok(current);
+    }
+    let log = &state.backends.message_log;
+    match log.change(&current, viewer, Change::Delete).await? {
+        Changed::Applied { message, event } => {
+            tracing::debug!(event.id = %event, "message deleted");
+            Ok(message)
+        }
+        Changed::AlreadyDeleted(message) => Ok(message),
+        Changed::Missing => Err(Error::NotFound(Missing::Message)),
+    }
+}
+
+/// The viewer's role and message `id` as it stands; FORBIDDEN for
+/// non-participants (as every message endpoint), NOT_FOUND for no such
+/// message.
+async fn existing(
+    state: &AppState,
+    viewer: UserId,
+    conversation: ConversationId,
+    id: StreamId,
+) -> Result<(Role, Message)> {
+    let (role, _) = conversations::require_member(state, conversation, viewer).await?;
+    let message = state.backends.message_log.get(conversation, id).await?;
+    Ok((role, message.ok_or(Error::NotFound(Missing::Message))?))
+}
+
+fn deleted_error() -> Error {
+    Error::field("message_id", "A deleted message cannot be edited.")
+}
+
+/// A message id from any surface (`field` names it in the error).
+pub fn parse_message_id(field: &str, raw: &str) -> Result<StreamId> {
+    stream_id(field, Some(raw))?.ok_or_else(|| Error::field(field, "This field may not be blank."))
 }
 
 /// A page of a conversation's history, for participants only.

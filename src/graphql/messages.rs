@@ -71,6 +71,43 @@ impl MessagesMutation {
             .map_err(|e| e.extend())?;
         Ok(message.into())
     }
+
+    /// Edits a message (its sender only; the send rules and rate limit
+    /// apply). A deleted message cannot be edited (`VALIDATION_ERROR`).
+    async fn edit_message(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        message_id: StreamIdScalar,
+        content: String,
+    ) -> async_graphql::Result<MessageType> {
+        let viewer = ctx.viewer()?;
+        let conversation =
+            types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
+        let id = messaging::parse_message_id("message_id", &message_id.0).map_err(|e| e.extend())?;
+        let message = messaging::edit(ctx.state()?, viewer, conversation, id, &content)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(message.into())
+    }
+
+    /// Deletes a message (its sender, or an admin of the conversation): it
+    /// keeps its id, its content becomes "" and `deleted` true.
+    async fn delete_message(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        message_id: StreamIdScalar,
+    ) -> async_graphql::Result<MessageType> {
+        let viewer = ctx.viewer()?;
+        let conversation =
+            types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
+        let id = messaging::parse_message_id("message_id", &message_id.0).map_err(|e| e.extend())?;
+        let message = messaging::delete(ctx.state()?, viewer, conversation, id)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(message.into())
+    }
 }
 
 #[derive(Default)]

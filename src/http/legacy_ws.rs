@@ -130,7 +130,11 @@ async fn open(
         Ok(live) => Ok(Opened {
             viewer,
             conversation,
-            live,
+            // The protocol shows messages only: a replay skips deleted ones,
+            // as REST history does.
+            live: Box::pin(live.filter(|item| {
+                std::future::ready(!matches!(item, Ok(delivery) if delivery.message.deleted))
+            })),
         }),
         Err(e) => match reply(e) {
             Reply::Close(code) => Err(Refused(code, None)),

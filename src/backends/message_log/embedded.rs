@@ -1,5 +1,8 @@
 //! The embedded message log: messages durable in the `messages` table
 //! (SQLite or PostgreSQL), with Redis-format ids assigned in-process.
+//! Edits and deletes go to `message_events`, with ids from the same
+//! per-conversation sequence (under the same tail lock), and change the
+//! message's row, which holds its current state.
 
 use std::{
     collections::HashMap,
@@ -9,18 +12,18 @@ use std::{
 use anyhow::anyhow;
 use async_trait::async_trait;
 use chrono::Utc;
-use entity::messages;
+use entity::{message_events, messages};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::Expr,
 };
 
-use super::{Appended, Head, MessageLog, Page, Position};
+use super::{Appended, Changed, Head, MessageLog, Page, Position};
 use crate::backends::hub::{Hub, LiveFeed};
 use crate::{
     domain::{
         ConversationId, StreamId, User, UserId,
-        message::{Cursor, Message, NewMessage},
+        message::{Change, Cursor, Message, NewMessage},
     },
     error::{Error, Result},
     store::is_unique_violation,
@@ -30,7 +33,8 @@ use crate::{
 /// another process writing the same conversation.
 const MAX_ATTEMPTS: usize = 5;
 
-/// The last id written to one conversation and its ordinal: `None` until
+/// The last id written to one conversation (a message's or an event's) and
+/// the message count: `None` until
 /// read from the database, `StreamId::MIN` (an id Redis never assigns) and
 /// 0 while it is empty. Holding the lock across the insert is what makes ids
 /// and ordinals commit in order.
@@ -85,6 +89,8 @@ impl EmbeddedLog {
             content: Set(message.content.clone()),
             created_at: Set(message.created_at),
             ordinal: Set(Some(to_i64(count)?)),
+            edited_at: Set(None),
+            deleted: Set(false),
         };
         messages::Entity::insert(row)
             .exec_without_returning(&self.db)
@@ -104,6 +110,8 @@ impl MessageLog for EmbeddedLog {
             sender: new.sender,
             content: new.content,
             created_at: new.created_at,
+            edited_at: None,
+            deleted: false,
         };
         for _ in 0..MAX_ATTEMPTS {
             let previous = match *last {
@@ -214,6 +222,129 @@ impl MessageLog for EmbeddedLog {
         }
         Ok(Page { messages, has_more })
     }
+
+    async fn get(&self, conversation: ConversationId, id: StreamId) -> Result<Option<Message>> {
+        find_message(&self.db, conversation, id)
+            .await?
+            .map(to_message)
+            .transpose()
+    }
+
+    async fn change(&self, from: &Message, by: UserId, change: Change) -> Result<Changed> {
+        let conversation = from.conversation_id;
+        let tail = self.tail(conversation);
+        let mut last = tail.lock().await;
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(row) = find_message(&self.db, conversation, from.id).await? else {
+                return Ok(Changed::Missing);
+            };
+            if row.deleted {
+                return Ok(Changed::AlreadyDeleted(to_message(row)?));
+            }
+            let previous = match *last {
+                Some(id) => id,
+                None => load_last(&self.db, conversation).await?,
+            };
+            *last = None;
+            let event = next_id(previous.id, now_ms())
+                .ok_or_else(|| Error::Storage(anyhow!("stream id space exhausted")))?;
+            let message = from.clone().changed(&change);
+            match self.record(&message, event, by).await {
+                Ok(()) => {
+                    *last = Some(Position {
+                        id: event,
+                        count: previous.count,
+                    });
+                    return Ok(Changed::Applied { message, event });
+                }
+                Err(err) if is_unique_violation(&err) => continue,
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(Error::Storage(anyhow!(
+            "no free stream id in conversation {conversation} after {MAX_ATTEMPTS} attempts"
+        )))
+    }
+
+    async fn deleted_after(
+        &self,
+        after: &[(ConversationId, u64)],
+    ) -> Result<HashMap<ConversationId, u64>> {
+        if after.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let beyond = after.iter().fold(Condition::any(), |any, (c, n)| {
+            let n = i64::try_from(*n).unwrap_or(i64::MAX);
+            any.add(
+                Condition::all()
+                    .add(messages::Column::ConversationId.eq(c.0))
+                    .add(messages::Column::Ordinal.gt(n)),
+            )
+        });
+        let rows: Vec<(uuid::Uuid, i64)> = messages::Entity::find()
+            .select_only()
+            .column(messages::Column::ConversationId)
+            .column_as(messages::Column::Ms.count(), "deleted")
+            .filter(messages::Column::Deleted.eq(true))
+            .filter(beyond)
+            .group_by(messages::Column::ConversationId)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        rows.into_iter()
+            .map(|(c, n)| Ok((ConversationId(c), to_u64(n)?)))
+            .collect()
+    }
+}
+
+impl EmbeddedLog {
+    /// Writes the event and the message's new state together.
+    async fn record(&self, message: &Message, event: StreamId, by: UserId) -> Result<(), DbErr> {
+        let conversation = message.conversation_id.0;
+        let (message_ms, message_seq) = (to_i64(message.id.ms)?, to_i64(message.id.seq)?);
+        let kind = if message.deleted { "deleted" } else { "edited" };
+        let row = message_events::ActiveModel {
+            conversation_id: Set(conversation),
+            ms: Set(to_i64(event.ms)?),
+            seq: Set(to_i64(event.seq)?),
+            kind: Set(kind.to_owned()),
+            message_ms: Set(message_ms),
+            message_seq: Set(message_seq),
+            user_id: Set(by.0),
+            content: Set(message.content.clone()),
+            created_at: Set(Utc::now()),
+        };
+        let txn = self.db.begin().await?;
+        message_events::Entity::insert(row)
+            .exec_without_returning(&txn)
+            .await?;
+        messages::Entity::update_many()
+            .col_expr(messages::Column::Content, Expr::value(message.content.clone()))
+            .col_expr(messages::Column::EditedAt, Expr::value(message.edited_at))
+            .col_expr(messages::Column::Deleted, Expr::value(message.deleted))
+            .filter(messages::Column::ConversationId.eq(conversation))
+            .filter(messages::Column::Ms.eq(message_ms))
+            .filter(messages::Column::Seq.eq(message_seq))
+            .exec(&txn)
+            .await?;
+        txn.commit().await
+    }
+}
+
+/// One row of the log by id.
+async fn find_message(
+    db: &DatabaseConnection,
+    conversation: ConversationId,
+    id: StreamId,
+) -> Result<Option<messages::Model>> {
+    let (Ok(ms), Ok(seq)) = (i64::try_from(id.ms), i64::try_from(id.seq)) else {
+        return Ok(None);
+    };
+    Ok(
+        messages::Entity::find_by_id((conversation.0, ms, seq))
+            .one(db)
+            .await?,
+    )
 }
 
 /// The embedded log's [`LiveFeed`]: appends publish while holding their
@@ -258,14 +389,29 @@ fn tail_of(tails: &Tails, conversation: ConversationId) -> Tail {
     tails.entry(conversation).or_default().clone()
 }
 
-/// The conversation's last stored message and its ordinal
-/// (`StreamId::MIN` and 0 when it has none).
+/// The conversation's last id (a message's or an event's) and its message
+/// count (`StreamId::MIN` and 0 when it has neither).
 async fn load_last(db: &DatabaseConnection, conversation: ConversationId) -> Result<Position> {
     let last = last_position(db, conversation, Condition::all()).await?;
-    Ok(last.unwrap_or(Position {
+    let mut position = last.unwrap_or(Position {
         id: StreamId::MIN,
         count: 0,
-    }))
+    });
+    // An edit or delete may be the latest id of all.
+    let event: Option<(i64, i64)> = message_events::Entity::find()
+        .select_only()
+        .column(message_events::Column::Ms)
+        .column(message_events::Column::Seq)
+        .filter(message_events::Column::ConversationId.eq(conversation.0))
+        .order_by_desc(message_events::Column::Ms)
+        .order_by_desc(message_events::Column::Seq)
+        .into_tuple()
+        .one(db)
+        .await?;
+    if let Some((ms, seq)) = event {
+        position.id = position.id.max(StreamId::new(to_u64(ms)?, to_u64(seq)?));
+    }
+    Ok(position)
 }
 
 /// The last message of `conversation` matching `filter`, with its ordinal.
@@ -364,6 +510,8 @@ fn to_message(row: messages::Model) -> Result<Message> {
         },
         content: row.content,
         created_at: row.created_at,
+        edited_at: row.edited_at,
+        deleted: row.deleted,
     })
 }
 
@@ -525,6 +673,8 @@ mod tests {
                 sender: new.sender,
                 content: new.content,
                 created_at: new.created_at,
+                edited_at: None,
+                deleted: false,
             };
             other.insert(&message, n as u64 + 1).await.expect("insert");
         }

@@ -2,6 +2,11 @@
 //! conversation, addressed by Redis-format stream ids. Every message also
 //! has an ordinal, its place in the conversation (1, 2, ...), so "how many
 //! messages after this one" is a subtraction, never a count of entries.
+//!
+//! Edits and deletes are events in the same order as the messages: each
+//! gets an id from the same sequence, larger than every message and event
+//! before it, so a reader resuming after any id misses none of either. The
+//! log also keeps each message's current state, which reads return.
 
 pub mod embedded;
 pub mod redis;
@@ -13,7 +18,8 @@ use async_trait::async_trait;
 use crate::{
     domain::{
         ConversationId, StreamId,
-        message::{Cursor, Message, NewMessage},
+        UserId,
+        message::{Change, Cursor, Message, NewMessage},
     },
     error::Result,
 };
@@ -48,6 +54,18 @@ pub struct Head {
     pub count: u64,
 }
 
+/// What became of a change to a message.
+#[derive(Debug, Clone)]
+pub enum Changed {
+    /// Recorded as the event `event`; `message` is the message after it.
+    Applied { message: Message, event: StreamId },
+    /// The message was deleted before this change could apply; nothing was
+    /// recorded.
+    AlreadyDeleted(Message),
+    /// No such message in the conversation.
+    Missing,
+}
+
 /// Storage for messages. Implementations: embedded (SQL via sea-orm) and
 /// Redis Streams. Failures are `Error::Storage`.
 #[async_trait]
@@ -80,11 +98,27 @@ pub trait MessageLog: Send + Sync {
     async fn last_id(&self, conversation: ConversationId) -> Result<StreamId>;
 
     /// Up to `limit` messages from `cursor` on, returned oldest first:
-    /// `After` reads forwards, `Latest` and `Before` backwards.
+    /// `After` reads forwards, `Latest` and `Before` backwards. Each in its
+    /// current state (edited content, or deleted).
     async fn read(
         &self,
         conversation: ConversationId,
         cursor: Cursor,
         limit: usize,
     ) -> Result<Page>;
+
+    /// One message in its current state.
+    async fn get(&self, conversation: ConversationId, id: StreamId) -> Result<Option<Message>>;
+
+    /// Records `change` (by `by`) to message `id` as an event, in order with
+    /// the messages, and applies it to the message's current state. `from`
+    /// is the message as the caller read it, which the result is made from.
+    async fn change(&self, from: &Message, by: UserId, change: Change) -> Result<Changed>;
+
+    /// For each `(conversation, ordinal)`: how many deleted messages lie
+    /// after that ordinal (absent when none), in one round trip.
+    async fn deleted_after(
+        &self,
+        after: &[(ConversationId, u64)],
+    ) -> Result<HashMap<ConversationId, u64>>;
 }

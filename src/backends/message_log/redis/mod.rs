@@ -2,6 +2,7 @@
 //! django-chat's key and field names so either server reads the other's.
 //! Its live side, the node's stream readers, is in [`stream_reader`].
 
+mod changes;
 mod ordinals;
 pub mod senders;
 pub mod stream_reader;
@@ -14,12 +15,12 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use redis::{Value, aio::ConnectionManager, streams::StreamRangeReply};
 
 use self::senders::Senders;
-use super::{Appended, Head, MessageLog, Page, Position};
+use super::{Appended, Changed, Head, MessageLog, Page, Position};
 use crate::{
     backends::redis_keys::RedisKeys,
     domain::{
         ConversationId, StreamId, User, UserId,
-        message::{Cursor, Message, NewMessage},
+        message::{Change, Cursor, Message, NewMessage},
     },
     error::{Error, Result, StorageBackend},
 };
@@ -74,6 +75,14 @@ impl RedisLog {
             .take(limit)
             .filter_map(|entry| decode_entry(conversation, &entry.id, &entry.map))
             .collect();
+        // Edits and deletes: one more round trip per page.
+        changes::overlay(
+            &mut self.manager.clone(),
+            self.keys.changed(conversation),
+            &mut messages,
+        )
+        .await
+        .map_err(storage)?;
         self.senders.complete(&mut messages).await;
         Ok(Page { messages, has_more })
     }
@@ -93,9 +102,12 @@ impl MessageLog for RedisLog {
             ("last_name", sender.last_name.clone()),
             ("user_name", sender.full_name()),
         ];
-        let key = self.keys.stream(new.conversation_id);
+        let keys = (
+            self.keys.stream(new.conversation_id),
+            self.keys.events(new.conversation_id),
+        );
         let (id, count) =
-            ordinals::append(&mut self.manager.clone(), key, self.stream_maxlen, &fields)
+            ordinals::append(&mut self.manager.clone(), keys, self.stream_maxlen, &fields)
                 .await
                 .map_err(storage)?;
         let id = id
@@ -107,6 +119,8 @@ impl MessageLog for RedisLog {
             sender: new.sender,
             content: new.content,
             created_at: new.created_at,
+            edited_at: None,
+            deleted: false,
         };
         Ok(Appended { message, count })
     }
@@ -118,16 +132,22 @@ impl MessageLog for RedisLog {
         if conversations.is_empty() {
             return Ok(HashMap::new());
         }
-        let keys = conversations.iter().map(|c| self.keys.stream(*c)).collect();
+        let keys = conversations
+            .iter()
+            .map(|c| (self.keys.stream(*c), self.keys.changed(*c)))
+            .collect();
         let heads = ordinals::heads(&mut self.manager.clone(), keys)
             .await
             .map_err(storage)?;
         Ok(conversations
             .iter()
             .zip(heads)
-            .filter_map(|(conversation, (count, last))| {
+            .filter_map(|(conversation, (count, last, state))| {
                 let (id, fields) = last?;
-                let last = decode_entry(*conversation, &id, &fields)?;
+                let mut last = decode_entry(*conversation, &id, &fields)?;
+                if let Some(state) = state {
+                    changes::apply_state(&mut last, &state);
+                }
                 Some((*conversation, Head { last, count }))
             })
             .collect())
@@ -184,6 +204,87 @@ impl MessageLog for RedisLog {
             .await?;
         page.messages.reverse();
         Ok(page)
+    }
+    async fn get(&self, conversation: ConversationId, id: StreamId) -> Result<Option<Message>> {
+        let (found, state): (StreamRangeReply, Option<String>) = redis::pipe()
+            .cmd("XRANGE")
+            .arg(self.keys.stream(conversation))
+            .arg(id.to_string())
+            .arg(id.to_string())
+            .cmd("HGET")
+            .arg(self.keys.changed(conversation))
+            .arg(id.to_string())
+            .query_async(&mut self.manager.clone())
+            .await
+            .map_err(storage)?;
+        let mut messages: Vec<Message> = found
+            .ids
+            .iter()
+            .filter_map(|entry| decode_entry(conversation, &entry.id, &entry.map))
+            .collect();
+        if let (Some(message), Some(state)) = (messages.first_mut(), state) {
+            changes::apply_state(message, &state);
+        }
+        self.senders.complete(&mut messages).await;
+        Ok(messages.pop())
+    }
+
+    async fn change(&self, from: &Message, by: UserId, change: Change) -> Result<Changed> {
+        let conversation = from.conversation_id;
+        let keys = changes::ChangeKeys {
+            stream: self.keys.stream(conversation),
+            events: self.keys.events(conversation),
+            changed: self.keys.changed(conversation),
+            deleted: self.keys.deleted(conversation),
+        };
+        let message = from.clone().changed(&change);
+        let timestamp = format_timestamp(Utc::now());
+        let outcome = changes::change(
+            &mut self.manager.clone(),
+            keys,
+            &message,
+            &change,
+            by.0,
+            timestamp,
+        )
+        .await
+        .map_err(storage)?;
+        Ok(match outcome {
+            changes::Outcome::Missing => Changed::Missing,
+            changes::Outcome::Deleted(state) => {
+                let mut current = from.clone();
+                changes::apply_state(&mut current, &state);
+                Changed::AlreadyDeleted(current)
+            }
+            changes::Outcome::Changed(event) => Changed::Applied {
+                message,
+                event: event.parse().map_err(|_| {
+                    Error::Storage(anyhow!("XADD returned {event:?}, not a stream id"))
+                })?,
+            },
+        })
+    }
+
+    async fn deleted_after(
+        &self,
+        after: &[(ConversationId, u64)],
+    ) -> Result<HashMap<ConversationId, u64>> {
+        if after.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let keys = after
+            .iter()
+            .map(|(c, n)| (self.keys.deleted(*c), *n))
+            .collect();
+        let counts = changes::deleted_after(&mut self.manager.clone(), keys)
+            .await
+            .map_err(storage)?;
+        Ok(after
+            .iter()
+            .zip(counts)
+            .filter(|(_, n)| *n > 0)
+            .map(|((c, _), n)| (*c, n))
+            .collect())
     }
 }
 
@@ -290,6 +391,8 @@ pub(crate) fn decode_entry(
         },
         content,
         created_at,
+        edited_at: None,
+        deleted: false,
     })
 }
 
