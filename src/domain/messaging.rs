@@ -2,7 +2,7 @@
 
 use std::{pin::Pin, sync::Arc};
 
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use futures::{Stream, future::BoxFuture};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -139,7 +139,9 @@ pub async fn edit(
     throttle(state, viewer, conversation).await?;
     let change = Change::Edit {
         content,
-        at: Utc::now(),
+        // Milliseconds, as every backend stores it: the answer and later
+        // reads agree.
+        at: Utc::now().trunc_subsecs(3),
     };
     match state.backends.message_log.change(&current, viewer, change).await? {
         Changed::Applied { message, event } => {

@@ -10,6 +10,7 @@ mod conversations;
 mod credentials;
 mod django_chat;
 mod django_fixture;
+mod edits;
 mod graphql_http;
 mod health;
 mod helpers;
