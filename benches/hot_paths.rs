@@ -31,6 +31,8 @@ fn message() -> Message {
         },
         content: "The Analytical Engine weaves algebraic patterns.".into(),
         created_at: chrono::Utc::now(),
+        edited_at: None,
+        deleted: false,
     }
 }
 

@@ -143,7 +143,12 @@ pub async fn edit(
         // reads agree.
         at: Utc::now().trunc_subsecs(3),
     };
-    match state.backends.message_log.change(&current, viewer, change).await? {
+    match state
+        .backends
+        .message_log
+        .change(&current, viewer, change)
+        .await?
+    {
         Changed::Applied { message, event } => {
             tracing::debug!(event.id = %event, "message edited");
             Ok(message)

@@ -84,7 +84,8 @@ impl MessagesMutation {
         let viewer = ctx.viewer()?;
         let conversation =
             types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
-        let id = messaging::parse_message_id("message_id", &message_id.0).map_err(|e| e.extend())?;
+        let id =
+            messaging::parse_message_id("message_id", &message_id.0).map_err(|e| e.extend())?;
         let message = messaging::edit(ctx.state()?, viewer, conversation, id, &content)
             .await
             .map_err(|e| e.extend())?;
@@ -102,7 +103,8 @@ impl MessagesMutation {
         let viewer = ctx.viewer()?;
         let conversation =
             types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
-        let id = messaging::parse_message_id("message_id", &message_id.0).map_err(|e| e.extend())?;
+        let id =
+            messaging::parse_message_id("message_id", &message_id.0).map_err(|e| e.extend())?;
         let message = messaging::delete(ctx.state()?, viewer, conversation, id)
             .await
             .map_err(|e| e.extend())?;

@@ -13,8 +13,10 @@ use crate::{
 
 const EDIT: &str = "mutation($c: ID!, $m: StreamId!, $content: String!) { editMessage(conversationId: $c, messageId: $m, content: $content) { id content editedAt deleted sender { id } } }";
 const DELETE: &str = "mutation($c: ID!, $m: StreamId!) { deleteMessage(conversationId: $c, messageId: $m) { id content editedAt deleted } }";
-const HISTORY: &str = "query($c: ID!) { messages(conversationId: $c) { messages { id content editedAt deleted } } }";
-const UNREAD: &str = "query($id: ID!) { conversation(id: $id) { unreadCount lastMessage { id content deleted } } }";
+const HISTORY: &str =
+    "query($c: ID!) { messages(conversationId: $c) { messages { id content editedAt deleted } } }";
+const UNREAD: &str =
+    "query($id: ID!) { conversation(id: $id) { unreadCount lastMessage { id content deleted } } }";
 
 async fn edit(app: &TestApp, user: &TestUser, c: &str, m: &str, content: &str) -> Value {
     app.graphql(
@@ -31,7 +33,9 @@ async fn delete(app: &TestApp, user: &TestUser, c: &str, m: &str) -> Value {
 }
 
 async fn history(app: &TestApp, user: &TestUser, c: &str) -> Vec<Value> {
-    let body = app.graphql(HISTORY, json!({ "c": c }), Some(&user.access)).await;
+    let body = app
+        .graphql(HISTORY, json!({ "c": c }), Some(&user.access))
+        .await;
     body["data"]["messages"]["messages"]
         .as_array()
         .unwrap_or_else(|| panic!("no history: {body}"))
@@ -64,28 +68,52 @@ async fn only_the_sender_edits_with_the_send_rules() {
     assert!(edited["editedAt"].is_string());
     assert_eq!(edited["deleted"], false);
 
-    assert_eq!(error_code(&edit(&app, &bob, &c, &m, "mine now").await), "FORBIDDEN");
-    assert_eq!(error_code(&edit(&app, &eve, &c, &m, "outsider").await), "FORBIDDEN");
-    assert_eq!(error_code(&edit(&app, &alice, &c, &m, "   ").await), "INVALID_CONTENT");
-    assert_eq!(error_code(&edit(&app, &alice, &c, &m, "a\0b").await), "INVALID_CONTENT");
+    assert_eq!(
+        error_code(&edit(&app, &bob, &c, &m, "mine now").await),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        error_code(&edit(&app, &eve, &c, &m, "outsider").await),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        error_code(&edit(&app, &alice, &c, &m, "   ").await),
+        "INVALID_CONTENT"
+    );
+    assert_eq!(
+        error_code(&edit(&app, &alice, &c, &m, "a\0b").await),
+        "INVALID_CONTENT"
+    );
     assert_eq!(
         error_code(&edit(&app, &alice, &c, &m, &"x".repeat(2001)).await),
         "CONTENT_TOO_LONG"
     );
-    assert_eq!(error_code(&edit(&app, &alice, &c, "1-0", "none").await), "NOT_FOUND");
+    assert_eq!(
+        error_code(&edit(&app, &alice, &c, "1-0", "none").await),
+        "NOT_FOUND"
+    );
     let body = edit(&app, &alice, &c, "yesterday", "bad id").await;
     assert_eq!(error_code(&body), "VALIDATION_ERROR", "{body}");
-    assert!(body["errors"][0]["extensions"]["fields"]["messageId"].is_array(), "{body}");
+    assert!(
+        body["errors"][0]["extensions"]["fields"]["messageId"].is_array(),
+        "{body}"
+    );
 
     let shown = history(&app, &bob, &c).await;
     assert_eq!(shown[0]["content"], "hello");
     assert_eq!(shown[0]["editedAt"], edited["editedAt"]);
 
     // Deleted messages cannot be edited.
-    assert_eq!(delete(&app, &alice, &c, &m).await["data"]["deleteMessage"]["deleted"], true);
+    assert_eq!(
+        delete(&app, &alice, &c, &m).await["data"]["deleteMessage"]["deleted"],
+        true
+    );
     let body = edit(&app, &alice, &c, &m, "back from the dead").await;
     assert_eq!(error_code(&body), "VALIDATION_ERROR", "{body}");
-    assert!(body["errors"][0]["extensions"]["fields"]["messageId"].is_array(), "{body}");
+    assert!(
+        body["errors"][0]["extensions"]["fields"]["messageId"].is_array(),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -105,7 +133,11 @@ async fn edits_share_the_send_rate_limit() {
             Some(&alice.access),
         )
         .await;
-    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the edit counted as a send");
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the edit counted as a send"
+    );
 }
 
 #[tokio::test]
@@ -120,25 +152,47 @@ async fn the_sender_or_an_admin_deletes_nobody_else() {
     let alices = id_of(&app.send_message(&alice, &c, "alice's").await);
 
     // A member may not delete someone else's message.
-    assert_eq!(error_code(&delete(&app, &bob, &c, &carols).await), "FORBIDDEN");
-    assert_eq!(error_code(&delete(&app, &bob, &c, &alices).await), "FORBIDDEN");
+    assert_eq!(
+        error_code(&delete(&app, &bob, &c, &carols).await),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        error_code(&delete(&app, &bob, &c, &alices).await),
+        "FORBIDDEN"
+    );
     // The sender may.
     let body = delete(&app, &bob, &c, &bobs).await;
     let deleted = &body["data"]["deleteMessage"];
     assert_eq!(
-        (deleted["id"].as_str(), deleted["content"].as_str(), &deleted["deleted"]),
+        (
+            deleted["id"].as_str(),
+            deleted["content"].as_str(),
+            &deleted["deleted"]
+        ),
         (Some(bobs.as_str()), Some(""), &json!(true)),
         "{body}"
     );
     // The admin may delete anyone's, and deleting twice is no error.
-    assert_eq!(delete(&app, &alice, &c, &carols).await["data"]["deleteMessage"]["deleted"], true);
-    assert_eq!(delete(&app, &alice, &c, &carols).await["data"]["deleteMessage"]["deleted"], true);
+    assert_eq!(
+        delete(&app, &alice, &c, &carols).await["data"]["deleteMessage"]["deleted"],
+        true
+    );
+    assert_eq!(
+        delete(&app, &alice, &c, &carols).await["data"]["deleteMessage"]["deleted"],
+        true
+    );
 
     // GraphQL history: every message in its current state, ids kept.
     let shown = history(&app, &carol, &c).await;
     let states: Vec<(String, &str, bool)> = shown
         .iter()
-        .map(|m| (id_of(m), m["content"].as_str().expect("content"), m["deleted"] == true))
+        .map(|m| {
+            (
+                id_of(m),
+                m["content"].as_str().expect("content"),
+                m["deleted"] == true,
+            )
+        })
         .collect();
     assert_eq!(
         states,
@@ -161,21 +215,45 @@ async fn rest_edits_deletes_and_history_without_deleted_messages() {
     let path = |m: &str| format!("/api/v1/conversations/{c}/messages/{m}");
 
     let (status, body) = app
-        .request(Method::PATCH, &path(&first), Some(json!({ "content": "first!" })), Some(&alice.access))
+        .request(
+            Method::PATCH,
+            &path(&first),
+            Some(json!({ "content": "first!" })),
+            Some(&alice.access),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["content"], "first!");
     assert_eq!(body["id"], first.as_str());
     // The django-chat message shape, unchanged.
-    let mut keys: Vec<&str> = body.as_object().expect("object").keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = body
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
     assert_eq!(
         keys,
-        ["content", "conversation_id", "id", "timestamp", "user_email", "user_id", "user_name", "username"]
+        [
+            "content",
+            "conversation_id",
+            "id",
+            "timestamp",
+            "user_email",
+            "user_id",
+            "user_name",
+            "username"
+        ]
     );
 
     let (status, _) = app
-        .request(Method::PATCH, &path(&first), Some(json!({ "content": "hijack" })), Some(&bob.access))
+        .request(
+            Method::PATCH,
+            &path(&first),
+            Some(json!({ "content": "hijack" })),
+            Some(&bob.access),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = app
@@ -187,7 +265,12 @@ async fn rest_edits_deletes_and_history_without_deleted_messages() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = app
-        .request(Method::DELETE, &path("not-an-id"), None, Some(&alice.access))
+        .request(
+            Method::DELETE,
+            &path("not-an-id"),
+            None,
+            Some(&alice.access),
+        )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, body) = app
@@ -195,13 +278,21 @@ async fn rest_edits_deletes_and_history_without_deleted_messages() {
         .await;
     assert_eq!((status, body), (StatusCode::OK, json!({ "success": true })));
     let (status, body) = app
-        .request(Method::PATCH, &path(&second), Some(json!({ "content": "again" })), Some(&alice.access))
+        .request(
+            Method::PATCH,
+            &path(&second),
+            Some(json!({ "content": "again" })),
+            Some(&alice.access),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["message_id"].is_array(), "{body}");
 
     let (status, page) = app
-        .get(&format!("/api/v1/conversations/{c}/messages"), Some(&bob.access))
+        .get(
+            &format!("/api/v1/conversations/{c}/messages"),
+            Some(&bob.access),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let contents: Vec<&str> = page["messages"]
@@ -211,7 +302,11 @@ async fn rest_edits_deletes_and_history_without_deleted_messages() {
         .filter_map(|m| m["content"].as_str())
         .collect();
     assert_eq!(contents, ["first!"], "{page}");
-    assert_eq!(page["next_from"], second.as_str(), "paging moves past deleted messages");
+    assert_eq!(
+        page["next_from"],
+        second.as_str(),
+        "paging moves past deleted messages"
+    );
 }
 
 #[tokio::test]
@@ -229,12 +324,17 @@ async fn unread_counts_leave_deleted_messages_out_and_edits_change_nothing() {
         let app = &app;
         let c = c.clone();
         async move {
-            app.graphql(UNREAD, json!({ "id": c }), Some(&access)).await["data"]["conversation"].clone()
+            app.graphql(UNREAD, json!({ "id": c }), Some(&access)).await["data"]["conversation"]
+                .clone()
         }
     };
     assert_eq!(seen(&bob).await["unreadCount"], 4);
     edit(&app, &alice, &c, &ids[1], "m1, edited").await;
-    assert_eq!(seen(&bob).await["unreadCount"], 4, "an edit is not a new message");
+    assert_eq!(
+        seen(&bob).await["unreadCount"],
+        4,
+        "an edit is not a new message"
+    );
     delete(&app, &alice, &c, &ids[2]).await;
     assert_eq!(seen(&bob).await["unreadCount"], 3);
     // A deletion before my marker changes nothing of my count.
@@ -286,5 +386,11 @@ async fn django_chat_still_reads_only_messages() {
     let key = format!("{prefix}stream:conv:{c}");
     assert_eq!(read_as_django_chat(&mut redis, &key).await, 3);
     // History still holds every message, at its id.
-    assert!(history(&app, &alice, &c).await.iter().map(id_of).eq([first, second, id_of(&third)]));
+    assert!(
+        history(&app, &alice, &c)
+            .await
+            .iter()
+            .map(id_of)
+            .eq([first, second, id_of(&third)])
+    );
 }

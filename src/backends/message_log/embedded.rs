@@ -319,7 +319,10 @@ impl EmbeddedLog {
             .exec_without_returning(&txn)
             .await?;
         messages::Entity::update_many()
-            .col_expr(messages::Column::Content, Expr::value(message.content.clone()))
+            .col_expr(
+                messages::Column::Content,
+                Expr::value(message.content.clone()),
+            )
             .col_expr(messages::Column::EditedAt, Expr::value(message.edited_at))
             .col_expr(messages::Column::Deleted, Expr::value(message.deleted))
             .filter(messages::Column::ConversationId.eq(conversation))
@@ -340,11 +343,9 @@ async fn find_message(
     let (Ok(ms), Ok(seq)) = (i64::try_from(id.ms), i64::try_from(id.seq)) else {
         return Ok(None);
     };
-    Ok(
-        messages::Entity::find_by_id((conversation.0, ms, seq))
-            .one(db)
-            .await?,
-    )
+    Ok(messages::Entity::find_by_id((conversation.0, ms, seq))
+        .one(db)
+        .await?)
 }
 
 /// The embedded log's [`LiveFeed`]: appends publish while holding their

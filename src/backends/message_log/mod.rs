@@ -17,8 +17,7 @@ use async_trait::async_trait;
 
 use crate::{
     domain::{
-        ConversationId, StreamId,
-        UserId,
+        ConversationId, StreamId, UserId,
         message::{Change, Cursor, Message, NewMessage},
     },
     error::Result,

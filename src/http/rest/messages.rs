@@ -14,8 +14,8 @@ use super::{
     conversations::SuccessJson,
     integer_param,
     schemas::{
-        BadEdit, BadMessage, BadRequest, ErrorDetail, ThrottledError, Unauthenticated,
-        Unavailable, optional_integer,
+        BadEdit, BadMessage, BadRequest, ErrorDetail, ThrottledError, Unauthenticated, Unavailable,
+        optional_integer,
     },
 };
 use crate::{
