@@ -1,5 +1,6 @@
 //! Live fan-out on one node. Each conversation with local subscribers has one
-//! bounded broadcast channel; a message is decoded once per node and shared
+//! bounded broadcast channel, carrying its messages and its log's events
+//! (edits, deletes) in one id order; a message is decoded once per node and shared
 //! by every subscriber as an `Arc`. A subscriber that falls behind the
 //! channel learns how far (`Lagged`) and resumes from the log, so nothing is
 //! dropped.
@@ -196,13 +197,19 @@ impl Hub {
         (subscription, channel.registered.clone())
     }
 
-    /// Hands a message to the conversation's local subscribers, if any.
+    /// Hands a new message to the conversation's local subscribers, if any.
     pub fn publish(&self, message: Message) {
+        self.deliver(Delivery::new(message));
+    }
+
+    /// Hands a message or an event to the conversation's local subscribers,
+    /// if any. Callers deliver in the order of [`Delivery::position`].
+    pub fn deliver(&self, delivery: Delivery) {
         let mut channels = self.lock();
-        if let Some(channel) = channels.get_mut(&message.conversation_id) {
-            channel.published = channel.published.max(message.id);
+        if let Some(channel) = channels.get_mut(&delivery.message.conversation_id) {
+            channel.published = channel.published.max(delivery.position());
             // No receivers left is not an error: the last one just left.
-            let _ = channel.sender.send(Arc::new(Delivery::new(message)));
+            let _ = channel.sender.send(Arc::new(delivery));
         }
     }
 

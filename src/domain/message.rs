@@ -89,8 +89,22 @@ pub struct NewMessage {
 /// asking for the same shape cost one rendering, not a thousand.
 #[derive(Debug)]
 pub struct Delivery {
+    /// The message as the event left it.
     pub message: Message,
+    /// What happened to it.
+    pub happened: Happened,
     renderings: Renderings,
+}
+
+/// What a delivery announces, with its place in the conversation's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Happened {
+    /// The message was added; its place is its id.
+    Added,
+    /// The message was edited by the event with this id.
+    Edited(StreamId),
+    /// The message was deleted by the event with this id.
+    Deleted(StreamId),
 }
 
 /// One surface's kind of rendering of a delivered message.
@@ -123,11 +137,31 @@ struct Kept<R: Rendering> {
 }
 
 impl Delivery {
+    /// A message just added.
     pub fn new(message: Message) -> Self {
+        Self::of(message, Happened::Added)
+    }
+
+    /// `message` after what `happened` to it.
+    pub fn of(message: Message, happened: Happened) -> Self {
         Self {
             message,
+            happened,
             renderings: Renderings::default(),
         }
+    }
+
+    /// Its place in the conversation's order of messages and events.
+    pub fn position(&self) -> StreamId {
+        match self.happened {
+            Happened::Added => self.message.id,
+            Happened::Edited(id) | Happened::Deleted(id) => id,
+        }
+    }
+
+    /// Whether it announces a new message (what message-only feeds show).
+    pub fn is_added(&self) -> bool {
+        self.happened == Happened::Added
     }
 
     /// The rendering of kind `R` kept under `key`.

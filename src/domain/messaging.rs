@@ -16,7 +16,7 @@ use super::{
 use crate::{
     backends::{
         hub::{Revocation, Subscription},
-        message_log::{Changed, Position},
+        message_log::{Changed, EventPage, Position},
         rate_limit::Decision,
     },
     error::{Denied, Error, Missing, Result, Unsendable},
@@ -277,7 +277,35 @@ pub fn live(
     conversation: ConversationId,
     since: Option<StreamId>,
 ) -> BoxFuture<'_, Result<LiveStream>> {
-    Box::pin(open_live(state, viewer, conversation, since))
+    Box::pin(open_live(
+        state,
+        viewer,
+        conversation,
+        since,
+        Feed::Messages,
+    ))
+}
+
+/// Every event of a conversation's log, messages added, edited and deleted,
+/// in the log's one id order; otherwise exactly like [`live`]: with `since`
+/// (a message's or an event's id), everything after it, then live, with no
+/// gap and no duplicate.
+pub fn live_events(
+    state: &AppState,
+    viewer: UserId,
+    conversation: ConversationId,
+    since: Option<StreamId>,
+) -> BoxFuture<'_, Result<LiveStream>> {
+    Box::pin(open_live(state, viewer, conversation, since, Feed::Events))
+}
+
+/// What a live stream carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Feed {
+    /// New messages only (`messageAdded`, the legacy protocol).
+    Messages,
+    /// Every event of the log.
+    Events,
 }
 
 #[tracing::instrument(skip_all, fields(user.id = viewer.0, conversation.id = %conversation))]
@@ -286,6 +314,7 @@ async fn open_live(
     viewer: UserId,
     conversation: ConversationId,
     since: Option<StreamId>,
+    feed: Feed,
 ) -> Result<LiveStream> {
     // Before the membership check: a removal after it is still heard.
     let mut revocations = state.backends.hub.revocations();
@@ -305,13 +334,23 @@ async fn open_live(
     Ok(Box::pin(async_stream::stream! {
         loop {
             if catching_up {
-                match log.read(conversation, Cursor::After(last), CATCH_UP_CHUNK).await {
+                let page = match feed {
+                    Feed::Messages => log
+                        .read(conversation, Cursor::After(last), CATCH_UP_CHUNK)
+                        .await
+                        .map(|page| EventPage {
+                            deliveries: page.messages.into_iter().map(Delivery::new).collect(),
+                            has_more: page.has_more,
+                        }),
+                    Feed::Events => log.read_events(conversation, last, CATCH_UP_CHUNK).await,
+                };
+                match page {
                     Ok(page) => {
                         catching_up = page.has_more;
-                        for message in page.messages {
-                            last = message.id;
+                        for delivery in page.deliveries {
+                            last = delivery.position();
                             delivered.increment(1);
-                            yield Ok(Arc::new(Delivery::new(message)));
+                            yield Ok(Arc::new(delivery));
                         }
                     }
                     Err(e) => {
@@ -333,11 +372,14 @@ async fn open_live(
             };
             match received {
                 Ok(delivery) => {
-                    // Before the start, or already delivered by a catch-up read.
-                    if delivery.message.id <= last {
+                    // Not for this feed, before the start, or already
+                    // delivered by a catch-up read.
+                    if (feed == Feed::Messages && !delivery.is_added())
+                        || delivery.position() <= last
+                    {
                         continue;
                     }
-                    last = delivery.message.id;
+                    last = delivery.position();
                     delivered.increment(1);
                     yield Ok(delivery);
                 }

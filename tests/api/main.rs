@@ -11,6 +11,7 @@ mod credentials;
 mod django_chat;
 mod django_fixture;
 mod edits;
+mod events;
 mod graphql_http;
 mod health;
 mod helpers;

@@ -18,12 +18,12 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::Expr,
 };
 
-use super::{Appended, Changed, Head, MessageLog, Page, Position};
+use super::{Appended, Changed, EventPage, Head, MessageLog, Page, Position};
 use crate::backends::hub::{Hub, LiveFeed};
 use crate::{
     domain::{
         ConversationId, StreamId, User, UserId,
-        message::{Change, Cursor, Message, NewMessage},
+        message::{Change, Cursor, Delivery, Happened, Message, NewMessage},
     },
     error::{Error, Result},
     store::is_unique_violation,
@@ -223,6 +223,66 @@ impl MessageLog for EmbeddedLog {
         Ok(Page { messages, has_more })
     }
 
+    async fn read_events(
+        &self,
+        conversation: ConversationId,
+        after: StreamId,
+        limit: usize,
+    ) -> Result<EventPage> {
+        let messages = self.read(conversation, Cursor::After(after), limit).await?;
+        let fetch = u64::try_from(limit.saturating_add(1)).unwrap_or(u64::MAX);
+        let events = message_events::Entity::find()
+            .filter(message_events::Column::ConversationId.eq(conversation.0))
+            .filter(events_beyond(after))
+            .order_by_asc(message_events::Column::Ms)
+            .order_by_asc(message_events::Column::Seq)
+            .limit(fetch)
+            .all(&self.db)
+            .await?;
+        let more = events.len() > limit;
+        let events: Vec<_> = events.into_iter().take(limit).collect();
+        // The messages the events are about, for their senders and times.
+        let about = events.iter().fold(Condition::any(), |any, e| {
+            any.add(
+                Condition::all()
+                    .add(messages::Column::Ms.eq(e.message_ms))
+                    .add(messages::Column::Seq.eq(e.message_seq)),
+            )
+        });
+        let rows: HashMap<(i64, i64), messages::Model> = if events.is_empty() {
+            HashMap::new()
+        } else {
+            messages::Entity::find()
+                .filter(messages::Column::ConversationId.eq(conversation.0))
+                .filter(about)
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|row| ((row.ms, row.seq), row))
+                .collect()
+        };
+        let mut changes = Vec::with_capacity(events.len());
+        for event in events {
+            let Some(row) = rows.get(&(event.message_ms, event.message_seq)) else {
+                continue;
+            };
+            let mut message = to_message(row.clone())?;
+            let id = StreamId::new(to_u64(event.ms)?, to_u64(event.seq)?);
+            let happened = if event.kind == "deleted" {
+                message.content.clear();
+                message.deleted = true;
+                Happened::Deleted(id)
+            } else {
+                message.content = event.content;
+                message.edited_at = Some(event.created_at);
+                message.deleted = false;
+                Happened::Edited(id)
+            };
+            changes.push(Delivery::of(message, happened));
+        }
+        Ok(EventPage::merge(messages, changes, more))
+    }
+
     async fn get(&self, conversation: ConversationId, id: StreamId) -> Result<Option<Message>> {
         find_message(&self.db, conversation, id)
             .await?
@@ -255,6 +315,12 @@ impl MessageLog for EmbeddedLog {
                         id: event,
                         count: previous.count,
                     });
+                    let happened = match change {
+                        Change::Edit { .. } => Happened::Edited(event),
+                        Change::Delete => Happened::Deleted(event),
+                    };
+                    // Under the tail lock, like appends: live order is id order.
+                    self.hub.deliver(Delivery::of(message.clone(), happened));
                     return Ok(Changed::Applied { message, event });
                 }
                 Err(err) if is_unique_violation(&err) => continue,
@@ -312,7 +378,10 @@ impl EmbeddedLog {
             message_seq: Set(message_seq),
             user_id: Set(by.0),
             content: Set(message.content.clone()),
-            created_at: Set(Utc::now()),
+            created_at: Set(match message.edited_at {
+                Some(at) if !message.deleted => at,
+                _ => Utc::now(),
+            }),
         };
         let txn = self.db.begin().await?;
         message_events::Entity::insert(row)
@@ -466,6 +535,15 @@ fn beyond(id: StreamId, order: Order) -> Condition {
     Condition::any()
         .add(ms_beyond)
         .add(Condition::all().add(ms_col.eq(ms)).add(seq_beyond))
+}
+
+/// Event rows strictly after `id`.
+fn events_beyond(id: StreamId) -> Condition {
+    let (ms, seq) = saturating_i64(id);
+    let (ms_col, seq_col) = (message_events::Column::Ms, message_events::Column::Seq);
+    Condition::any()
+        .add(ms_col.gt(ms))
+        .add(Condition::all().add(ms_col.eq(ms)).add(seq_col.gt(seq)))
 }
 
 /// The id after `last` at wall-clock time `now_ms`, as Redis assigns them:

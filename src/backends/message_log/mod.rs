@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use crate::{
     domain::{
         ConversationId, StreamId, UserId,
-        message::{Change, Cursor, Message, NewMessage},
+        message::{Change, Cursor, Delivery, Message, NewMessage},
     },
     error::Result,
 };
@@ -51,6 +51,45 @@ pub struct Appended {
 pub struct Head {
     pub last: Message,
     pub count: u64,
+}
+
+/// Messages and events after an id, in id order.
+#[derive(Debug, Default)]
+pub struct EventPage {
+    pub deliveries: Vec<Delivery>,
+    /// More lie beyond the page.
+    pub has_more: bool,
+}
+
+impl EventPage {
+    /// Merges the messages and the changes read after the same id (each
+    /// oldest first) into one page in id order. When either read was cut
+    /// short, nothing beyond its last id is kept: the next read, after the
+    /// last id kept, returns it in its place.
+    pub fn merge(messages: Page, changes: Vec<Delivery>, changes_more: bool) -> Self {
+        let cut = [
+            messages
+                .has_more
+                .then(|| messages.messages.last().map(|m| m.id)),
+            changes_more.then(|| changes.last().map(Delivery::position)),
+        ]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .min();
+        let mut deliveries: Vec<Delivery> = messages
+            .messages
+            .into_iter()
+            .map(Delivery::new)
+            .chain(changes)
+            .filter(|d| cut.is_none_or(|cut| d.position() <= cut))
+            .collect();
+        deliveries.sort_by_key(Delivery::position);
+        Self {
+            deliveries,
+            has_more: messages.has_more || changes_more,
+        }
+    }
 }
 
 /// What became of a change to a message.
@@ -105,6 +144,15 @@ pub trait MessageLog: Send + Sync {
         cursor: Cursor,
         limit: usize,
     ) -> Result<Page>;
+
+    /// Up to about `limit` messages and events (edits, deletes) after
+    /// `after`, in id order: what a subscriber to every event replays.
+    async fn read_events(
+        &self,
+        conversation: ConversationId,
+        after: StreamId,
+        limit: usize,
+    ) -> Result<EventPage>;
 
     /// One message in its current state.
     async fn get(&self, conversation: ConversationId, id: StreamId) -> Result<Option<Message>>;

@@ -13,17 +13,22 @@
 //! A change is one script: it checks the message exists and is not deleted,
 //! then writes all three atomically.
 
-use std::sync::LazyLock;
+use std::{collections::HashMap, sync::LazyLock};
 
 use chrono::{DateTime, Utc};
-use redis::{RedisResult, Script, aio::ConnectionManager};
+use redis::{RedisResult, Script, Value, aio::ConnectionManager};
 
 use super::ordinals::NEXT_ID;
-use crate::domain::message::{Change, Message};
+use crate::domain::{
+    ConversationId, StreamId, User, UserId,
+    message::{Change, Delivery, Happened, Message},
+};
 
 /// KEYS: the message stream, the event stream, the hash of changed
 /// messages, the sorted set of deleted ones. ARGV: message id, kind
-/// (`edited` | `deleted`), the new state, user id, content, timestamp.
+/// (`edited` | `deleted`), the new state, user id, content, timestamp, then
+/// more field, value, ... of the event (the message's sender and time, so
+/// an event is read without its message).
 /// Returns `{'missing'}`, `{'deleted', state}` or `{'changed', event id}`.
 static CHANGE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
@@ -34,8 +39,10 @@ if not entry then return {'missing'} end
 local prior = redis.call('HGET', KEYS[3], ARGV[1])
 if prior and string.sub(prior, 1, 1) == 'D' then return {'deleted', prior} end
 local id = next_id({KEYS[1], KEYS[2]})
-redis.call('XADD', KEYS[2], id, 'kind', ARGV[2], 'message_id', ARGV[1],
-  'user_id', ARGV[4], 'content', ARGV[5], 'timestamp', ARGV[6])
+local event = {'XADD', KEYS[2], id, 'kind', ARGV[2], 'message_id', ARGV[1],
+  'user_id', ARGV[4], 'content', ARGV[5], 'timestamp', ARGV[6]}
+for i = 7, #ARGV do table.insert(event, ARGV[i]) end
+redis.call(unpack(event))
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
 if ARGV[2] == 'deleted' then
   local n = nil
@@ -113,6 +120,15 @@ pub(super) async fn change(
         .arg(user)
         .arg(&message.content)
         .arg(timestamp)
+        .arg(&[
+            ("sender_id", message.sender.id.0.to_string()),
+            ("username", message.sender.username.clone()),
+            ("user_email", message.sender.email.clone()),
+            ("first_name", message.sender.first_name.clone()),
+            ("last_name", message.sender.last_name.clone()),
+            ("created_at", message.created_at.to_rfc3339()),
+            ("state", encode_state(message)),
+        ])
         .invoke_async(conn)
         .await?;
     let mut reply = reply.into_iter();
@@ -159,6 +175,51 @@ pub(super) async fn overlay(
     Ok(())
 }
 
+/// An entry of the event stream as a delivery; `None` (with a warning)
+/// when it is not one of chatstream's events.
+pub(super) fn decode_event(
+    conversation: ConversationId,
+    id: &str,
+    fields: &HashMap<String, Value>,
+) -> Option<Delivery> {
+    let text = |name: &str| {
+        fields
+            .get(name)
+            .and_then(|value| redis::from_redis_value_ref::<String>(value).ok())
+    };
+    let decoded = (|| {
+        let position: StreamId = id.parse().ok()?;
+        let mut message = Message {
+            id: text("message_id")?.parse().ok()?,
+            conversation_id: conversation,
+            sender: User {
+                id: text("sender_id")?.parse::<UserId>().ok()?,
+                email: text("user_email").unwrap_or_default(),
+                username: text("username").unwrap_or_default(),
+                first_name: text("first_name").unwrap_or_default(),
+                last_name: text("last_name").unwrap_or_default(),
+            },
+            content: String::new(),
+            created_at: DateTime::parse_from_rfc3339(&text("created_at")?)
+                .ok()?
+                .with_timezone(&Utc),
+            edited_at: None,
+            deleted: false,
+        };
+        apply_state(&mut message, &text("state")?);
+        let happened = match text("kind")?.as_str() {
+            "edited" => Happened::Edited(position),
+            "deleted" => Happened::Deleted(position),
+            _ => return None,
+        };
+        Some(Delivery::of(message, happened))
+    })();
+    if decoded.is_none() {
+        tracing::warn!(conversation.id = %conversation, stream.id = id, "skipping event entry");
+    }
+    decoded
+}
+
 /// `E|<edited ms>|<content>` or `D|<edited ms, or empty>|`.
 fn encode_state(message: &Message) -> String {
     let edited = message
@@ -200,7 +261,6 @@ pub(super) fn apply_state(message: &mut Message, state: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{ConversationId, StreamId};
 
     #[test]
     fn states_round_trip() {

@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use redis::{Value, aio::ConnectionManager, streams::StreamRangeReply};
 
 use self::senders::Senders;
-use super::{Appended, Changed, Head, MessageLog, Page, Position};
+use super::{Appended, Changed, EventPage, Head, MessageLog, Page, Position};
 use crate::{
     backends::redis_keys::RedisKeys,
     domain::{
@@ -171,9 +171,31 @@ impl MessageLog for RedisLog {
     async fn last_id(&self, conversation: ConversationId) -> Result<StreamId> {
         // Commands on one connection run in the order sent, and this is
         // sent on the first poll.
-        stream_tail(&mut self.manager.clone(), self.keys.stream(conversation))
+        // Both streams in one pipeline: the later of their tails.
+        let (messages, events): (StreamRangeReply, StreamRangeReply) = redis::pipe()
+            .cmd("XREVRANGE")
+            .arg(self.keys.stream(conversation))
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .cmd("XREVRANGE")
+            .arg(self.keys.events(conversation))
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut self.manager.clone())
             .await
-            .map_err(storage)
+            .map_err(storage)?;
+        let last = |reply: &StreamRangeReply| {
+            reply
+                .ids
+                .first()
+                .and_then(|entry| entry.id.parse().ok())
+                .unwrap_or(StreamId::MIN)
+        };
+        Ok(last(&messages).max(last(&events)))
     }
 
     async fn read(
@@ -205,6 +227,35 @@ impl MessageLog for RedisLog {
         page.messages.reverse();
         Ok(page)
     }
+    async fn read_events(
+        &self,
+        conversation: ConversationId,
+        after: StreamId,
+        limit: usize,
+    ) -> Result<EventPage> {
+        let Some(start) = after.successor() else {
+            return Ok(EventPage::default());
+        };
+        let messages = self.read(conversation, Cursor::After(after), limit).await?;
+        let reply: StreamRangeReply = redis::cmd("XRANGE")
+            .arg(self.keys.events(conversation))
+            .arg(start.to_string())
+            .arg("+")
+            .arg("COUNT")
+            .arg(limit.saturating_add(1))
+            .query_async(&mut self.manager.clone())
+            .await
+            .map_err(storage)?;
+        let more = reply.ids.len() > limit;
+        let changes = reply
+            .ids
+            .iter()
+            .take(limit)
+            .filter_map(|entry| changes::decode_event(conversation, &entry.id, &entry.map))
+            .collect();
+        Ok(EventPage::merge(messages, changes, more))
+    }
+
     async fn get(&self, conversation: ConversationId, id: StreamId) -> Result<Option<Message>> {
         let (found, state): (StreamRangeReply, Option<String>) = redis::pipe()
             .cmd("XRANGE")
