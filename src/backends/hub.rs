@@ -206,7 +206,7 @@ impl Hub {
     /// if any. Callers deliver in the order of [`Delivery::position`].
     pub fn deliver(&self, delivery: Delivery) {
         let mut channels = self.lock();
-        if let Some(channel) = channels.get_mut(&delivery.message.conversation_id) {
+        if let Some(channel) = channels.get_mut(&delivery.conversation_id) {
             channel.published = channel.published.max(delivery.position());
             // No receivers left is not an error: the last one just left.
             let _ = channel.sender.send(Arc::new(delivery));

@@ -11,7 +11,7 @@ use super::{
     paging::PageSize, read_state,
 };
 use crate::{
-    backends::message_log::Head,
+    backends::message_log::{Head, Note},
     error::{Clash, Denied, Error, Missing, Result, Validator},
     state::AppState,
     store,
@@ -286,7 +286,8 @@ pub async fn add_participant(
     }
     .filter(|u| u.is_active)
     .ok_or(Error::NotFound(Missing::User))?;
-    let user = UserId(user.id);
+    let profile = User::from(user);
+    let user = profile.id;
     if role_of(state, id, user).await?.is_none() {
         let already_sent = read_state::message_count(state, id).await?;
         let now = Utc::now();
@@ -297,6 +298,8 @@ pub async fn add_participant(
                 store::conversations::touch(&txn, id, now).await?;
                 txn.commit().await?;
                 tracing::info!(added = user.0, "participant added");
+                let joined = Note::ParticipantJoined(profile);
+                super::messaging::note(state, id, joined).await;
             }
             // A concurrent add of the same user: already a member, which is the goal.
             Err(e) if store::is_unique_violation(&e) => {}

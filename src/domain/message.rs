@@ -89,14 +89,32 @@ pub struct NewMessage {
 /// asking for the same shape cost one rendering, not a thousand.
 #[derive(Debug)]
 pub struct Delivery {
-    /// The message as the event left it.
-    pub message: Message,
-    /// What happened to it.
-    pub happened: Happened,
+    pub conversation_id: ConversationId,
+    pub event: Event,
     renderings: Renderings,
 }
 
-/// What a delivery announces, with its place in the conversation's order.
+/// What a delivery announces: an event of a conversation's log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A message added, edited or deleted, as that left it.
+    Message {
+        message: Message,
+        happened: Happened,
+    },
+    /// A participant's read marker moved to `up_to`.
+    ReadMarkerMoved {
+        id: StreamId,
+        user: User,
+        up_to: StreamId,
+    },
+    /// Someone was added to the conversation.
+    ParticipantJoined { id: StreamId, user: User },
+    /// Someone left or was removed.
+    ParticipantLeft { id: StreamId, user: User },
+}
+
+/// What happened to a message, with its place in the conversation's order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Happened {
     /// The message was added; its place is its id.
@@ -144,24 +162,56 @@ impl Delivery {
 
     /// `message` after what `happened` to it.
     pub fn of(message: Message, happened: Happened) -> Self {
+        Self::event(
+            message.conversation_id,
+            Event::Message { message, happened },
+        )
+    }
+
+    /// Any event of `conversation`'s log.
+    pub fn event(conversation_id: ConversationId, event: Event) -> Self {
         Self {
-            message,
-            happened,
+            conversation_id,
+            event,
             renderings: Renderings::default(),
         }
     }
 
     /// Its place in the conversation's order of messages and events.
     pub fn position(&self) -> StreamId {
-        match self.happened {
-            Happened::Added => self.message.id,
-            Happened::Edited(id) | Happened::Deleted(id) => id,
+        match &self.event {
+            Event::Message {
+                message,
+                happened: Happened::Added,
+            } => message.id,
+            Event::Message {
+                happened: Happened::Edited(id) | Happened::Deleted(id),
+                ..
+            }
+            | Event::ReadMarkerMoved { id, .. }
+            | Event::ParticipantJoined { id, .. }
+            | Event::ParticipantLeft { id, .. } => *id,
         }
     }
 
-    /// Whether it announces a new message (what message-only feeds show).
-    pub fn is_added(&self) -> bool {
-        self.happened == Happened::Added
+    /// The message, for the events about one.
+    pub fn message(&self) -> Option<&Message> {
+        match &self.event {
+            Event::Message { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// The new message it announces, if that is what it announces (what
+    /// message-only feeds show).
+    pub fn added(&self) -> Option<&Message> {
+        match &self.event {
+            Event::Message {
+                message,
+                happened: Happened::Added,
+            } => Some(message),
+            _ => None,
+        }
     }
 
     /// The rendering of kind `R` kept under `key`.
@@ -201,11 +251,11 @@ impl Delivery {
     pub fn rendered<R: Rendering>(
         &self,
         key: R::Key,
-        render: impl FnOnce(&Message) -> R::Value,
+        render: impl FnOnce(&Self) -> R::Value,
     ) -> R::Value {
         match self.rendering::<R>(&key) {
             Some(kept) => kept,
-            None => self.keep_rendering::<R>(key, render(&self.message)),
+            None => self.keep_rendering::<R>(key, render(self)),
         }
     }
 }
@@ -272,7 +322,9 @@ mod tests {
             StreamId::new(1, 0),
             "hi",
         ));
-        let a = delivery.rendered::<Plain>("a", |m| m.content.as_str().into());
+        let a = delivery.rendered::<Plain>("a", |d| {
+            d.message().map_or("", |m| m.content.as_str()).into()
+        });
         let again = delivery.rendered::<Plain>("a", |_| unreachable!("kept"));
         assert!(Arc::ptr_eq(&a, &again));
         assert_eq!(&*delivery.keep_rendering::<Plain>("a", "late".into()), "hi");

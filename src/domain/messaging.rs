@@ -16,7 +16,7 @@ use super::{
 use crate::{
     backends::{
         hub::{Revocation, Subscription},
-        message_log::{Changed, EventPage, Position},
+        message_log::{Changed, EventPage, Note, Position},
         rate_limit::Decision,
     },
     error::{Denied, Error, Missing, Result, Unsendable},
@@ -209,6 +209,16 @@ pub fn parse_message_id(field: &str, raw: &str) -> Result<StreamId> {
     stream_id(field, Some(raw))?.ok_or_else(|| Error::field(field, "This field may not be blank."))
 }
 
+/// Records an event that is not about a message (a read marker moved,
+/// someone joined or left) in the conversation's log, for
+/// `conversationEvents`. The change itself is already committed, so a
+/// failure is logged, not returned: the caller's request succeeded.
+pub(super) async fn note(state: &AppState, conversation: ConversationId, note: Note) {
+    if let Err(e) = state.backends.message_log.note(conversation, note).await {
+        e.log();
+    }
+}
+
 /// A page of a conversation's history, for participants only.
 pub async fn history(
     state: &AppState,
@@ -374,7 +384,7 @@ async fn open_live(
                 Ok(delivery) => {
                     // Not for this feed, before the start, or already
                     // delivered by a catch-up read.
-                    if (feed == Feed::Messages && !delivery.is_added())
+                    if (feed == Feed::Messages && delivery.added().is_none())
                         || delivery.position() <= last
                     {
                         continue;

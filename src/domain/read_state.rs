@@ -21,7 +21,7 @@ use chrono::Utc;
 
 use super::{ConversationId, StreamId, UserId, conversations, message::Message};
 use crate::{
-    backends::message_log::{Head, Position},
+    backends::message_log::{Head, Note, Position},
     error::Result,
     state::AppState,
     store,
@@ -109,10 +109,17 @@ pub async fn mark_read(
     conversation: ConversationId,
     up_to: StreamId,
 ) -> Result<conversations::Conversation> {
-    conversations::require_member(state, conversation, viewer).await?;
+    let (_, user) = conversations::require_member(state, conversation, viewer).await?;
     let log = &state.backends.message_log;
-    if let Some(position) = log.position_at(conversation, up_to).await? {
-        store::read_markers::advance(&state.db, conversation, viewer, position, Utc::now()).await?;
+    if let Some(position) = log.position_at(conversation, up_to).await?
+        && store::read_markers::advance(&state.db, conversation, viewer, position, Utc::now())
+            .await?
+    {
+        let moved = Note::ReadMarkerMoved {
+            user,
+            up_to: position.id,
+        };
+        super::messaging::note(state, conversation, moved).await;
     }
     conversations::get(state, viewer, conversation).await
 }

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::{
     domain::{
-        message::{Delivery, Happened},
+        message::{Delivery, Event, Happened},
         messaging::{self, LiveEnd},
     },
     error::{Denied, Error},
@@ -80,11 +80,28 @@ pub enum ConversationEvent {
 impl From<&Delivery> for ConversationEvent {
     fn from(delivery: &Delivery) -> Self {
         let id = delivery.position().into();
-        let message = MessageType::from(delivery.message.clone());
-        match delivery.happened {
-            Happened::Added => Self::MessageAdded(MessageAdded { id, message }),
-            Happened::Edited(_) => Self::MessageEdited(MessageEdited { id, message }),
-            Happened::Deleted(_) => Self::MessageDeleted(MessageDeleted { id, message }),
+        match &delivery.event {
+            Event::Message { message, happened } => {
+                let message = MessageType::from(message.clone());
+                match happened {
+                    Happened::Added => Self::MessageAdded(MessageAdded { id, message }),
+                    Happened::Edited(_) => Self::MessageEdited(MessageEdited { id, message }),
+                    Happened::Deleted(_) => Self::MessageDeleted(MessageDeleted { id, message }),
+                }
+            }
+            Event::ReadMarkerMoved { user, up_to, .. } => Self::ReadMarkerMoved(ReadMarkerMoved {
+                id,
+                user: user.clone().into(),
+                up_to: (*up_to).into(),
+            }),
+            Event::ParticipantJoined { user, .. } => Self::ParticipantJoined(ParticipantJoined {
+                id,
+                user: user.clone().into(),
+            }),
+            Event::ParticipantLeft { user, .. } => Self::ParticipantLeft(ParticipantLeft {
+                id,
+                user: user.clone().into(),
+            }),
         }
     }
 }

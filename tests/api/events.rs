@@ -247,3 +247,93 @@ async fn events_cross_nodes() {
     one.stop().await;
     two.stop().await;
 }
+
+const EVERY: &str = "subscription($id: ID!, $since: StreamId) { conversationEvents(conversationId: $id, since: $since) { __typename ... on MessageAdded { id } ... on ReadMarkerMoved { id upTo user { username } } ... on ParticipantJoined { id user { username } } ... on ParticipantLeft { id user { username } } } }";
+
+/// `(kind, id, username or "", upTo or "")` of the next event.
+async fn next_any(client: &mut WsClient) -> (String, String, String, String) {
+    let payload = client.next_payload("all").await;
+    assert!(payload.get("errors").is_none(), "{payload}");
+    let event = &payload["data"]["conversationEvents"];
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    (
+        text(&event["__typename"]),
+        text(&event["id"]),
+        text(&event["user"]["username"]),
+        text(&event["upTo"]),
+    )
+}
+
+#[tokio::test]
+async fn read_markers_and_membership_changes_are_events_too() {
+    let app = TestApp::spawn().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let carol = app.signup("carol").await;
+    let c = create_conversation(&app, &alice, "Everything", &[&bob]).await;
+    let mut client = WsClient::modern(&app).await;
+    client.init(&alice.access).await;
+    client
+        .subscribe("all", EVERY, json!({ "id": c, "since": "0-0" }))
+        .await;
+
+    let m = id_of(&app.send_message(&alice, &c, "hi").await);
+    gql(
+        &app,
+        &bob,
+        "mutation($id: ID!, $upTo: StreamId!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount } }",
+        json!({ "id": c, "upTo": m }),
+    )
+    .await;
+    // Not moving it is not an event.
+    gql(
+        &app,
+        &bob,
+        "mutation($id: ID!, $upTo: StreamId!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount } }",
+        json!({ "id": c, "upTo": m }),
+    )
+    .await;
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/conversations/{c}/add_participant"),
+            json!({ "user_id": carol.id }),
+            Some(&alice.access),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/conversations/{c}/leave"),
+            json!({}),
+            Some(&bob.access),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+
+    let mut events = Vec::new();
+    for _ in 0..4 {
+        events.push(next_any(&mut client).await);
+    }
+    let shapes: Vec<(&str, &str, &str)> = events
+        .iter()
+        .map(|(k, _, u, up)| (k.as_str(), u.as_str(), up.as_str()))
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            ("MessageAdded", "", ""),
+            ("ReadMarkerMoved", "bob", m.as_str()),
+            ("ParticipantJoined", "carol", ""),
+            ("ParticipantLeft", "bob", ""),
+        ]
+    );
+    // A resume after the message replays the other three, in order.
+    let mut resumed = WsClient::modern(&app).await;
+    resumed.init(&carol.access).await;
+    resumed
+        .subscribe("all", EVERY, json!({ "id": c, "since": m }))
+        .await;
+    for expected in &events[1..] {
+        assert_eq!(&next_any(&mut resumed).await, expected);
+    }
+}

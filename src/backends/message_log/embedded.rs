@@ -18,12 +18,12 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::Expr,
 };
 
-use super::{Appended, Changed, EventPage, Head, MessageLog, Page, Position};
+use super::{Appended, Changed, EventPage, Head, MessageLog, Note, Page, Position};
 use crate::backends::hub::{Hub, LiveFeed};
 use crate::{
     domain::{
         ConversationId, StreamId, User, UserId,
-        message::{Change, Cursor, Delivery, Happened, Message, NewMessage},
+        message::{Change, Cursor, Delivery, Event, Happened, Message, NewMessage},
     },
     error::{Error, Result},
     store::is_unique_violation,
@@ -241,17 +241,20 @@ impl MessageLog for EmbeddedLog {
             .await?;
         let more = events.len() > limit;
         let events: Vec<_> = events.into_iter().take(limit).collect();
-        // The messages the events are about, for their senders and times.
-        let about = events.iter().fold(Condition::any(), |any, e| {
-            any.add(
-                Condition::all()
-                    .add(messages::Column::Ms.eq(e.message_ms))
-                    .add(messages::Column::Seq.eq(e.message_seq)),
-            )
-        });
-        let rows: HashMap<(i64, i64), messages::Model> = if events.is_empty() {
-            HashMap::new()
-        } else {
+        // The messages the changes are about (for their senders and times)
+        // and the users the other events name: one query each.
+        let is_change = |e: &message_events::Model| e.kind == "edited" || e.kind == "deleted";
+        let about = events
+            .iter()
+            .filter(|e| is_change(e))
+            .fold(Condition::any(), |any, e| {
+                any.add(
+                    Condition::all()
+                        .add(messages::Column::Ms.eq(e.message_ms))
+                        .add(messages::Column::Seq.eq(e.message_seq)),
+                )
+            });
+        let rows: HashMap<(i64, i64), messages::Model> = if events.iter().any(is_change) {
             messages::Entity::find()
                 .filter(messages::Column::ConversationId.eq(conversation.0))
                 .filter(about)
@@ -260,14 +263,55 @@ impl MessageLog for EmbeddedLog {
                 .into_iter()
                 .map(|row| ((row.ms, row.seq), row))
                 .collect()
+        } else {
+            HashMap::new()
+        };
+        let user_ids: Vec<i64> = events
+            .iter()
+            .filter(|e| !is_change(e))
+            .map(|e| e.user_id)
+            .collect();
+        let users: HashMap<i64, User> = if user_ids.is_empty() {
+            HashMap::new()
+        } else {
+            entity::users::Entity::find()
+                .filter(entity::users::Column::Id.is_in(user_ids))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|u| (u.id, User::from(u)))
+                .collect()
         };
         let mut changes = Vec::with_capacity(events.len());
         for event in events {
+            let id = StreamId::new(to_u64(event.ms)?, to_u64(event.seq)?);
+            let user = || {
+                users.get(&event.user_id).cloned().unwrap_or_else(|| User {
+                    id: UserId(event.user_id),
+                    email: String::new(),
+                    username: String::new(),
+                    first_name: String::new(),
+                    last_name: String::new(),
+                })
+            };
+            let noted = match event.kind.as_str() {
+                "read" => Some(Event::ReadMarkerMoved {
+                    id,
+                    user: user(),
+                    up_to: StreamId::new(to_u64(event.message_ms)?, to_u64(event.message_seq)?),
+                }),
+                "joined" => Some(Event::ParticipantJoined { id, user: user() }),
+                "left" => Some(Event::ParticipantLeft { id, user: user() }),
+                _ => None,
+            };
+            if let Some(noted) = noted {
+                changes.push(Delivery::event(conversation, noted));
+                continue;
+            }
             let Some(row) = rows.get(&(event.message_ms, event.message_seq)) else {
                 continue;
             };
             let mut message = to_message(row.clone())?;
-            let id = StreamId::new(to_u64(event.ms)?, to_u64(event.seq)?);
             let happened = if event.kind == "deleted" {
                 message.content.clear();
                 message.deleted = true;
@@ -322,6 +366,54 @@ impl MessageLog for EmbeddedLog {
                     // Under the tail lock, like appends: live order is id order.
                     self.hub.deliver(Delivery::of(message.clone(), happened));
                     return Ok(Changed::Applied { message, event });
+                }
+                Err(err) if is_unique_violation(&err) => continue,
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(Error::Storage(anyhow!(
+            "no free stream id in conversation {conversation} after {MAX_ATTEMPTS} attempts"
+        )))
+    }
+
+    async fn note(&self, conversation: ConversationId, note: Note) -> Result<StreamId> {
+        let tail = self.tail(conversation);
+        let mut last = tail.lock().await;
+        let up_to = match &note {
+            Note::ReadMarkerMoved { up_to, .. } => *up_to,
+            _ => StreamId::MIN,
+        };
+        for _ in 0..MAX_ATTEMPTS {
+            let previous = match *last {
+                Some(id) => id,
+                None => load_last(&self.db, conversation).await?,
+            };
+            *last = None;
+            let id = next_id(previous.id, now_ms())
+                .ok_or_else(|| Error::Storage(anyhow!("stream id space exhausted")))?;
+            let row = message_events::ActiveModel {
+                conversation_id: Set(conversation.0),
+                ms: Set(to_i64(id.ms)?),
+                seq: Set(to_i64(id.seq)?),
+                kind: Set(note.kind().to_owned()),
+                message_ms: Set(to_i64(up_to.ms)?),
+                message_seq: Set(to_i64(up_to.seq)?),
+                user_id: Set(note.user().id.0),
+                content: Set(String::new()),
+                created_at: Set(Utc::now()),
+            };
+            match message_events::Entity::insert(row)
+                .exec_without_returning(&self.db)
+                .await
+            {
+                Ok(_) => {
+                    *last = Some(Position {
+                        id,
+                        count: previous.count,
+                    });
+                    let event = note.into_event(id);
+                    self.hub.deliver(Delivery::event(conversation, event));
+                    return Ok(id);
                 }
                 Err(err) if is_unique_violation(&err) => continue,
                 Err(err) => return Err(err.into()),

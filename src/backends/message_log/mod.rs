@@ -17,8 +17,8 @@ use async_trait::async_trait;
 
 use crate::{
     domain::{
-        ConversationId, StreamId, UserId,
-        message::{Change, Cursor, Delivery, Message, NewMessage},
+        ConversationId, StreamId, User, UserId,
+        message::{Change, Cursor, Delivery, Event, Message, NewMessage},
     },
     error::Result,
 };
@@ -92,6 +92,46 @@ impl EventPage {
     }
 }
 
+/// An event of a conversation that is not about a message, to record in
+/// its log.
+#[derive(Clone, Debug)]
+pub enum Note {
+    /// `user`'s read marker moved to `up_to`.
+    ReadMarkerMoved { user: User, up_to: StreamId },
+    /// `user` was added.
+    ParticipantJoined(User),
+    /// `user` left or was removed.
+    ParticipantLeft(User),
+}
+
+impl Note {
+    /// The event as delivered, once it has its id.
+    pub fn into_event(self, id: StreamId) -> Event {
+        match self {
+            Note::ReadMarkerMoved { user, up_to } => Event::ReadMarkerMoved { id, user, up_to },
+            Note::ParticipantJoined(user) => Event::ParticipantJoined { id, user },
+            Note::ParticipantLeft(user) => Event::ParticipantLeft { id, user },
+        }
+    }
+
+    /// Its kind, as stored.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Note::ReadMarkerMoved { .. } => "read",
+            Note::ParticipantJoined(_) => "joined",
+            Note::ParticipantLeft(_) => "left",
+        }
+    }
+
+    pub fn user(&self) -> &User {
+        match self {
+            Note::ReadMarkerMoved { user, .. }
+            | Note::ParticipantJoined(user)
+            | Note::ParticipantLeft(user) => user,
+        }
+    }
+}
+
 /// What became of a change to a message.
 #[derive(Debug, Clone)]
 pub enum Changed {
@@ -161,6 +201,10 @@ pub trait MessageLog: Send + Sync {
     /// the messages, and applies it to the message's current state. `from`
     /// is the message as the caller read it, which the result is made from.
     async fn change(&self, from: &Message, by: UserId, change: Change) -> Result<Changed>;
+
+    /// Records an event that is not about a message, in order with the
+    /// messages and events, and returns its id.
+    async fn note(&self, conversation: ConversationId, note: Note) -> Result<StreamId>;
 
     /// For each `(conversation, ordinal)`: how many deleted messages lie
     /// after that ordinal (absent when none), in one round trip.

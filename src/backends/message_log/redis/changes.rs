@@ -19,9 +19,10 @@ use chrono::{DateTime, Utc};
 use redis::{RedisResult, Script, Value, aio::ConnectionManager};
 
 use super::ordinals::NEXT_ID;
+use crate::backends::message_log::Note;
 use crate::domain::{
     ConversationId, StreamId, User, UserId,
-    message::{Change, Delivery, Happened, Message},
+    message::{Change, Delivery, Event, Happened, Message},
 };
 
 /// KEYS: the message stream, the event stream, the hash of changed
@@ -61,6 +62,21 @@ if ARGV[2] == 'deleted' then
   redis.call('ZADD', KEYS[4], n, ARGV[1])
 end
 return {'changed', id}
+"
+    ))
+});
+
+/// KEYS: the message stream, the event stream. ARGV: field, value, ... of
+/// an event that is not about a message. Returns its id.
+static NOTE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(&format!(
+        "{NEXT_ID}{}",
+        r"
+local id = next_id({KEYS[1], KEYS[2]})
+local event = {'XADD', KEYS[2], id}
+for i = 1, #ARGV do table.insert(event, ARGV[i]) end
+redis.call(unpack(event))
+return id
 "
     ))
 });
@@ -139,6 +155,32 @@ pub(super) async fn change(
     })
 }
 
+/// Records `note` in the event stream; returns its id.
+pub(super) async fn note(
+    conn: &mut ConnectionManager,
+    (stream, events): (String, String),
+    note: &Note,
+) -> RedisResult<String> {
+    let user = note.user();
+    let up_to = match note {
+        Note::ReadMarkerMoved { up_to, .. } => up_to.to_string(),
+        _ => String::new(),
+    };
+    NOTE.key(stream)
+        .key(events)
+        .arg(&[
+            ("kind", note.kind().to_owned()),
+            ("user_id", user.id.0.to_string()),
+            ("username", user.username.clone()),
+            ("user_email", user.email.clone()),
+            ("first_name", user.first_name.clone()),
+            ("last_name", user.last_name.clone()),
+            ("up_to", up_to),
+        ])
+        .invoke_async(conn)
+        .await
+}
+
 /// How many deleted messages lie after each ordinal, in `keys` order.
 pub(super) async fn deleted_after(
     conn: &mut ConnectionManager,
@@ -189,6 +231,34 @@ pub(super) fn decode_event(
     };
     let decoded = (|| {
         let position: StreamId = id.parse().ok()?;
+        let user = || {
+            Some(User {
+                id: text("user_id")?.parse::<UserId>().ok()?,
+                email: text("user_email").unwrap_or_default(),
+                username: text("username").unwrap_or_default(),
+                first_name: text("first_name").unwrap_or_default(),
+                last_name: text("last_name").unwrap_or_default(),
+            })
+        };
+        let noted = match text("kind")?.as_str() {
+            "read" => Some(Event::ReadMarkerMoved {
+                id: position,
+                user: user()?,
+                up_to: text("up_to")?.parse().ok()?,
+            }),
+            "joined" => Some(Event::ParticipantJoined {
+                id: position,
+                user: user()?,
+            }),
+            "left" => Some(Event::ParticipantLeft {
+                id: position,
+                user: user()?,
+            }),
+            _ => None,
+        };
+        if let Some(noted) = noted {
+            return Some(Delivery::event(conversation, noted));
+        }
         let mut message = Message {
             id: text("message_id")?.parse().ok()?,
             conversation_id: conversation,

@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use redis::{Value, aio::ConnectionManager, streams::StreamRangeReply};
 
 use self::senders::Senders;
-use super::{Appended, Changed, EventPage, Head, MessageLog, Page, Position};
+use super::{Appended, Changed, EventPage, Head, MessageLog, Note, Page, Position};
 use crate::{
     backends::redis_keys::RedisKeys,
     domain::{
@@ -314,6 +314,18 @@ impl MessageLog for RedisLog {
                 })?,
             },
         })
+    }
+
+    async fn note(&self, conversation: ConversationId, note: Note) -> Result<StreamId> {
+        let keys = (
+            self.keys.stream(conversation),
+            self.keys.events(conversation),
+        );
+        let id = changes::note(&mut self.manager.clone(), keys, &note)
+            .await
+            .map_err(storage)?;
+        id.parse()
+            .map_err(|_| Error::Storage(anyhow!("XADD returned {id:?}, not a stream id")))
     }
 
     async fn deleted_after(
