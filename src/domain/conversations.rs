@@ -11,7 +11,10 @@ use super::{
     paging::PageSize, read_state,
 };
 use crate::{
-    backends::message_log::{Head, Note},
+    backends::{
+        inbox::Notice,
+        message_log::{Head, Note},
+    },
     error::{Clash, Denied, Error, Missing, Result, Validator},
     state::AppState,
     store,
@@ -160,6 +163,9 @@ pub async fn create(
         match insert_conversation(state, viewer, &name, &slug, &members).await {
             Ok(id) => {
                 tracing::info!(conversation.id = %id, "conversation created");
+                let everyone = std::iter::once(viewer).chain(members.iter().copied());
+                let notices: Vec<_> = everyone.map(|user| Notice::Added(id, user)).collect();
+                state.backends.notify(&notices).await;
                 return get(state, viewer, id).await;
             }
             // Another creation took this slug between our read and write:
@@ -300,6 +306,8 @@ pub async fn add_participant(
                 tracing::info!(added = user.0, "participant added");
                 let joined = Note::ParticipantJoined(profile);
                 super::messaging::note(state, id, joined).await;
+                let notices = [Notice::Changed(id, None), Notice::Added(id, user)];
+                state.backends.notify(&notices).await;
             }
             // A concurrent add of the same user: already a member, which is the goal.
             Err(e) if store::is_unique_violation(&e) => {}

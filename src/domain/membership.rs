@@ -12,7 +12,7 @@ use super::{
     conversations::{self, Role},
 };
 use crate::{
-    backends::message_log::Note,
+    backends::{inbox::Notice, message_log::Note},
     error::{Denied, Error, Missing, Result},
     state::AppState,
     store,
@@ -75,6 +75,11 @@ async fn drop_member(state: &AppState, conversation: ConversationId, user: UserI
     if removed {
         tracing::info!(removed = user.0, "participant removed");
         state.backends.revoke(conversation, user).await;
+        let notices = [
+            Notice::Removed(conversation, user),
+            Notice::Changed(conversation, None),
+        ];
+        state.backends.notify(&notices).await;
         if let Some(profile) = store::users::find_by_id(&state.db, user).await? {
             let left = Note::ParticipantLeft(User::from(profile));
             super::messaging::note(state, conversation, left).await;

@@ -16,6 +16,7 @@ use super::{
 use crate::{
     backends::{
         hub::{Revocation, Subscription},
+        inbox::Notice,
         message_log::{Changed, EventPage, Note, Position},
         rate_limit::Decision,
     },
@@ -99,6 +100,10 @@ pub async fn send(
         count: appended.count,
     };
     read_state::sent(state, viewer, conversation, position).await;
+    state
+        .backends
+        .notify(&[Notice::Changed(conversation, None)])
+        .await;
     metrics::counter!("messages_sent_total").increment(1);
     Ok(message)
 }
@@ -151,6 +156,7 @@ pub async fn edit(
     {
         Changed::Applied { message, event } => {
             tracing::debug!(event.id = %event, "message edited");
+            changed(state, conversation).await;
             Ok(message)
         }
         Changed::AlreadyDeleted(_) => Err(deleted_error()),
@@ -179,6 +185,7 @@ pub async fn delete(
     match log.change(&current, viewer, Change::Delete).await? {
         Changed::Applied { message, event } => {
             tracing::debug!(event.id = %event, "message deleted");
+            changed(state, conversation).await;
             Ok(message)
         }
         Changed::AlreadyDeleted(message) => Ok(message),
@@ -198,6 +205,13 @@ async fn existing(
     let (role, _) = conversations::require_member(state, conversation, viewer).await?;
     let message = state.backends.message_log.get(conversation, id).await?;
     Ok((role, message.ok_or(Error::NotFound(Missing::Message))?))
+}
+
+/// Inboxes show the latest message and unread counts, which a change can
+/// move.
+async fn changed(state: &AppState, conversation: ConversationId) {
+    let notice = Notice::Changed(conversation, None);
+    state.backends.notify(&[notice]).await;
 }
 
 fn deleted_error() -> Error {

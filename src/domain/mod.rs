@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod conversations;
 pub mod ids;
+pub mod inbox;
 pub mod membership;
 pub mod message;
 pub mod messaging;

@@ -21,7 +21,10 @@ use chrono::Utc;
 
 use super::{ConversationId, StreamId, UserId, conversations, message::Message};
 use crate::{
-    backends::message_log::{Head, Note, Position},
+    backends::{
+        inbox::Notice,
+        message_log::{Head, Note, Position},
+    },
     error::Result,
     state::AppState,
     store,
@@ -120,6 +123,8 @@ pub async fn mark_read(
             up_to: position.id,
         };
         super::messaging::note(state, conversation, moved).await;
+        let mine = Notice::Changed(conversation, Some(viewer));
+        state.backends.notify(&[mine]).await;
     }
     conversations::get(state, viewer, conversation).await
 }

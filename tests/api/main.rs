@@ -15,6 +15,7 @@ mod events;
 mod graphql_http;
 mod health;
 mod helpers;
+mod inbox;
 mod legacy_ws;
 mod membership;
 mod messages;
