@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod conversations;
+pub mod edits;
 pub mod ids;
 pub mod inbox;
 pub mod membership;

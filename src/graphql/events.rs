@@ -6,15 +6,13 @@ use futures::{StreamExt, stream::BoxStream};
 
 use super::{
     auth::ContextExt,
+    messages::ended,
     types::{self, MessageType, StreamIdScalar, UserType},
     ws::SlowConsumer,
 };
-use crate::{
-    domain::{
-        message::{Delivery, Event, Happened},
-        messaging::{self, LiveEnd},
-    },
-    error::{Denied, Error},
+use crate::domain::{
+    message::{Delivery, Event, Happened},
+    messaging,
 };
 
 /// A message was added.
@@ -134,16 +132,7 @@ impl EventsSubscription {
             .filter_map(move |item| {
                 futures::future::ready(match item {
                     Ok(delivery) => Some(Ok(ConversationEvent::from(&*delivery))),
-                    Err(LiveEnd::SlowConsumer) => {
-                        if let Some(slow) = &slow {
-                            slow.trigger();
-                        }
-                        None
-                    }
-                    Err(LiveEnd::Failed(e)) => Some(Err(e.extend())),
-                    Err(LiveEnd::Revoked) => {
-                        Some(Err(Error::Forbidden(Denied::NotParticipant).extend()))
-                    }
+                    Err(end) => ended(end, slow.as_ref()).map(Err),
                 })
             })
             .boxed())

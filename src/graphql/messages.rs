@@ -11,6 +11,7 @@ use super::{
 };
 use crate::{
     domain::{
+        edits,
         messaging::{self, Cursor, LiveEnd},
         paging::PageSize,
     },
@@ -84,9 +85,8 @@ impl MessagesMutation {
         let viewer = ctx.viewer()?;
         let conversation =
             types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
-        let id =
-            messaging::parse_message_id("message_id", &message_id.0).map_err(|e| e.extend())?;
-        let message = messaging::edit(ctx.state()?, viewer, conversation, id, &content)
+        let id = edits::parse_message_id("message_id", &message_id.0).map_err(|e| e.extend())?;
+        let message = edits::edit(ctx.state()?, viewer, conversation, id, &content)
             .await
             .map_err(|e| e.extend())?;
         Ok(message.into())
@@ -103,9 +103,8 @@ impl MessagesMutation {
         let viewer = ctx.viewer()?;
         let conversation =
             types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
-        let id =
-            messaging::parse_message_id("message_id", &message_id.0).map_err(|e| e.extend())?;
-        let message = messaging::delete(ctx.state()?, viewer, conversation, id)
+        let id = edits::parse_message_id("message_id", &message_id.0).map_err(|e| e.extend())?;
+        let message = edits::delete(ctx.state()?, viewer, conversation, id)
             .await
             .map_err(|e| e.extend())?;
         Ok(message.into())
@@ -147,18 +146,25 @@ impl MessagesSubscription {
                         delivery,
                         shape: shape.clone(),
                     })),
-                    Err(LiveEnd::SlowConsumer) => {
-                        if let Some(slow) = &slow {
-                            slow.trigger();
-                        }
-                        None
-                    }
-                    Err(LiveEnd::Failed(e)) => Some(Err(e.extend())),
-                    Err(LiveEnd::Revoked) => {
-                        Some(Err(Error::Forbidden(Denied::NotParticipant).extend()))
-                    }
+                    Err(end) => ended(end, slow.as_ref()).map(Err),
                 })
             })
             .boxed())
+    }
+}
+
+/// How a live stream's end reaches the client: a `FORBIDDEN` or storage
+/// error on the operation, or (a slow consumer) no error but the socket
+/// closed with 4008, where the transport can.
+pub(super) fn ended(end: LiveEnd, slow: Option<&SlowConsumer>) -> Option<async_graphql::Error> {
+    match end {
+        LiveEnd::SlowConsumer => {
+            if let Some(slow) = slow {
+                slow.trigger();
+            }
+            None
+        }
+        LiveEnd::Failed(e) => Some(e.extend()),
+        LiveEnd::Revoked => Some(Error::Forbidden(Denied::NotParticipant).extend()),
     }
 }

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     domain::{
-        ConversationId, StreamId,
+        ConversationId, StreamId, edits,
         messaging::{self, Cursor, Message},
         paging::PageSize,
     },
@@ -253,7 +253,7 @@ async fn edit(
     AppJson(body): AppJson<SendBody>,
 ) -> Result<Json<MessageJson>> {
     let (conversation, id) = path.ids()?;
-    let message = messaging::edit(&state, viewer, conversation, id, &body.content).await?;
+    let message = edits::edit(&state, viewer, conversation, id, &body.content).await?;
     Ok(Json(MessageJson::from(&message)))
 }
 
@@ -280,6 +280,6 @@ async fn delete(
     AppPath(path): AppPath<MessagePath>,
 ) -> Result<Json<SuccessJson>> {
     let (conversation, id) = path.ids()?;
-    messaging::delete(&state, viewer, conversation, id).await?;
+    edits::delete(&state, viewer, conversation, id).await?;
     Ok(Json(SuccessJson { success: true }))
 }
