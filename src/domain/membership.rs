@@ -80,9 +80,14 @@ async fn drop_member(state: &AppState, conversation: ConversationId, user: UserI
             Notice::Changed(conversation, None),
         ];
         state.backends.notify(&notices).await;
-        if let Some(profile) = store::users::find_by_id(&state.db, user).await? {
-            let left = Note::ParticipantLeft(User::from(profile));
-            super::messaging::note(state, conversation, left).await;
+        // The removal is committed: a failure here is logged, not returned.
+        match store::users::find_by_id(&state.db, user).await {
+            Ok(Some(profile)) => {
+                let left = Note::ParticipantLeft(User::from(profile));
+                super::messaging::note(state, conversation, left).await;
+            }
+            Ok(None) => {}
+            Err(e) => Error::from(e).log(),
         }
     }
     Ok(())
