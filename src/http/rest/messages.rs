@@ -182,12 +182,13 @@ async fn history(
 #[derive(Deserialize, ToSchema)]
 #[schema(as = SendMessageRequest)]
 struct SendBody {
-    /// Trimmed; then 1 to 2000 characters.
+    /// Trimmed; then 1 to 2000 characters, no NUL (tabs and newlines are
+    /// kept).
     #[schema(
         required,
         min_length = 1,
         max_length = 2000,
-        pattern = r"\S",
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$",
         example = "hello"
     )]
     #[serde(default)]
