@@ -6,7 +6,7 @@ use chrono::Utc;
 use futures::{Stream, future::BoxFuture};
 use tokio::sync::broadcast::error::RecvError;
 
-pub use super::message::{Change, Cursor, Delivery, Message, NewMessage};
+pub use super::message::{Change, Cursor, Delivery, Event, Message, NewMessage};
 use super::{ConversationId, StreamId, UserId, conversations, paging::PageSize, read_state};
 use crate::{
     backends::{
@@ -284,7 +284,9 @@ async fn open_live(
                 continue;
             }
             let received = tokio::select! {
-                received = subscription.recv() => received,
+                // A revocation heard together with live events goes first:
+                // nothing after a removal reaches the one removed.
+                biased;
                 revoked = revocations.recv() => {
                     if still_member(&state, viewer, conversation, revoked).await {
                         continue;
@@ -292,6 +294,7 @@ async fn open_live(
                     yield Err(LiveEnd::Revoked);
                     return;
                 }
+                received = subscription.recv() => received,
             };
             match received {
                 Ok(delivery) => {
@@ -301,6 +304,13 @@ async fn open_live(
                         || delivery.position() <= last
                     {
                         continue;
+                    }
+                    // The viewer's own departure, heard before its
+                    // revocation (another path in Redis mode) ends the
+                    // stream the same way.
+                    if matches!(&delivery.event, Event::ParticipantLeft { user, .. } if user.id == viewer) {
+                        yield Err(LiveEnd::Revoked);
+                        return;
                     }
                     last = delivery.position();
                     delivered.increment(1);
