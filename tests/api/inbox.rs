@@ -82,21 +82,19 @@ async fn the_inbox_hears_conversations_created_after_it_and_their_messages() {
     assert_eq!(event["conversation"]["unreadCount"], 1, "{event}");
     assert_eq!(event["conversation"]["lastMessage"]["content"], "news");
 
-    // A burst is coalesced, and the last state is always reported.
+    // However a burst is coalesced (the unit tests of `backends::inbox`
+    // count that), the last state is always reported.
     for n in 0..20 {
         app.send_message(&alice, &fresh, &format!("burst {n}"))
             .await;
     }
-    let mut seen = 0;
     loop {
         let (_, event) = next_about(&mut inbox, &fresh).await;
-        seen += 1;
         if event["conversation"]["unreadCount"] == 21 {
             assert_eq!(event["conversation"]["lastMessage"]["content"], "burst 19");
             break;
         }
     }
-    assert!(seen < 20, "{seen} loads for 20 messages");
 
     // Participants changing is a change; being removed ends the feed of it.
     let carol = app.signup("carol").await;
