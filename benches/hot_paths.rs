@@ -31,6 +31,8 @@ fn message() -> Message {
         },
         content: "The Analytical Engine weaves algebraic patterns.".into(),
         created_at: chrono::Utc::now(),
+        edited_at: None,
+        deleted: false,
     }
 }
 
@@ -90,8 +92,8 @@ fn encoding(c: &mut Criterion) {
     let delivery = Delivery::new(m.clone());
     c.bench_function("encode/legacy_frame_shared", |b| {
         b.iter(|| {
-            delivery.rendered::<Frame>((), |m| {
-                serde_json::json!({ "type": "message", "message": MessageJson::from(m) })
+            delivery.rendered::<Frame>((), |d| {
+                serde_json::json!({ "type": "message", "message": d.message().map(MessageJson::from) })
                     .to_string()
                     .into()
             })

@@ -90,6 +90,10 @@ pub enum Denied {
     NotAdmin,
     #[error("Only admins can remove participants")]
     NotAdminToRemove,
+    #[error("Only the sender can edit a message")]
+    NotSender,
+    #[error("Only the sender or an admin can delete a message")]
+    NotSenderOrAdmin,
     #[error("Origin not allowed")]
     Origin,
 }
@@ -101,6 +105,8 @@ pub enum Missing {
     Conversation,
     #[error("User not found")]
     User,
+    #[error("Message not found")]
+    Message,
     #[error("No such route")]
     Route,
 }

@@ -41,8 +41,8 @@ impl AppState {
         let shutdown = CancellationToken::new();
         let backends = Backends::from_config(&config, &db, &shutdown).await?;
         if config.email_visibility == EmailVisibility::OwnOnly {
-            backends.hub.set_message_view(|message| {
-                crate::domain::people::message_as_seen(EmailVisibility::OwnOnly, message)
+            backends.hub.set_view(|delivery| {
+                crate::domain::people::delivery_as_seen(EmailVisibility::OwnOnly, delivery)
             });
         }
         Ok(Self {

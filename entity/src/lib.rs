@@ -2,6 +2,7 @@
 //! both services can share a database; finders live in the server's `store/`.
 
 pub mod conversations;
+pub mod message_events;
 pub mod messages;
 pub mod participants;
 pub mod prelude;

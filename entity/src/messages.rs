@@ -22,6 +22,10 @@ pub struct Model {
     /// The message's place in its conversation (1, 2, ...); null only on
     /// rows written by a chatstream older than read markers.
     pub ordinal: Option<i64>,
+    /// When the content was last edited; null unless edited.
+    pub edited_at: Option<DateTimeUtc>,
+    /// Deleted: the content is empty, the row keeps its id and ordinal.
+    pub deleted: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ mod m20261125_000003_create_participants;
 mod m20261125_000004_create_refresh_tokens;
 mod m20261125_000005_create_messages;
 mod m20261130_140001_create_read_markers;
+mod m20261130_190001_create_message_events;
 
 /// Applies chatstream's migrations in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_create_refresh_tokens::Migration),
             Box::new(m20261125_000005_create_messages::Migration),
             Box::new(m20261130_140001_create_read_markers::Migration),
+            Box::new(m20261130_190001_create_message_events::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! Live fan-out on one node. Each conversation with local subscribers has one
-//! bounded broadcast channel; a message is decoded once per node and shared
+//! bounded broadcast channel, carrying its messages and its log's events
+//! (edits, deletes) in one id order; a message is decoded once per node and shared
 //! by every subscriber as an `Arc`. A subscriber that falls behind the
 //! channel learns how far (`Lagged`) and resumes from the log, so nothing is
 //! dropped.
@@ -76,9 +77,9 @@ pub struct Hub {
     capacity: usize,
     feed: OnceCell<Arc<dyn LiveFeed>>,
     revocations: broadcast::Sender<Revocation>,
-    /// What subscribers are shown of a message (the domain's rule, e.g.
-    /// the sender's email hidden); applied once per message and node.
-    view: std::sync::OnceLock<fn(Message) -> Message>,
+    /// What subscribers are shown of a delivery (the domain's rule, e.g.
+    /// emails hidden); applied once per delivery and node.
+    view: std::sync::OnceLock<fn(Delivery) -> Delivery>,
 }
 
 /// A live subscription to one conversation. Dropping it releases the
@@ -138,9 +139,9 @@ impl Hub {
         let _ = self.feed.set(feed);
     }
 
-    /// Sets what subscribers are shown of each message (once, at start,
-    /// before anyone subscribes; without it, messages as published).
-    pub fn set_message_view(&self, view: fn(Message) -> Message) {
+    /// Sets what subscribers are shown of each delivery (once, at start,
+    /// before anyone subscribes; without it, deliveries as published).
+    pub fn set_view(&self, view: fn(Delivery) -> Delivery) {
         let _ = self.view.set(view);
     }
 
@@ -206,17 +207,23 @@ impl Hub {
         (subscription, channel.registered.clone())
     }
 
-    /// Hands a message to the conversation's local subscribers, if any.
+    /// Hands a new message to the conversation's local subscribers, if any.
     pub fn publish(&self, message: Message) {
+        self.deliver(Delivery::new(message));
+    }
+
+    /// Hands a message or an event to the conversation's local subscribers,
+    /// if any. Callers deliver in the order of [`Delivery::position`].
+    pub fn deliver(&self, delivery: Delivery) {
         let mut channels = self.lock();
-        if let Some(channel) = channels.get_mut(&message.conversation_id) {
-            channel.published = channel.published.max(message.id);
+        if let Some(channel) = channels.get_mut(&delivery.conversation_id) {
+            channel.published = channel.published.max(delivery.position());
             // No receivers left is not an error: the last one just left.
-            let message = match self.view.get() {
-                Some(view) => view(message),
-                None => message,
+            let delivery = match self.view.get() {
+                Some(view) => view(delivery),
+                None => delivery,
             };
-            let _ = channel.sender.send(Arc::new(Delivery::new(message)));
+            let _ = channel.sender.send(Arc::new(delivery));
         }
     }
 

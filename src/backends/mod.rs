@@ -2,6 +2,7 @@
 //! embedded implementations (no setup) and Redis ones (several nodes).
 
 pub mod hub;
+pub mod inbox;
 pub mod message_log;
 pub mod rate_limit;
 pub mod redis_keys;
@@ -19,6 +20,7 @@ use crate::{
     shutdown::CancellationToken,
 };
 use hub::{Hub, Revocation};
+use inbox::{Inbox, Notice};
 use message_log::MessageLog;
 use rate_limit::{Limiter, Rules};
 
@@ -32,6 +34,8 @@ pub struct Backends {
     pub hub: Arc<Hub>,
     /// Open authenticated WebSockets per user (`MAX_SOCKETS_PER_USER`).
     pub sockets: Arc<sockets::Sockets>,
+    /// The node's inbox subscribers.
+    pub inbox: Arc<Inbox>,
     /// Present when `REDIS_URL` is set; used for health checks.
     pub redis: Option<redis::aio::ConnectionManager>,
     /// Where revocations are published to the other nodes (Redis mode).
@@ -48,6 +52,7 @@ impl Backends {
     ) -> anyhow::Result<Self> {
         let rules = Rules::from_config(config);
         let hub = Hub::new(config.live_buffer);
+        let inbox = Arc::new(Inbox::default());
         match &config.redis_url {
             None => {
                 let log = message_log::embedded::EmbeddedLog::new(db.clone(), hub.clone());
@@ -60,6 +65,7 @@ impl Backends {
                     ),
                     hub,
                     sockets: sockets::Sockets::local(),
+                    inbox,
                     redis: None,
                     revocation_channel: None,
                 })
@@ -83,7 +89,7 @@ impl Backends {
                 revocations::start(
                     client.clone(),
                     keys.revocations(),
-                    hub.clone(),
+                    (hub.clone(), inbox.clone()),
                     shutdown.clone(),
                 );
                 hub.set_feed(message_log::redis::stream_reader::StreamReaders::start(
@@ -115,6 +121,7 @@ impl Backends {
                         keys.clone(),
                         shutdown.clone(),
                     ),
+                    inbox,
                     redis: Some(manager),
                     revocation_channel: Some(keys.revocations()),
                 })
@@ -136,6 +143,31 @@ impl Backends {
             .arg(revocations::encode(conversation, user))
             .query_async(&mut manager.clone())
             .await;
+        if let Err(e) = published {
+            message_log::redis::storage(e).log();
+        }
+    }
+
+    /// Tells inbox subscribers on every node what changed: embedded, at
+    /// once; in Redis mode through the same Pub/Sub channel as revocations,
+    /// which brings it back to this node too (so it is dispatched once
+    /// everywhere). A failed publish is logged: the change itself is
+    /// committed, and a client's list query shows it.
+    pub async fn notify(&self, notices: &[Notice]) {
+        let (Some(manager), Some(channel)) = (&self.redis, &self.revocation_channel) else {
+            for notice in notices {
+                self.inbox.dispatch(*notice);
+            }
+            return;
+        };
+        let mut pipe = redis::pipe();
+        for notice in notices {
+            pipe.cmd("PUBLISH")
+                .arg(channel)
+                .arg(notice.encode())
+                .ignore();
+        }
+        let published: redis::RedisResult<()> = pipe.query_async(&mut manager.clone()).await;
         if let Err(e) = published {
             message_log::redis::storage(e).log();
         }

@@ -20,6 +20,24 @@ impl RedisKeys {
         format!("{}stream:conv:{}", self.prefix, conversation)
     }
 
+    /// A conversation's edits and deletes, in one id order with its
+    /// messages (chatstream's own: django-chat never reads it).
+    pub fn events(&self, conversation: ConversationId) -> String {
+        format!("{}chatstream:events:{}", self.prefix, conversation)
+    }
+
+    /// Message id -> current state, for the edited and deleted messages of
+    /// a conversation.
+    pub fn changed(&self, conversation: ConversationId) -> String {
+        format!("{}chatstream:changed:{}", self.prefix, conversation)
+    }
+
+    /// The ordinals of a conversation's deleted messages (a sorted set), so
+    /// unread counts can leave them out.
+    pub fn deleted(&self, conversation: ConversationId) -> String {
+        format!("{}chatstream:deleted:{}", self.prefix, conversation)
+    }
+
     /// A node's private wake-up stream for one of its readers.
     pub fn wake(&self, node: &str, reader: usize) -> String {
         format!("{}chatstream:wake:{node}:{reader}", self.prefix)

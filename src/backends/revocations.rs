@@ -1,7 +1,9 @@
-//! Membership revocations across nodes (Redis mode): a node that removes a
-//! participant publishes it on one Pub/Sub channel; every node relays what
-//! it hears to its [`Hub`], whose live streams end themselves. One Pub/Sub
-//! connection per node, whatever the number of subscribers.
+//! Membership revocations and inbox notices across nodes (Redis mode): a
+//! node that removes a participant, or changes a conversation, publishes it
+//! on one Pub/Sub channel; every node relays what it hears to its [`Hub`]
+//! (whose live streams end themselves) or its [`Inbox`] (which tells the
+//! local inbox subscribers concerned). One Pub/Sub connection per node,
+//! whatever the number of subscribers.
 //!
 //! Pub/Sub forgets what a disconnected node missed, so after every
 //! (re)subscription the relay asks all local streams to re-check their
@@ -13,7 +15,10 @@ use std::{sync::Arc, time::Duration};
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use super::hub::{Hub, Revocation};
+use super::{
+    hub::{Hub, Revocation},
+    inbox::{Inbox, Notice},
+};
 use crate::domain::{ConversationId, UserId};
 
 /// Waits between reconnection attempts.
@@ -32,13 +37,18 @@ fn decode(payload: &str) -> Option<Revocation> {
     ))
 }
 
-/// Relays `channel` to `hub` until `shutdown`.
-pub fn start(client: redis::Client, channel: String, hub: Arc<Hub>, shutdown: CancellationToken) {
+/// Relays `channel` to `hub` and `inbox` until `shutdown`.
+pub fn start(
+    client: redis::Client,
+    channel: String,
+    (hub, inbox): (Arc<Hub>, Arc<Inbox>),
+    shutdown: CancellationToken,
+) {
     tokio::spawn(async move {
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return,
-                result = relay(&client, &channel, &hub) => {
+                result = relay(&client, &channel, &hub, &inbox) => {
                     if let Err(e) = result {
                         tracing::warn!(error = %e, "revocation channel lost; reconnecting");
                     }
@@ -52,14 +62,25 @@ pub fn start(client: redis::Client, channel: String, hub: Arc<Hub>, shutdown: Ca
     });
 }
 
-async fn relay(client: &redis::Client, channel: &str, hub: &Hub) -> anyhow::Result<()> {
+async fn relay(
+    client: &redis::Client,
+    channel: &str,
+    hub: &Hub,
+    inbox: &Inbox,
+) -> anyhow::Result<()> {
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.subscribe(channel).await?;
     // Whatever was published while this node was not listening.
     hub.revoke(Revocation::Recheck);
+    inbox.resync();
     let mut messages = pubsub.on_message();
     while let Some(message) = messages.next().await {
         let payload: String = message.get_payload()?;
+        // A notice's first word is one letter; a revocation's, a UUID.
+        if let Some(notice) = Notice::decode(&payload) {
+            inbox.dispatch(notice);
+            continue;
+        }
         match decode(&payload) {
             Some(revocation) => hub.revoke(revocation),
             None => tracing::warn!(payload, "ignoring a malformed revocation"),

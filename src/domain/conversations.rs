@@ -15,7 +15,8 @@ use super::{
 };
 use crate::{
     backends::{
-        message_log::Head,
+        inbox::Notice,
+        message_log::{Head, Note},
         rate_limit::{Decision, LimitKey},
     },
     error::{Clash, Denied, Error, Missing, Result, Validator},
@@ -175,6 +176,9 @@ pub async fn create(
         match insert_conversation(state, viewer, &name, &slug, &members).await {
             Ok(id) => {
                 tracing::info!(conversation.id = %id, "conversation created");
+                let everyone = std::iter::once(viewer).chain(members.iter().copied());
+                let notices: Vec<_> = everyone.map(|user| Notice::Added(id, user)).collect();
+                state.backends.notify(&notices).await;
                 return get(state, viewer, id).await;
             }
             // Another creation took this slug between our read and write:
@@ -304,7 +308,8 @@ pub async fn add_participant(
     }
     .filter(|u| u.is_active)
     .ok_or(Error::NotFound(Missing::User))?;
-    let user = UserId(user.id);
+    let profile = User::from(user);
+    let user = profile.id;
     if role_of(state, id, user).await?.is_none() {
         let already_sent = read_state::message_count(state, id).await?;
         let now = Utc::now();
@@ -315,6 +320,10 @@ pub async fn add_participant(
                 store::conversations::touch(&txn, id, now).await?;
                 txn.commit().await?;
                 tracing::info!(added = user.0, "participant added");
+                let joined = Note::ParticipantJoined(profile);
+                super::messaging::note(state, id, joined).await;
+                let notices = [Notice::Changed(id, None), Notice::Added(id, user)];
+                state.backends.notify(&notices).await;
             }
             // A concurrent add of the same user: already a member, which is the goal.
             Err(e) if store::is_unique_violation(&e) => {}

@@ -8,10 +8,11 @@ use chrono::Utc;
 use sea_orm::TransactionTrait;
 
 use super::{
-    ConversationId, UserId,
+    ConversationId, User, UserId,
     conversations::{self, Role},
 };
 use crate::{
+    backends::{inbox::Notice, message_log::Note},
     error::{Denied, Error, Missing, Result},
     state::AppState,
     store,
@@ -74,6 +75,20 @@ async fn drop_member(state: &AppState, conversation: ConversationId, user: UserI
     if removed {
         tracing::info!(removed = user.0, "participant removed");
         state.backends.revoke(conversation, user).await;
+        let notices = [
+            Notice::Removed(conversation, user),
+            Notice::Changed(conversation, None),
+        ];
+        state.backends.notify(&notices).await;
+        // The removal is committed: a failure here is logged, not returned.
+        match store::users::find_by_id(&state.db, user).await {
+            Ok(Some(profile)) => {
+                let left = Note::ParticipantLeft(User::from(profile));
+                super::messaging::note(state, conversation, left).await;
+            }
+            Ok(None) => {}
+            Err(e) => Error::from(e).log(),
+        }
     }
     Ok(())
 }

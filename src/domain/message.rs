@@ -38,8 +38,40 @@ pub struct Message {
     pub id: StreamId,
     pub conversation_id: ConversationId,
     pub sender: User,
+    /// The current content: the latest edit's, or empty once deleted.
     pub content: String,
     pub created_at: DateTime<Utc>,
+    /// When the content was last edited; `None` unless edited.
+    pub edited_at: Option<DateTime<Utc>>,
+    /// A deleted message keeps its id and place; its content is empty.
+    pub deleted: bool,
+}
+
+impl Message {
+    /// This message as `change` leaves it.
+    pub fn changed(mut self, change: &Change) -> Self {
+        match change {
+            Change::Edit { content, at } => {
+                self.content.clone_from(content);
+                self.edited_at = Some(*at);
+            }
+            Change::Delete => {
+                self.content.clear();
+                self.deleted = true;
+            }
+        }
+        self
+    }
+}
+
+/// A change to a stored message, recorded in the log in order with the
+/// messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// New content (already validated), edited at `at`.
+    Edit { content: String, at: DateTime<Utc> },
+    /// The content goes; the message keeps its id and place.
+    Delete,
 }
 
 /// A message about to be appended to the log.
@@ -57,8 +89,40 @@ pub struct NewMessage {
 /// asking for the same shape cost one rendering, not a thousand.
 #[derive(Debug)]
 pub struct Delivery {
-    pub message: Message,
+    pub conversation_id: ConversationId,
+    pub event: Event,
     renderings: Renderings,
+}
+
+/// What a delivery announces: an event of a conversation's log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A message added, edited or deleted, as that left it.
+    Message {
+        message: Message,
+        happened: Happened,
+    },
+    /// A participant's read marker moved to `up_to`.
+    ReadMarkerMoved {
+        id: StreamId,
+        user: User,
+        up_to: StreamId,
+    },
+    /// Someone was added to the conversation.
+    ParticipantJoined { id: StreamId, user: User },
+    /// Someone left or was removed.
+    ParticipantLeft { id: StreamId, user: User },
+}
+
+/// What happened to a message, with its place in the conversation's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Happened {
+    /// The message was added; its place is its id.
+    Added,
+    /// The message was edited by the event with this id.
+    Edited(StreamId),
+    /// The message was deleted by the event with this id.
+    Deleted(StreamId),
 }
 
 /// One surface's kind of rendering of a delivered message.
@@ -91,10 +155,73 @@ struct Kept<R: Rendering> {
 }
 
 impl Delivery {
+    /// A message just added.
     pub fn new(message: Message) -> Self {
+        Self::of(message, Happened::Added)
+    }
+
+    /// `message` after what `happened` to it.
+    pub fn of(message: Message, happened: Happened) -> Self {
+        Self::event(
+            message.conversation_id,
+            Event::Message { message, happened },
+        )
+    }
+
+    /// Any event of `conversation`'s log.
+    pub fn event(conversation_id: ConversationId, event: Event) -> Self {
         Self {
-            message,
+            conversation_id,
+            event,
             renderings: Renderings::default(),
+        }
+    }
+
+    /// Its place in the conversation's order of messages and events.
+    pub fn position(&self) -> StreamId {
+        match &self.event {
+            Event::Message {
+                message,
+                happened: Happened::Added,
+            } => message.id,
+            Event::Message {
+                happened: Happened::Edited(id) | Happened::Deleted(id),
+                ..
+            }
+            | Event::ReadMarkerMoved { id, .. }
+            | Event::ParticipantJoined { id, .. }
+            | Event::ParticipantLeft { id, .. } => *id,
+        }
+    }
+
+    /// The user the event is about: a message's sender, or the reader,
+    /// joiner or leaver. For rules on what of a user a viewer sees.
+    pub fn user_mut(&mut self) -> &mut super::User {
+        match &mut self.event {
+            Event::Message { message, .. } => &mut message.sender,
+            Event::ReadMarkerMoved { user, .. }
+            | Event::ParticipantJoined { user, .. }
+            | Event::ParticipantLeft { user, .. } => user,
+        }
+    }
+
+    /// The message, for the events about one.
+    pub fn message(&self) -> Option<&Message> {
+        match &self.event {
+            Event::Message { message, .. } => Some(message),
+            _ => None,
+        }
+    }
+
+    /// The new message it announces, if that is what it announces (what
+    /// message-only feeds show).
+    pub fn added(&self) -> Option<&Message> {
+        match &self.event {
+            Event::Message {
+                message,
+                happened: Happened::Added,
+            } => Some(message),
+            _ => None,
         }
     }
 
@@ -135,11 +262,11 @@ impl Delivery {
     pub fn rendered<R: Rendering>(
         &self,
         key: R::Key,
-        render: impl FnOnce(&Message) -> R::Value,
+        render: impl FnOnce(&Self) -> R::Value,
     ) -> R::Value {
         match self.rendering::<R>(&key) {
             Some(kept) => kept,
-            None => self.keep_rendering::<R>(key, render(&self.message)),
+            None => self.keep_rendering::<R>(key, render(self)),
         }
     }
 }
@@ -172,6 +299,8 @@ pub fn sample(conversation: ConversationId, id: StreamId, content: &str) -> Mess
         },
         content: content.into(),
         created_at: Utc::now(),
+        edited_at: None,
+        deleted: false,
     }
 }
 
@@ -204,7 +333,9 @@ mod tests {
             StreamId::new(1, 0),
             "hi",
         ));
-        let a = delivery.rendered::<Plain>("a", |m| m.content.as_str().into());
+        let a = delivery.rendered::<Plain>("a", |d| {
+            d.message().map_or("", |m| m.content.as_str()).into()
+        });
         let again = delivery.rendered::<Plain>("a", |_| unreachable!("kept"));
         assert!(Arc::ptr_eq(&a, &again));
         assert_eq!(&*delivery.keep_rendering::<Plain>("a", "late".into()), "hi");

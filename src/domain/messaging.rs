@@ -6,14 +6,15 @@ use chrono::Utc;
 use futures::{Stream, future::BoxFuture};
 use tokio::sync::broadcast::error::RecvError;
 
-pub use super::message::{Cursor, Delivery, Message, NewMessage};
+pub use super::message::{Change, Cursor, Delivery, Event, Message, NewMessage};
 use super::{
     ConversationId, StreamId, UserId, conversations, paging::PageSize, people, read_state,
 };
 use crate::{
     backends::{
         hub::{Revocation, Subscription},
-        message_log::Position,
+        inbox::Notice,
+        message_log::{EventPage, Note, Position},
         rate_limit::{Decision, LimitKey},
     },
     error::{Error, Result, Unsendable},
@@ -47,7 +48,7 @@ pub fn parse_since(raw: Option<&str>) -> Result<Option<StreamId>> {
 
 /// A stream id parameter: absent or blank is `None`, surrounding spaces are
 /// ignored, anything else must parse.
-fn stream_id(field: &str, raw: Option<&str>) -> Result<Option<StreamId>> {
+pub(super) fn stream_id(field: &str, raw: Option<&str>) -> Result<Option<StreamId>> {
     raw.map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| {
@@ -78,16 +79,7 @@ pub async fn send(
 ) -> Result<Message> {
     let content = validate_content(content)?;
     let (_, sender) = conversations::require_member(state, conversation, viewer).await?;
-    if let Decision::Throttled { retry_after } = state
-        .backends
-        .limiter
-        .check(&LimitKey::Send(viewer, conversation))
-        .await
-    {
-        tracing::info!(retry_after, "send throttled");
-        metrics::counter!("messages_throttled_total").increment(1);
-        return Err(Error::Throttled { retry_after });
-    }
+    throttle(state, viewer, conversation).await?;
     let appended = state
         .backends
         .message_log
@@ -105,8 +97,41 @@ pub async fn send(
         count: appended.count,
     };
     read_state::sent(state, viewer, conversation, position).await;
+    state
+        .backends
+        .notify(&[Notice::Changed(conversation, None)])
+        .await;
     metrics::counter!("messages_sent_total").increment(1);
     Ok(message)
+}
+
+/// The send rate limit, which edits share.
+pub(super) async fn throttle(
+    state: &AppState,
+    viewer: UserId,
+    conversation: ConversationId,
+) -> Result<()> {
+    if let Decision::Throttled { retry_after } = state
+        .backends
+        .limiter
+        .check(&LimitKey::Send(viewer, conversation))
+        .await
+    {
+        tracing::info!(retry_after, "send throttled");
+        metrics::counter!("messages_throttled_total").increment(1);
+        return Err(Error::Throttled { retry_after });
+    }
+    Ok(())
+}
+
+/// Records an event that is not about a message (a read marker moved,
+/// someone joined or left) in the conversation's log, for
+/// `conversationEvents`. The change itself is already committed, so a
+/// failure is logged, not returned: the caller's request succeeded.
+pub(super) async fn note(state: &AppState, conversation: ConversationId, note: Note) {
+    if let Err(e) = state.backends.message_log.note(conversation, note).await {
+        e.log();
+    }
 }
 
 /// A page of a conversation's history, for participants only.
@@ -182,7 +207,35 @@ pub fn live(
     conversation: ConversationId,
     since: Option<StreamId>,
 ) -> BoxFuture<'_, Result<LiveStream>> {
-    Box::pin(open_live(state, viewer, conversation, since))
+    Box::pin(open_live(
+        state,
+        viewer,
+        conversation,
+        since,
+        Feed::Messages,
+    ))
+}
+
+/// Every event of a conversation's log, messages added, edited and deleted,
+/// in the log's one id order; otherwise exactly like [`live`]: with `since`
+/// (a message's or an event's id), everything after it, then live, with no
+/// gap and no duplicate.
+pub fn live_events(
+    state: &AppState,
+    viewer: UserId,
+    conversation: ConversationId,
+    since: Option<StreamId>,
+) -> BoxFuture<'_, Result<LiveStream>> {
+    Box::pin(open_live(state, viewer, conversation, since, Feed::Events))
+}
+
+/// What a live stream carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Feed {
+    /// New messages only (`messageAdded`, the legacy protocol).
+    Messages,
+    /// Every event of the log.
+    Events,
 }
 
 #[tracing::instrument(skip_all, fields(user.id = viewer.0, conversation.id = %conversation))]
@@ -191,6 +244,7 @@ async fn open_live(
     viewer: UserId,
     conversation: ConversationId,
     since: Option<StreamId>,
+    feed: Feed,
 ) -> Result<LiveStream> {
     // Before the membership check: a removal after it is still heard.
     let mut revocations = state.backends.hub.revocations();
@@ -211,14 +265,24 @@ async fn open_live(
     Ok(Box::pin(async_stream::stream! {
         loop {
             if catching_up {
-                match log.read(conversation, Cursor::After(last), CATCH_UP_CHUNK).await {
+                let page = match feed {
+                    Feed::Messages => log
+                        .read(conversation, Cursor::After(last), CATCH_UP_CHUNK)
+                        .await
+                        .map(|page| EventPage {
+                            deliveries: page.messages.into_iter().map(Delivery::new).collect(),
+                            has_more: page.has_more,
+                        }),
+                    Feed::Events => log.read_events(conversation, last, CATCH_UP_CHUNK).await,
+                };
+                match page {
                     Ok(page) => {
                         catching_up = page.has_more;
-                        for message in page.messages {
-                            last = message.id;
+                        for delivery in page.deliveries {
+                            last = delivery.position();
                             delivered.increment(1);
-                            let message = people::message_as_seen(visibility, message);
-                            yield Ok(Arc::new(Delivery::new(message)));
+                            let delivery = people::delivery_as_seen(visibility, delivery);
+                            yield Ok(Arc::new(delivery));
                         }
                     }
                     Err(e) => {
@@ -229,7 +293,9 @@ async fn open_live(
                 continue;
             }
             let received = tokio::select! {
-                received = subscription.recv() => received,
+                // A revocation heard together with live events goes first:
+                // nothing after a removal reaches the one removed.
+                biased;
                 revoked = revocations.recv() => {
                     if still_member(&state, viewer, conversation, revoked).await {
                         continue;
@@ -237,14 +303,25 @@ async fn open_live(
                     yield Err(LiveEnd::Revoked);
                     return;
                 }
+                received = subscription.recv() => received,
             };
             match received {
                 Ok(delivery) => {
-                    // Before the start, or already delivered by a catch-up read.
-                    if delivery.message.id <= last {
+                    // Not for this feed, before the start, or already
+                    // delivered by a catch-up read.
+                    if (feed == Feed::Messages && delivery.added().is_none())
+                        || delivery.position() <= last
+                    {
                         continue;
                     }
-                    last = delivery.message.id;
+                    // The viewer's own departure, heard before its
+                    // revocation (another path in Redis mode) ends the
+                    // stream the same way.
+                    if matches!(&delivery.event, Event::ParticipantLeft { user, .. } if user.id == viewer) {
+                        yield Err(LiveEnd::Revoked);
+                        return;
+                    }
+                    last = delivery.position();
                     delivered.increment(1);
                     yield Ok(delivery);
                 }

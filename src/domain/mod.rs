@@ -5,7 +5,9 @@
 pub mod accounts;
 pub mod auth_throttle;
 pub mod conversations;
+pub mod edits;
 pub mod ids;
+pub mod inbox;
 pub mod membership;
 pub mod message;
 pub mod messaging;

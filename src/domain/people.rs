@@ -3,7 +3,10 @@
 
 use std::collections::HashSet;
 
-use super::{User, UserId, has_control, message::Message};
+use super::{
+    User, UserId, has_control,
+    message::{Delivery, Message},
+};
 use crate::{
     backends::rate_limit::{Decision, LimitKey},
     config::EmailVisibility,
@@ -69,6 +72,15 @@ pub fn message_as_seen(visibility: EmailVisibility, mut message: Message) -> Mes
         message.sender.email.clear();
     }
     message
+}
+
+/// A live or replayed event as every subscriber is shown it: like
+/// [`message_as_seen`], for whichever user the event names.
+pub fn delivery_as_seen(visibility: EmailVisibility, mut delivery: Delivery) -> Delivery {
+    if visibility != EmailVisibility::Participants {
+        delivery.user_mut().email.clear();
+    }
+    delivery
 }
 
 /// Users whose username starts with `search` or whose email is `search`,

@@ -7,6 +7,10 @@
 //! conversation whatever the number of messages, and a list of conversations
 //! reads all its heads in one round trip (`MessageLog::heads`).
 //!
+//! "Not deleted" is one more subtraction: the log counts the deleted
+//! messages after a marker (`MessageLog::deleted_after`), for all the
+//! conversations with anything unread in one round trip.
+//!
 //! "Not sent by me" needs no counting: sending moves the sender's marker to
 //! the message sent (forward only), so no message of mine lies after my
 //! marker once my send has returned.
@@ -17,7 +21,10 @@ use chrono::Utc;
 
 use super::{ConversationId, StreamId, UserId, conversations, message::Message};
 use crate::{
-    backends::message_log::{Head, Position},
+    backends::{
+        inbox::Notice,
+        message_log::{Head, Note, Position},
+    },
     error::Result,
     state::AppState,
     store,
@@ -47,14 +54,28 @@ pub(super) async fn for_viewer(
         .into_iter()
         .map(|m| (ConversationId(m.conversation_id), m))
         .collect();
+    let read_count = |id: &ConversationId| {
+        markers
+            .get(id)
+            .map_or(0, |m| u64::try_from(m.read_count).unwrap_or(0))
+    };
+    // Deleted messages are not unread: one more round trip, and only for
+    // the conversations with anything unread.
+    let unread: Vec<(ConversationId, u64)> = ids
+        .iter()
+        .filter(|id| heads.get(id).is_some_and(|h| h.count > read_count(id)))
+        .map(|id| (*id, read_count(id)))
+        .collect();
+    let deleted = state.backends.message_log.deleted_after(&unread).await?;
     Ok(ids
         .iter()
         .map(|id| {
             let marker = markers.get(id);
-            let read = marker.map_or(0, |m| u64::try_from(m.read_count).unwrap_or(0));
+            let read = read_count(id);
             let head = heads.get(id);
+            let gone = deleted.get(id).copied().unwrap_or(0);
             let read_state = ReadState {
-                unread_count: head.map_or(0, |h| h.count.saturating_sub(read)),
+                unread_count: head.map_or(0, |h| h.count.saturating_sub(read).saturating_sub(gone)),
                 last_message: head.map(|h| h.last.clone()),
                 last_read_id: marker.and_then(|m| {
                     let ms = u64::try_from(m.last_read_ms?).ok()?;
@@ -91,10 +112,19 @@ pub async fn mark_read(
     conversation: ConversationId,
     up_to: StreamId,
 ) -> Result<conversations::Conversation> {
-    conversations::require_member(state, conversation, viewer).await?;
+    let (_, user) = conversations::require_member(state, conversation, viewer).await?;
     let log = &state.backends.message_log;
-    if let Some(position) = log.position_at(conversation, up_to).await? {
-        store::read_markers::advance(&state.db, conversation, viewer, position, Utc::now()).await?;
+    if let Some(position) = log.position_at(conversation, up_to).await?
+        && store::read_markers::advance(&state.db, conversation, viewer, position, Utc::now())
+            .await?
+    {
+        let moved = Note::ReadMarkerMoved {
+            user,
+            up_to: position.id,
+        };
+        super::messaging::note(state, conversation, moved).await;
+        let mine = Notice::Changed(conversation, Some(viewer));
+        state.backends.notify(&[mine]).await;
     }
     conversations::get(state, viewer, conversation).await
 }

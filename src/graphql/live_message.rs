@@ -123,9 +123,11 @@ impl LiveMessage {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        MessageType::from(self.delivery.message.clone())
-            .resolve(ctx, field)
-            .await
+        // Only new messages reach a `messageAdded` stream.
+        let Some(message) = self.delivery.added() else {
+            return Ok(Value::Null);
+        };
+        MessageType::from(message.clone()).resolve(ctx, field).await
     }
 }
 

@@ -11,6 +11,7 @@ use super::{
 };
 use crate::{
     domain::{
+        edits,
         messaging::{self, Cursor, LiveEnd},
         paging::PageSize,
     },
@@ -71,6 +72,43 @@ impl MessagesMutation {
             .map_err(|e| e.extend())?;
         Ok(message.into())
     }
+
+    /// Edits a message (its sender only; the send rules and rate limit
+    /// apply). A deleted message cannot be edited (`VALIDATION_ERROR`).
+    async fn edit_message(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        message_id: StreamIdScalar,
+        content: String,
+    ) -> async_graphql::Result<MessageType> {
+        let viewer = ctx.viewer()?;
+        let conversation =
+            types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
+        let id = edits::parse_message_id("message_id", &message_id.0).map_err(|e| e.extend())?;
+        let message = edits::edit(ctx.state()?, viewer, conversation, id, &content)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(message.into())
+    }
+
+    /// Deletes a message (its sender, or an admin of the conversation): it
+    /// keeps its id, its content becomes "" and `deleted` true.
+    async fn delete_message(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        message_id: StreamIdScalar,
+    ) -> async_graphql::Result<MessageType> {
+        let viewer = ctx.viewer()?;
+        let conversation =
+            types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
+        let id = edits::parse_message_id("message_id", &message_id.0).map_err(|e| e.extend())?;
+        let message = edits::delete(ctx.state()?, viewer, conversation, id)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(message.into())
+    }
 }
 
 #[derive(Default)]
@@ -108,18 +146,25 @@ impl MessagesSubscription {
                         delivery,
                         shape: shape.clone(),
                     })),
-                    Err(LiveEnd::SlowConsumer) => {
-                        if let Some(slow) = &slow {
-                            slow.trigger();
-                        }
-                        None
-                    }
-                    Err(LiveEnd::Failed(e)) => Some(Err(e.extend())),
-                    Err(LiveEnd::Revoked) => {
-                        Some(Err(Error::Forbidden(Denied::NotParticipant).extend()))
-                    }
+                    Err(end) => ended(end, slow.as_ref()).map(Err),
                 })
             })
             .boxed())
+    }
+}
+
+/// How a live stream's end reaches the client: a `FORBIDDEN` or storage
+/// error on the operation, or (a slow consumer) no error but the socket
+/// closed with 4008, where the transport can.
+pub(super) fn ended(end: LiveEnd, slow: Option<&SlowConsumer>) -> Option<async_graphql::Error> {
+    match end {
+        LiveEnd::SlowConsumer => {
+            if let Some(slow) = slow {
+                slow.trigger();
+            }
+            None
+        }
+        LiveEnd::Failed(e) => Some(e.extend()),
+        LiveEnd::Revoked => Some(Error::Forbidden(Denied::NotParticipant).extend()),
     }
 }

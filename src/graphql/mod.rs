@@ -5,6 +5,8 @@ mod accounts;
 mod auth;
 mod conversations;
 mod error;
+mod events;
+mod inbox;
 mod limits;
 mod live_message;
 mod media_type;
@@ -42,7 +44,11 @@ pub struct Mutation(
 
 /// Every subscription, merged from one root per domain.
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(messages::MessagesSubscription);
+pub struct Subscription(
+    messages::MessagesSubscription,
+    events::EventsSubscription,
+    inbox::InboxSubscription,
+);
 
 /// The schema type served at `/graphql` (HTTP and WebSocket).
 pub type ChatSchema = Schema<Query, Mutation, Subscription>;

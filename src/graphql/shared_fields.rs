@@ -47,6 +47,8 @@ static MESSAGE: Object = Object {
         Shared::Of("sender", &USER),
         Shared::Leaf("content"),
         Shared::Leaf("createdAt"),
+        Shared::Leaf("editedAt"),
+        Shared::Leaf("deleted"),
     ],
 };
 

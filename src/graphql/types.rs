@@ -210,8 +210,13 @@ pub struct MessageType {
     pub id: StreamIdScalar,
     pub conversation_id: ID,
     pub sender: UserType,
+    /// The current content: the latest edit's; empty once deleted.
     pub content: String,
     pub created_at: DateTime,
+    /// When the content was last edited; null unless edited.
+    pub edited_at: Option<DateTime>,
+    /// A deleted message keeps its id; its content is "".
+    pub deleted: bool,
 }
 
 impl From<messaging::Message> for MessageType {
@@ -222,6 +227,8 @@ impl From<messaging::Message> for MessageType {
             sender: m.sender.into(),
             content: m.content,
             created_at: m.created_at.into(),
+            edited_at: m.edited_at.map(Into::into),
+            deleted: m.deleted,
         }
     }
 }

@@ -140,7 +140,13 @@ async fn open(
         Ok(live) => Ok(Opened {
             session,
             conversation,
-            live,
+            // The protocol shows messages only: a replay skips deleted ones,
+            // as REST history does.
+            live: Box::pin(live.filter(|item| {
+                std::future::ready(
+                    !matches!(item, Ok(delivery) if delivery.message().is_some_and(|m| m.deleted)),
+                )
+            })),
         }),
         Err(e) => match reply(e) {
             Reply::Close(code) => Err(Refused(code, None)),
@@ -365,6 +371,8 @@ fn message_frame(delivery: &messaging::Delivery) -> Message {
         const KEPT: usize = 1;
     }
     Message::Text(delivery.rendered::<Frame>((), |m| {
-        Utf8Bytes::from(json!({ "type": "message", "message": MessageJson::from(m) }).to_string())
+        Utf8Bytes::from(
+            json!({ "type": "message", "message": m.message().map(MessageJson::from) }).to_string(),
+        )
     }))
 }

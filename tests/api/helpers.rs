@@ -334,6 +334,24 @@ impl TestApp {
         read(request.send().await.expect("request sent")).await
     }
 
+    /// Any method, with an optional JSON body.
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        read(request.send().await.expect("request sent")).await
+    }
+
     /// Runs a GraphQL operation over HTTP and returns the whole response body.
     pub async fn graphql(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
         let (status, body) = self

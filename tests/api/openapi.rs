@@ -25,6 +25,8 @@ const ROUTES: &[(&str, &str, bool)] = &[
     ("get", "/users", true),
     ("post", "/conversations/{id}/leave", true),
     ("post", "/conversations/{id}/remove_participant", true),
+    ("patch", "/conversations/{id}/messages/{message_id}", true),
+    ("delete", "/conversations/{id}/messages/{message_id}", true),
 ];
 
 /// POSTs that take no body: an action on the path alone.

@@ -1,5 +1,8 @@
 //! The embedded message log: messages durable in the `messages` table
 //! (SQLite or PostgreSQL), with Redis-format ids assigned in-process.
+//! Edits and deletes go to `message_events`, with ids from the same
+//! per-conversation sequence (under the same tail lock), and change the
+//! message's row, which holds its current state.
 
 use std::{
     collections::HashMap,
@@ -9,18 +12,18 @@ use std::{
 use anyhow::anyhow;
 use async_trait::async_trait;
 use chrono::Utc;
-use entity::messages;
+use entity::{message_events, messages};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::Expr,
 };
 
-use super::{Appended, Head, MessageLog, Page, Position};
+use super::{Appended, Changed, EventPage, Head, MessageLog, Note, Page, Position};
 use crate::backends::hub::{Hub, LiveFeed};
 use crate::{
     domain::{
         ConversationId, StreamId, User, UserId,
-        message::{Cursor, Message, NewMessage},
+        message::{Change, Cursor, Delivery, Event, Happened, Message, NewMessage},
     },
     error::{Error, Result},
     store::is_unique_violation,
@@ -30,7 +33,8 @@ use crate::{
 /// another process writing the same conversation.
 const MAX_ATTEMPTS: usize = 5;
 
-/// The last id written to one conversation and its ordinal: `None` until
+/// The last id written to one conversation (a message's or an event's) and
+/// the message count: `None` until
 /// read from the database, `StreamId::MIN` (an id Redis never assigns) and
 /// 0 while it is empty. Holding the lock across the insert is what makes ids
 /// and ordinals commit in order.
@@ -85,6 +89,8 @@ impl EmbeddedLog {
             content: Set(message.content.clone()),
             created_at: Set(message.created_at),
             ordinal: Set(Some(to_i64(count)?)),
+            edited_at: Set(None),
+            deleted: Set(false),
         };
         messages::Entity::insert(row)
             .exec_without_returning(&self.db)
@@ -104,6 +110,8 @@ impl MessageLog for EmbeddedLog {
             sender: new.sender,
             content: new.content,
             created_at: new.created_at,
+            edited_at: None,
+            deleted: false,
         };
         for _ in 0..MAX_ATTEMPTS {
             let previous = match *last {
@@ -214,6 +222,291 @@ impl MessageLog for EmbeddedLog {
         }
         Ok(Page { messages, has_more })
     }
+
+    async fn read_events(
+        &self,
+        conversation: ConversationId,
+        after: StreamId,
+        limit: usize,
+    ) -> Result<EventPage> {
+        let messages = self.read(conversation, Cursor::After(after), limit).await?;
+        let fetch = u64::try_from(limit.saturating_add(1)).unwrap_or(u64::MAX);
+        let events = message_events::Entity::find()
+            .filter(message_events::Column::ConversationId.eq(conversation.0))
+            .filter(events_beyond(after))
+            .order_by_asc(message_events::Column::Ms)
+            .order_by_asc(message_events::Column::Seq)
+            .limit(fetch)
+            .all(&self.db)
+            .await?;
+        let more = events.len() > limit;
+        let events: Vec<_> = events.into_iter().take(limit).collect();
+        // The messages the changes are about (for their senders and times)
+        // and the users the other events name: one query each.
+        let is_change = |e: &message_events::Model| e.kind == "edited" || e.kind == "deleted";
+        let about = events
+            .iter()
+            .filter(|e| is_change(e))
+            .fold(Condition::any(), |any, e| {
+                any.add(
+                    Condition::all()
+                        .add(messages::Column::Ms.eq(e.message_ms))
+                        .add(messages::Column::Seq.eq(e.message_seq)),
+                )
+            });
+        let rows: HashMap<(i64, i64), messages::Model> = if events.iter().any(is_change) {
+            messages::Entity::find()
+                .filter(messages::Column::ConversationId.eq(conversation.0))
+                .filter(about)
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|row| ((row.ms, row.seq), row))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        let user_ids: Vec<i64> = events
+            .iter()
+            .filter(|e| !is_change(e))
+            .map(|e| e.user_id)
+            .collect();
+        let users: HashMap<i64, User> = if user_ids.is_empty() {
+            HashMap::new()
+        } else {
+            entity::users::Entity::find()
+                .filter(entity::users::Column::Id.is_in(user_ids))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|u| (u.id, User::from(u)))
+                .collect()
+        };
+        let mut changes = Vec::with_capacity(events.len());
+        for event in events {
+            let id = StreamId::new(to_u64(event.ms)?, to_u64(event.seq)?);
+            let user = || {
+                users.get(&event.user_id).cloned().unwrap_or_else(|| User {
+                    id: UserId(event.user_id),
+                    email: String::new(),
+                    username: String::new(),
+                    first_name: String::new(),
+                    last_name: String::new(),
+                })
+            };
+            let noted = match event.kind.as_str() {
+                "read" => Some(Event::ReadMarkerMoved {
+                    id,
+                    user: user(),
+                    up_to: StreamId::new(to_u64(event.message_ms)?, to_u64(event.message_seq)?),
+                }),
+                "joined" => Some(Event::ParticipantJoined { id, user: user() }),
+                "left" => Some(Event::ParticipantLeft { id, user: user() }),
+                _ => None,
+            };
+            if let Some(noted) = noted {
+                changes.push(Delivery::event(conversation, noted));
+                continue;
+            }
+            let Some(row) = rows.get(&(event.message_ms, event.message_seq)) else {
+                continue;
+            };
+            let mut message = to_message(row.clone())?;
+            let happened = if event.kind == "deleted" {
+                message.content.clear();
+                message.deleted = true;
+                Happened::Deleted(id)
+            } else {
+                message.content = event.content;
+                message.edited_at = Some(event.created_at);
+                message.deleted = false;
+                Happened::Edited(id)
+            };
+            changes.push(Delivery::of(message, happened));
+        }
+        Ok(EventPage::merge(messages, changes, more))
+    }
+
+    async fn get(&self, conversation: ConversationId, id: StreamId) -> Result<Option<Message>> {
+        find_message(&self.db, conversation, id)
+            .await?
+            .map(to_message)
+            .transpose()
+    }
+
+    async fn change(&self, from: &Message, by: UserId, change: Change) -> Result<Changed> {
+        let conversation = from.conversation_id;
+        let tail = self.tail(conversation);
+        let mut last = tail.lock().await;
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(row) = find_message(&self.db, conversation, from.id).await? else {
+                return Ok(Changed::Missing);
+            };
+            if row.deleted {
+                return Ok(Changed::AlreadyDeleted(to_message(row)?));
+            }
+            let previous = match *last {
+                Some(id) => id,
+                None => load_last(&self.db, conversation).await?,
+            };
+            *last = None;
+            let event = next_id(previous.id, now_ms())
+                .ok_or_else(|| Error::Storage(anyhow!("stream id space exhausted")))?;
+            let message = from.clone().changed(&change);
+            match self.record(&message, event, by).await {
+                Ok(()) => {
+                    *last = Some(Position {
+                        id: event,
+                        count: previous.count,
+                    });
+                    let happened = match change {
+                        Change::Edit { .. } => Happened::Edited(event),
+                        Change::Delete => Happened::Deleted(event),
+                    };
+                    // Under the tail lock, like appends: live order is id order.
+                    self.hub.deliver(Delivery::of(message.clone(), happened));
+                    return Ok(Changed::Applied { message, event });
+                }
+                Err(err) if is_unique_violation(&err) => continue,
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(Error::Storage(anyhow!(
+            "no free stream id in conversation {conversation} after {MAX_ATTEMPTS} attempts"
+        )))
+    }
+
+    async fn note(&self, conversation: ConversationId, note: Note) -> Result<StreamId> {
+        let tail = self.tail(conversation);
+        let mut last = tail.lock().await;
+        let up_to = match &note {
+            Note::ReadMarkerMoved { up_to, .. } => *up_to,
+            _ => StreamId::MIN,
+        };
+        for _ in 0..MAX_ATTEMPTS {
+            let previous = match *last {
+                Some(id) => id,
+                None => load_last(&self.db, conversation).await?,
+            };
+            *last = None;
+            let id = next_id(previous.id, now_ms())
+                .ok_or_else(|| Error::Storage(anyhow!("stream id space exhausted")))?;
+            let row = message_events::ActiveModel {
+                conversation_id: Set(conversation.0),
+                ms: Set(to_i64(id.ms)?),
+                seq: Set(to_i64(id.seq)?),
+                kind: Set(note.kind().to_owned()),
+                message_ms: Set(to_i64(up_to.ms)?),
+                message_seq: Set(to_i64(up_to.seq)?),
+                user_id: Set(note.user().id.0),
+                content: Set(String::new()),
+                created_at: Set(Utc::now()),
+            };
+            match message_events::Entity::insert(row)
+                .exec_without_returning(&self.db)
+                .await
+            {
+                Ok(_) => {
+                    *last = Some(Position {
+                        id,
+                        count: previous.count,
+                    });
+                    let event = note.into_event(id);
+                    self.hub.deliver(Delivery::event(conversation, event));
+                    return Ok(id);
+                }
+                Err(err) if is_unique_violation(&err) => continue,
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(Error::Storage(anyhow!(
+            "no free stream id in conversation {conversation} after {MAX_ATTEMPTS} attempts"
+        )))
+    }
+
+    async fn deleted_after(
+        &self,
+        after: &[(ConversationId, u64)],
+    ) -> Result<HashMap<ConversationId, u64>> {
+        if after.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let beyond = after.iter().fold(Condition::any(), |any, (c, n)| {
+            let n = i64::try_from(*n).unwrap_or(i64::MAX);
+            any.add(
+                Condition::all()
+                    .add(messages::Column::ConversationId.eq(c.0))
+                    .add(messages::Column::Ordinal.gt(n)),
+            )
+        });
+        let rows: Vec<(uuid::Uuid, i64)> = messages::Entity::find()
+            .select_only()
+            .column(messages::Column::ConversationId)
+            .column_as(messages::Column::Ms.count(), "deleted")
+            .filter(messages::Column::Deleted.eq(true))
+            .filter(beyond)
+            .group_by(messages::Column::ConversationId)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        rows.into_iter()
+            .map(|(c, n)| Ok((ConversationId(c), to_u64(n)?)))
+            .collect()
+    }
+}
+
+impl EmbeddedLog {
+    /// Writes the event and the message's new state together.
+    async fn record(&self, message: &Message, event: StreamId, by: UserId) -> Result<(), DbErr> {
+        let conversation = message.conversation_id.0;
+        let (message_ms, message_seq) = (to_i64(message.id.ms)?, to_i64(message.id.seq)?);
+        let kind = if message.deleted { "deleted" } else { "edited" };
+        let row = message_events::ActiveModel {
+            conversation_id: Set(conversation),
+            ms: Set(to_i64(event.ms)?),
+            seq: Set(to_i64(event.seq)?),
+            kind: Set(kind.to_owned()),
+            message_ms: Set(message_ms),
+            message_seq: Set(message_seq),
+            user_id: Set(by.0),
+            content: Set(message.content.clone()),
+            created_at: Set(match message.edited_at {
+                Some(at) if !message.deleted => at,
+                _ => Utc::now(),
+            }),
+        };
+        let txn = self.db.begin().await?;
+        message_events::Entity::insert(row)
+            .exec_without_returning(&txn)
+            .await?;
+        messages::Entity::update_many()
+            .col_expr(
+                messages::Column::Content,
+                Expr::value(message.content.clone()),
+            )
+            .col_expr(messages::Column::EditedAt, Expr::value(message.edited_at))
+            .col_expr(messages::Column::Deleted, Expr::value(message.deleted))
+            .filter(messages::Column::ConversationId.eq(conversation))
+            .filter(messages::Column::Ms.eq(message_ms))
+            .filter(messages::Column::Seq.eq(message_seq))
+            .exec(&txn)
+            .await?;
+        txn.commit().await
+    }
+}
+
+/// One row of the log by id.
+async fn find_message(
+    db: &DatabaseConnection,
+    conversation: ConversationId,
+    id: StreamId,
+) -> Result<Option<messages::Model>> {
+    let (Ok(ms), Ok(seq)) = (i64::try_from(id.ms), i64::try_from(id.seq)) else {
+        return Ok(None);
+    };
+    Ok(messages::Entity::find_by_id((conversation.0, ms, seq))
+        .one(db)
+        .await?)
 }
 
 /// The embedded log's [`LiveFeed`]: appends publish while holding their
@@ -258,14 +551,29 @@ fn tail_of(tails: &Tails, conversation: ConversationId) -> Tail {
     tails.entry(conversation).or_default().clone()
 }
 
-/// The conversation's last stored message and its ordinal
-/// (`StreamId::MIN` and 0 when it has none).
+/// The conversation's last id (a message's or an event's) and its message
+/// count (`StreamId::MIN` and 0 when it has neither).
 async fn load_last(db: &DatabaseConnection, conversation: ConversationId) -> Result<Position> {
     let last = last_position(db, conversation, Condition::all()).await?;
-    Ok(last.unwrap_or(Position {
+    let mut position = last.unwrap_or(Position {
         id: StreamId::MIN,
         count: 0,
-    }))
+    });
+    // An edit or delete may be the latest id of all.
+    let event: Option<(i64, i64)> = message_events::Entity::find()
+        .select_only()
+        .column(message_events::Column::Ms)
+        .column(message_events::Column::Seq)
+        .filter(message_events::Column::ConversationId.eq(conversation.0))
+        .order_by_desc(message_events::Column::Ms)
+        .order_by_desc(message_events::Column::Seq)
+        .into_tuple()
+        .one(db)
+        .await?;
+    if let Some((ms, seq)) = event {
+        position.id = position.id.max(StreamId::new(to_u64(ms)?, to_u64(seq)?));
+    }
+    Ok(position)
 }
 
 /// The last message of `conversation` matching `filter`, with its ordinal.
@@ -321,6 +629,15 @@ fn beyond(id: StreamId, order: Order) -> Condition {
         .add(Condition::all().add(ms_col.eq(ms)).add(seq_beyond))
 }
 
+/// Event rows strictly after `id`.
+fn events_beyond(id: StreamId) -> Condition {
+    let (ms, seq) = saturating_i64(id);
+    let (ms_col, seq_col) = (message_events::Column::Ms, message_events::Column::Seq);
+    Condition::any()
+        .add(ms_col.gt(ms))
+        .add(Condition::all().add(ms_col.eq(ms)).add(seq_col.gt(seq)))
+}
+
 /// The id after `last` at wall-clock time `now_ms`, as Redis assigns them:
 /// a new millisecond starts at sequence 0; a clock that stands still or
 /// steps back keeps the last millisecond and counts up the sequence.
@@ -364,6 +681,8 @@ fn to_message(row: messages::Model) -> Result<Message> {
         },
         content: row.content,
         created_at: row.created_at,
+        edited_at: row.edited_at,
+        deleted: row.deleted,
     })
 }
 
@@ -525,6 +844,8 @@ mod tests {
                 sender: new.sender,
                 content: new.content,
                 created_at: new.created_at,
+                edited_at: None,
+                deleted: false,
             };
             other.insert(&message, n as u64 + 1).await.expect("insert");
         }

@@ -2,6 +2,11 @@
 //! conversation, addressed by Redis-format stream ids. Every message also
 //! has an ordinal, its place in the conversation (1, 2, ...), so "how many
 //! messages after this one" is a subtraction, never a count of entries.
+//!
+//! Edits and deletes are events in the same order as the messages: each
+//! gets an id from the same sequence, larger than every message and event
+//! before it, so a reader resuming after any id misses none of either. The
+//! log also keeps each message's current state, which reads return.
 
 pub mod embedded;
 pub mod redis;
@@ -12,8 +17,8 @@ use async_trait::async_trait;
 
 use crate::{
     domain::{
-        ConversationId, StreamId,
-        message::{Cursor, Message, NewMessage},
+        ConversationId, StreamId, User, UserId,
+        message::{Change, Cursor, Delivery, Event, Message, NewMessage},
     },
     error::Result,
 };
@@ -48,6 +53,97 @@ pub struct Head {
     pub count: u64,
 }
 
+/// Messages and events after an id, in id order.
+#[derive(Debug, Default)]
+pub struct EventPage {
+    pub deliveries: Vec<Delivery>,
+    /// More lie beyond the page.
+    pub has_more: bool,
+}
+
+impl EventPage {
+    /// Merges the messages and the changes read after the same id (each
+    /// oldest first) into one page in id order. When either read was cut
+    /// short, nothing beyond its last id is kept: the next read, after the
+    /// last id kept, returns it in its place.
+    pub fn merge(messages: Page, changes: Vec<Delivery>, changes_more: bool) -> Self {
+        let cut = [
+            messages
+                .has_more
+                .then(|| messages.messages.last().map(|m| m.id)),
+            changes_more.then(|| changes.last().map(Delivery::position)),
+        ]
+        .into_iter()
+        .flatten()
+        .flatten()
+        .min();
+        let mut deliveries: Vec<Delivery> = messages
+            .messages
+            .into_iter()
+            .map(Delivery::new)
+            .chain(changes)
+            .filter(|d| cut.is_none_or(|cut| d.position() <= cut))
+            .collect();
+        deliveries.sort_by_key(Delivery::position);
+        Self {
+            deliveries,
+            has_more: messages.has_more || changes_more,
+        }
+    }
+}
+
+/// An event of a conversation that is not about a message, to record in
+/// its log.
+#[derive(Clone, Debug)]
+pub enum Note {
+    /// `user`'s read marker moved to `up_to`.
+    ReadMarkerMoved { user: User, up_to: StreamId },
+    /// `user` was added.
+    ParticipantJoined(User),
+    /// `user` left or was removed.
+    ParticipantLeft(User),
+}
+
+impl Note {
+    /// The event as delivered, once it has its id.
+    pub fn into_event(self, id: StreamId) -> Event {
+        match self {
+            Note::ReadMarkerMoved { user, up_to } => Event::ReadMarkerMoved { id, user, up_to },
+            Note::ParticipantJoined(user) => Event::ParticipantJoined { id, user },
+            Note::ParticipantLeft(user) => Event::ParticipantLeft { id, user },
+        }
+    }
+
+    /// Its kind, as stored.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Note::ReadMarkerMoved { .. } => "read",
+            Note::ParticipantJoined(_) => "joined",
+            Note::ParticipantLeft(_) => "left",
+        }
+    }
+
+    pub fn user(&self) -> &User {
+        match self {
+            Note::ReadMarkerMoved { user, .. }
+            | Note::ParticipantJoined(user)
+            | Note::ParticipantLeft(user) => user,
+        }
+    }
+}
+
+/// What became of a change to a message.
+#[derive(Debug, Clone)]
+pub enum Changed {
+    /// Recorded as the event `event`; `message` is the message after it.
+    Applied { message: Message, event: StreamId },
+    /// The message was deleted before this change could apply; nothing was
+    /// recorded.
+    AlreadyDeleted(Message),
+    /// No such message in the conversation.
+    Missing,
+}
+
 /// Storage for messages. Implementations: embedded (SQL via sea-orm) and
 /// Redis Streams. Failures are `Error::Storage`.
 #[async_trait]
@@ -80,11 +176,40 @@ pub trait MessageLog: Send + Sync {
     async fn last_id(&self, conversation: ConversationId) -> Result<StreamId>;
 
     /// Up to `limit` messages from `cursor` on, returned oldest first:
-    /// `After` reads forwards, `Latest` and `Before` backwards.
+    /// `After` reads forwards, `Latest` and `Before` backwards. Each in its
+    /// current state (edited content, or deleted).
     async fn read(
         &self,
         conversation: ConversationId,
         cursor: Cursor,
         limit: usize,
     ) -> Result<Page>;
+
+    /// Up to about `limit` messages and events (edits, deletes) after
+    /// `after`, in id order: what a subscriber to every event replays.
+    async fn read_events(
+        &self,
+        conversation: ConversationId,
+        after: StreamId,
+        limit: usize,
+    ) -> Result<EventPage>;
+
+    /// One message in its current state.
+    async fn get(&self, conversation: ConversationId, id: StreamId) -> Result<Option<Message>>;
+
+    /// Records `change` (by `by`) to message `id` as an event, in order with
+    /// the messages, and applies it to the message's current state. `from`
+    /// is the message as the caller read it, which the result is made from.
+    async fn change(&self, from: &Message, by: UserId, change: Change) -> Result<Changed>;
+
+    /// Records an event that is not about a message, in order with the
+    /// messages and events, and returns its id.
+    async fn note(&self, conversation: ConversationId, note: Note) -> Result<StreamId>;
+
+    /// For each `(conversation, ordinal)`: how many deleted messages lie
+    /// after that ordinal (absent when none), in one round trip.
+    async fn deleted_after(
+        &self,
+        after: &[(ConversationId, u64)],
+    ) -> Result<HashMap<ConversationId, u64>>;
 }

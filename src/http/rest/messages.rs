@@ -1,28 +1,65 @@
-//! `/api/v1/conversations/{id}/messages`: history and send.
+//! `/api/v1/conversations/{id}/messages`: history, send, edit and delete.
 
-use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::StatusCode,
+    routing::{get, patch},
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    ConversationPath, integer_param,
+    ConversationPath,
+    conversations::SuccessJson,
+    integer_param,
     schemas::{
-        BadMessage, BadRequest, ErrorDetail, ThrottledError, Unauthenticated, Unavailable,
+        BadEdit, BadMessage, BadRequest, ErrorDetail, ThrottledError, Unauthenticated, Unavailable,
         optional_integer,
     },
 };
 use crate::{
     domain::{
+        ConversationId, StreamId, edits,
         messaging::{self, Cursor, Message},
         paging::PageSize,
     },
-    error::{Result, Validator},
+    error::{Error, Missing, Result, Validator},
     http::extract::{AppJson, AppPath, AppQuery, AuthUser},
     state::AppState,
 };
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/{id}/messages", get(history).post(send))
+    Router::new()
+        .route("/{id}/messages", get(history).post(send))
+        .route("/{id}/messages/{message_id}", patch(edit).delete(delete))
+}
+
+/// The `{id}` and `{message_id}` of a message route.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct MessagePath {
+    /// The conversation's UUID.
+    #[param(format = "uuid")]
+    id: String,
+    /// The message's stream id, `<ms>-<seq>` (or `<ms>` for `<ms>-0`).
+    #[param(example = "1764100000000-0", pattern = r"^[0-9]{1,19}(-[0-9]{1,19})?$")]
+    message_id: String,
+}
+
+impl MessagePath {
+    /// Malformed ids name nothing that exists: 404.
+    fn ids(&self) -> Result<(ConversationId, StreamId)> {
+        let conversation = self
+            .id
+            .parse()
+            .map_err(|_| Error::NotFound(Missing::Conversation))?;
+        let message = self
+            .message_id
+            .parse()
+            .map_err(|_| Error::NotFound(Missing::Message))?;
+        Ok((conversation, message))
+    }
 }
 
 /// django-chat's message JSON, shared with the legacy WebSocket protocol.
@@ -130,7 +167,14 @@ async fn history(
     let page = messaging::history(&state, viewer, conversation, cursor, limit).await?;
     Ok(Json(HistoryJson {
         conversation_id: conversation.to_string(),
-        messages: page.messages.iter().map(MessageJson::from).collect(),
+        // django-chat clients know nothing of deletes: deleted messages are
+        // left out, and `next_from` still moves past them.
+        messages: page
+            .messages
+            .iter()
+            .filter(|m| !m.deleted)
+            .map(MessageJson::from)
+            .collect(),
         next_from: page.next_from.map(|id| id.to_string()),
     }))
 }
@@ -138,12 +182,13 @@ async fn history(
 #[derive(Deserialize, ToSchema)]
 #[schema(as = SendMessageRequest)]
 struct SendBody {
-    /// Trimmed; then 1 to 2000 characters.
+    /// Trimmed; then 1 to 2000 characters, no NUL (tabs and newlines are
+    /// kept).
     #[schema(
         required,
         min_length = 1,
         max_length = 2000,
-        pattern = r"\S",
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$",
         example = "hello"
     )]
     #[serde(default)]
@@ -179,4 +224,63 @@ async fn send(
     let conversation = path.id()?;
     let message = messaging::send(&state, viewer, conversation, &body.content).await?;
     Ok((StatusCode::CREATED, Json(MessageJson::from(&message))))
+}
+
+/// Edits a message (its sender only): the send rules apply, rate limit
+/// included. The answer is the message with its new content.
+#[utoipa::path(
+    patch,
+    path = "/conversations/{id}/messages/{message_id}",
+    tag = "messages",
+    operation_id = "edit_message",
+    params(MessagePath),
+    request_body = SendBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Edited", body = MessageJson),
+        (status = 400, description = "`INVALID_CONTENT` (blank) or `CONTENT_TOO_LONG`, a deleted message (`message_id`), or a body that is not JSON", body = BadEdit),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Not a participant (or no such conversation), or not the sender", body = ErrorDetail),
+        (status = 404, description = "No such message, or not a conversation or message id", body = ErrorDetail),
+        (status = 429, description = "Too many messages in this conversation (edits count as sends)", body = ThrottledError,
+            headers(("Retry-After" = u64, description = "Seconds until an edit may succeed"))),
+        (status = 503, response = Unavailable),
+    )
+)]
+async fn edit(
+    State(state): State<AppState>,
+    AuthUser(viewer): AuthUser,
+    AppPath(path): AppPath<MessagePath>,
+    AppJson(body): AppJson<SendBody>,
+) -> Result<Json<MessageJson>> {
+    let (conversation, id) = path.ids()?;
+    let message = edits::edit(&state, viewer, conversation, id, &body.content).await?;
+    Ok(Json(MessageJson::from(&message)))
+}
+
+/// Deletes a message (its sender, or an admin of the conversation); history
+/// leaves it out from then on. Deleting it again succeeds.
+#[utoipa::path(
+    delete,
+    path = "/conversations/{id}/messages/{message_id}",
+    tag = "messages",
+    operation_id = "delete_message",
+    params(MessagePath),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Deleted", body = SuccessJson),
+        (status = 401, response = Unauthenticated),
+        (status = 403, description = "Not a participant (or no such conversation), or neither the sender nor an admin", body = ErrorDetail),
+        (status = 404, description = "No such message, or not a conversation or message id", body = ErrorDetail),
+        (status = 503, response = Unavailable),
+    )
+)]
+async fn delete(
+    State(state): State<AppState>,
+    AuthUser(viewer): AuthUser,
+    AppPath(path): AppPath<MessagePath>,
+) -> Result<Json<SuccessJson>> {
+    let (conversation, id) = path.ids()?;
+    edits::delete(&state, viewer, conversation, id).await?;
+    Ok(Json(SuccessJson { success: true }))
 }

@@ -46,6 +46,8 @@ pub fn router() -> Router<AppState> {
         membership::remove_participant,
         messages::history,
         messages::send,
+        messages::edit,
+        messages::delete,
         users::search,
     ),
     // Reusable responses do not bring their schemas along: name them here.
@@ -57,7 +59,7 @@ pub fn router() -> Router<AppState> {
     tags(
         (name = "auth", description = "Accounts and tokens"),
         (name = "conversations", description = "Conversations and their participants"),
-        (name = "messages", description = "History and sending"),
+        (name = "messages", description = "History, sending, editing and deleting"),
         (name = "users", description = "Finding people"),
     )
 )]

@@ -79,6 +79,16 @@ pub enum BadMessage {
     Detail(ErrorDetail),
 }
 
+/// A 400 from editing: bad content, a deleted message (`message_id`), or
+/// a body that cannot be read.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum BadEdit {
+    Content(ContentError),
+    Fields(ValidationErrors),
+    Detail(ErrorDetail),
+}
+
 /// Login's 401: `{"error": "Invalid credentials"}`.
 #[derive(Serialize, ToSchema)]
 pub struct CredentialsError {

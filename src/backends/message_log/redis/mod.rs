@@ -2,6 +2,7 @@
 //! django-chat's key and field names so either server reads the other's.
 //! Its live side, the node's stream readers, is in [`stream_reader`].
 
+mod changes;
 mod ordinals;
 pub mod senders;
 pub mod stream_reader;
@@ -14,12 +15,12 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use redis::{Value, aio::ConnectionManager, streams::StreamRangeReply};
 
 use self::senders::Senders;
-use super::{Appended, Head, MessageLog, Page, Position};
+use super::{Appended, Changed, EventPage, Head, MessageLog, Note, Page, Position};
 use crate::{
     backends::redis_keys::RedisKeys,
     domain::{
         ConversationId, StreamId, User, UserId,
-        message::{Cursor, Message, NewMessage},
+        message::{Change, Cursor, Message, NewMessage},
     },
     error::{Error, Result, StorageBackend},
 };
@@ -74,6 +75,14 @@ impl RedisLog {
             .take(limit)
             .filter_map(|entry| decode_entry(conversation, &entry.id, &entry.map))
             .collect();
+        // Edits and deletes: one more round trip per page.
+        changes::overlay(
+            &mut self.manager.clone(),
+            self.keys.changed(conversation),
+            &mut messages,
+        )
+        .await
+        .map_err(storage)?;
         self.senders.complete(&mut messages).await;
         Ok(Page { messages, has_more })
     }
@@ -93,9 +102,12 @@ impl MessageLog for RedisLog {
             ("last_name", sender.last_name.clone()),
             ("user_name", sender.full_name()),
         ];
-        let key = self.keys.stream(new.conversation_id);
+        let keys = (
+            self.keys.stream(new.conversation_id),
+            self.keys.events(new.conversation_id),
+        );
         let (id, count) =
-            ordinals::append(&mut self.manager.clone(), key, self.stream_maxlen, &fields)
+            ordinals::append(&mut self.manager.clone(), keys, self.stream_maxlen, &fields)
                 .await
                 .map_err(storage)?;
         let id = id
@@ -107,6 +119,8 @@ impl MessageLog for RedisLog {
             sender: new.sender,
             content: new.content,
             created_at: new.created_at,
+            edited_at: None,
+            deleted: false,
         };
         Ok(Appended { message, count })
     }
@@ -118,16 +132,22 @@ impl MessageLog for RedisLog {
         if conversations.is_empty() {
             return Ok(HashMap::new());
         }
-        let keys = conversations.iter().map(|c| self.keys.stream(*c)).collect();
+        let keys = conversations
+            .iter()
+            .map(|c| (self.keys.stream(*c), self.keys.changed(*c)))
+            .collect();
         let heads = ordinals::heads(&mut self.manager.clone(), keys)
             .await
             .map_err(storage)?;
         Ok(conversations
             .iter()
             .zip(heads)
-            .filter_map(|(conversation, (count, last))| {
+            .filter_map(|(conversation, (count, last, state))| {
                 let (id, fields) = last?;
-                let last = decode_entry(*conversation, &id, &fields)?;
+                let mut last = decode_entry(*conversation, &id, &fields)?;
+                if let Some(state) = state {
+                    changes::apply_state(&mut last, &state);
+                }
                 Some((*conversation, Head { last, count }))
             })
             .collect())
@@ -151,9 +171,31 @@ impl MessageLog for RedisLog {
     async fn last_id(&self, conversation: ConversationId) -> Result<StreamId> {
         // Commands on one connection run in the order sent, and this is
         // sent on the first poll.
-        stream_tail(&mut self.manager.clone(), self.keys.stream(conversation))
+        // Both streams in one pipeline: the later of their tails.
+        let (messages, events): (StreamRangeReply, StreamRangeReply) = redis::pipe()
+            .cmd("XREVRANGE")
+            .arg(self.keys.stream(conversation))
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .cmd("XREVRANGE")
+            .arg(self.keys.events(conversation))
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut self.manager.clone())
             .await
-            .map_err(storage)
+            .map_err(storage)?;
+        let last = |reply: &StreamRangeReply| {
+            reply
+                .ids
+                .first()
+                .and_then(|entry| entry.id.parse().ok())
+                .unwrap_or(StreamId::MIN)
+        };
+        Ok(last(&messages).max(last(&events)))
     }
 
     async fn read(
@@ -184,6 +226,128 @@ impl MessageLog for RedisLog {
             .await?;
         page.messages.reverse();
         Ok(page)
+    }
+    async fn read_events(
+        &self,
+        conversation: ConversationId,
+        after: StreamId,
+        limit: usize,
+    ) -> Result<EventPage> {
+        let Some(start) = after.successor() else {
+            return Ok(EventPage::default());
+        };
+        let messages = self.read(conversation, Cursor::After(after), limit).await?;
+        let reply: StreamRangeReply = redis::cmd("XRANGE")
+            .arg(self.keys.events(conversation))
+            .arg(start.to_string())
+            .arg("+")
+            .arg("COUNT")
+            .arg(limit.saturating_add(1))
+            .query_async(&mut self.manager.clone())
+            .await
+            .map_err(storage)?;
+        let more = reply.ids.len() > limit;
+        let changes = reply
+            .ids
+            .iter()
+            .take(limit)
+            .filter_map(|entry| changes::decode_event(conversation, &entry.id, &entry.map))
+            .collect();
+        Ok(EventPage::merge(messages, changes, more))
+    }
+
+    async fn get(&self, conversation: ConversationId, id: StreamId) -> Result<Option<Message>> {
+        let (found, state): (StreamRangeReply, Option<String>) = redis::pipe()
+            .cmd("XRANGE")
+            .arg(self.keys.stream(conversation))
+            .arg(id.to_string())
+            .arg(id.to_string())
+            .cmd("HGET")
+            .arg(self.keys.changed(conversation))
+            .arg(id.to_string())
+            .query_async(&mut self.manager.clone())
+            .await
+            .map_err(storage)?;
+        let mut messages: Vec<Message> = found
+            .ids
+            .iter()
+            .filter_map(|entry| decode_entry(conversation, &entry.id, &entry.map))
+            .collect();
+        if let (Some(message), Some(state)) = (messages.first_mut(), state) {
+            changes::apply_state(message, &state);
+        }
+        self.senders.complete(&mut messages).await;
+        Ok(messages.pop())
+    }
+
+    async fn change(&self, from: &Message, by: UserId, change: Change) -> Result<Changed> {
+        let conversation = from.conversation_id;
+        let keys = changes::ChangeKeys {
+            stream: self.keys.stream(conversation),
+            events: self.keys.events(conversation),
+            changed: self.keys.changed(conversation),
+            deleted: self.keys.deleted(conversation),
+        };
+        let message = from.clone().changed(&change);
+        let timestamp = format_timestamp(Utc::now());
+        let outcome = changes::change(
+            &mut self.manager.clone(),
+            keys,
+            &message,
+            &change,
+            by.0,
+            timestamp,
+        )
+        .await
+        .map_err(storage)?;
+        Ok(match outcome {
+            changes::Outcome::Missing => Changed::Missing,
+            changes::Outcome::Deleted(state) => {
+                let mut current = from.clone();
+                changes::apply_state(&mut current, &state);
+                Changed::AlreadyDeleted(current)
+            }
+            changes::Outcome::Changed(event) => Changed::Applied {
+                message,
+                event: event.parse().map_err(|_| {
+                    Error::Storage(anyhow!("XADD returned {event:?}, not a stream id"))
+                })?,
+            },
+        })
+    }
+
+    async fn note(&self, conversation: ConversationId, note: Note) -> Result<StreamId> {
+        let keys = (
+            self.keys.stream(conversation),
+            self.keys.events(conversation),
+        );
+        let id = changes::note(&mut self.manager.clone(), keys, &note)
+            .await
+            .map_err(storage)?;
+        id.parse()
+            .map_err(|_| Error::Storage(anyhow!("XADD returned {id:?}, not a stream id")))
+    }
+
+    async fn deleted_after(
+        &self,
+        after: &[(ConversationId, u64)],
+    ) -> Result<HashMap<ConversationId, u64>> {
+        if after.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let keys = after
+            .iter()
+            .map(|(c, n)| (self.keys.deleted(*c), *n))
+            .collect();
+        let counts = changes::deleted_after(&mut self.manager.clone(), keys)
+            .await
+            .map_err(storage)?;
+        Ok(after
+            .iter()
+            .zip(counts)
+            .filter(|(_, n)| *n > 0)
+            .map(|((c, _), n)| (*c, n))
+            .collect())
     }
 }
 
@@ -290,6 +454,8 @@ pub(crate) fn decode_entry(
         },
         content,
         created_at,
+        edited_at: None,
+        deleted: false,
     })
 }
 

@@ -12,11 +12,40 @@ use std::{collections::HashMap, sync::LazyLock};
 
 use redis::{RedisResult, Script, Value, aio::ConnectionManager};
 
-/// Adds an entry numbered with its ordinal. KEYS[1]: the stream; ARGV[1]:
-/// the approximate MAXLEN or ""; ARGV[2..]: field, value, ... Returns
-/// `{id, ordinal}`.
+/// Lua: `next_id(keys)`, an id larger than the last id of each of these
+/// streams and at least the server's clock, as `XADD *` would pick for one
+/// stream. Messages and events of a conversation take their ids from it,
+/// so one order covers both streams.
+pub(super) const NEXT_ID: &str = r"
+local function next_id(keys)
+  local top_ms, top_seq = -1, -1
+  for _, key in ipairs(keys) do
+    if redis.call('EXISTS', key) == 1 then
+      local info = redis.call('XINFO', 'STREAM', key)
+      for i = 1, #info, 2 do
+        if info[i] == 'last-generated-id' then
+          local id = info[i + 1]
+          local dash = string.find(id, '-', 1, true)
+          local ms, seq = tonumber(string.sub(id, 1, dash - 1)), tonumber(string.sub(id, dash + 1))
+          if ms > top_ms or (ms == top_ms and seq > top_seq) then top_ms, top_seq = ms, seq end
+        end
+      end
+    end
+  end
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if now > top_ms then return string.format('%.0f-0', now) end
+  return string.format('%.0f-%.0f', top_ms, top_seq + 1)
+end
+";
+
+/// Adds an entry numbered with its ordinal. KEYS[1]: the stream; KEYS[2]:
+/// the conversation's event stream; ARGV[1]: the approximate MAXLEN or "";
+/// ARGV[2..]: field, value, ... Returns `{id, ordinal}`. Once the
+/// conversation has events, the id is chosen after theirs too.
 static APPEND: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
+    Script::new(&format!(
+        "{NEXT_ID}{}",
         r"
 local added = 0
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -30,23 +59,32 @@ local args = {'XADD', KEYS[1]}
 if ARGV[1] ~= '' then
   table.insert(args, 'MAXLEN'); table.insert(args, '~'); table.insert(args, ARGV[1])
 end
-table.insert(args, '*')
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  table.insert(args, next_id({KEYS[1], KEYS[2]}))
+else
+  table.insert(args, '*')
+end
 for i = 2, #ARGV do table.insert(args, ARGV[i]) end
 table.insert(args, 'ordinal'); table.insert(args, tostring(n))
 local id = redis.call(unpack(args))
 return {id, n}
-",
-    )
+"
+    ))
 });
 
-/// For each stream in KEYS: `{entries-added, last-entry}` (`{0, nil}` when
-/// it does not exist). `XINFO STREAM` without `FULL` is O(1) per stream.
+/// For each of the ARGV[1] streams first in KEYS, followed by as many
+/// hashes of changed messages: `{entries-added, last-entry, state}`
+/// (`{0, nil, nil}` when it does not exist; `state` is the last entry's
+/// edited or deleted state, nil when it has none). `XINFO STREAM` without
+/// `FULL` and `HGET` are O(1) per stream.
 static HEADS: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local out = {}
-for i, key in ipairs(KEYS) do
-  local added, last = 0, false
+local n = tonumber(ARGV[1])
+for i = 1, n do
+  local key = KEYS[i]
+  local added, last, state = 0, false, false
   if redis.call('EXISTS', key) == 1 then
     local info = redis.call('XINFO', 'STREAM', key)
     for j = 1, #info, 2 do
@@ -54,7 +92,8 @@ for i, key in ipairs(KEYS) do
       elseif info[j] == 'last-entry' then last = info[j + 1] end
     end
   end
-  out[i] = {added, last}
+  if last then state = redis.call('HGET', KEYS[n + i], last[1]) end
+  out[i] = {added, last, state}
 end
 return out
 ",
@@ -97,13 +136,14 @@ pub(super) type Entry = (String, HashMap<String, Value>);
 /// id and ordinal.
 pub(super) async fn append(
     conn: &mut ConnectionManager,
-    key: String,
+    (key, events): (String, String),
     maxlen: Option<u64>,
     fields: &[(&str, String)],
 ) -> RedisResult<(String, u64)> {
     let mut invocation = APPEND.prepare_invoke();
     invocation
         .key(key)
+        .key(events)
         .arg(maxlen.map(|m| m.to_string()).unwrap_or_default());
     for (name, value) in fields {
         invocation.arg(*name).arg(value);
@@ -111,19 +151,23 @@ pub(super) async fn append(
     invocation.invoke_async(conn).await
 }
 
-/// The message count and last entry of each stream, in `keys` order.
+/// The message count, last entry and that entry's changed state (if
+/// any) of each stream, in `keys` order; `keys` pairs each stream with its
+/// hash of changed messages.
 pub(super) async fn heads(
     conn: &mut ConnectionManager,
-    keys: Vec<String>,
-) -> RedisResult<Vec<(u64, Option<Entry>)>> {
+    keys: Vec<(String, String)>,
+) -> RedisResult<Vec<(u64, Option<Entry>, Option<String>)>> {
     let mut invocation = HEADS.prepare_invoke();
-    for key in keys {
+    invocation.arg(keys.len());
+    let (streams, changed): (Vec<_>, Vec<_>) = keys.into_iter().unzip();
+    for key in streams.into_iter().chain(changed) {
         invocation.key(key);
     }
-    let reply: Vec<(u64, Value)> = invocation.invoke_async(conn).await?;
+    let reply: Vec<(u64, Value, Option<String>)> = invocation.invoke_async(conn).await?;
     Ok(reply
         .into_iter()
-        .map(|(count, last)| (count, entry(&last)))
+        .map(|(count, last, state)| (count, entry(&last), state))
         .collect())
 }
 

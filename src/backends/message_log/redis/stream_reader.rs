@@ -11,6 +11,9 @@
 //! published, which is what lets a subscriber read history after
 //! subscribing without a gap.
 //!
+//! Each conversation's event stream (edits, deletes) is read beside its
+//! message stream, and a batch is published in id order.
+//!
 //! Entries django-chat appends (a cutover runs both) lack the sender's
 //! email and names: a batch's are completed with one query before it is
 //! published ([`super::senders`]), still in the order read.
@@ -32,13 +35,13 @@ use redis::{
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::{decode_entry, senders::Senders, storage, stream_tail};
+use super::{changes::decode_event, decode_entry, senders::Senders, storage, stream_tail};
 use crate::backends::{
     hub::{Hub, LiveFeed},
     redis_keys::RedisKeys,
 };
 use crate::{
-    domain::{ConversationId, StreamId},
+    domain::{ConversationId, StreamId, message::Delivery},
     error::{Error, Result, StorageBackend},
 };
 
@@ -96,6 +99,7 @@ impl StreamReaders {
                     wake_key: wake_key.clone(),
                     wake_last: StreamId::MIN,
                     tails: HashMap::new(),
+                    event_tails: HashMap::new(),
                     batch_entries: {
                         let gauge = metrics::gauge!(
                             "stream_reader_batch_entries",
@@ -171,6 +175,8 @@ struct Reader {
     /// Last id published per conversation; kept across reconnects, so an
     /// outage delays messages but never loses them.
     tails: HashMap<ConversationId, StreamId>,
+    /// The same for each conversation's event stream (edits, deletes).
+    event_tails: HashMap<ConversationId, StreamId>,
     /// Messages the last `XREAD` returned: near `BATCH` means this reader
     /// is falling behind.
     batch_entries: metrics::Gauge,
@@ -190,6 +196,7 @@ impl Reader {
                 };
                 self.accept_registrations().await;
                 self.tails.retain(|c, _| self.hub.is_active(*c));
+                self.event_tails.retain(|c, _| self.hub.is_active(*c));
                 self.read_once(connection).await
             };
             let outcome = tokio::select! {
@@ -228,12 +235,19 @@ impl Reader {
     /// later entry will be published.
     async fn accept_registrations(&mut self) {
         while let Ok(Registration { conversation, ack }) = self.queue.try_recv() {
-            let result = match self.tails.get(&conversation) {
-                Some(tail) => Ok(*tail),
-                None => match self.current_tail(conversation).await {
-                    Ok(tail) => {
+            let known = (
+                self.tails.get(&conversation),
+                self.event_tails.get(&conversation),
+            );
+            let result = match known {
+                (Some(tail), Some(events)) => Ok(*tail.max(events)),
+                _ => match self.current_tails(conversation).await {
+                    Ok((tail, events)) => {
                         self.tails.insert(conversation, tail);
-                        Ok(tail)
+                        self.event_tails.insert(conversation, events);
+                        // Both streams are read from their own tails, so
+                        // everything after the larger one is published.
+                        Ok(tail.max(events))
                     }
                     Err(e) => Err(storage(e)),
                 },
@@ -243,20 +257,34 @@ impl Reader {
         }
     }
 
-    async fn current_tail(&self, conversation: ConversationId) -> redis::RedisResult<StreamId> {
-        stream_tail(&mut self.manager.clone(), self.keys.stream(conversation)).await
+    /// The last ids of the conversation's message and event streams.
+    async fn current_tails(
+        &self,
+        conversation: ConversationId,
+    ) -> redis::RedisResult<(StreamId, StreamId)> {
+        let mut conn = self.manager.clone();
+        let messages = stream_tail(&mut conn, self.keys.stream(conversation));
+        let mut conn = self.manager.clone();
+        let events = stream_tail(&mut conn, self.keys.events(conversation));
+        futures::try_join!(messages, events)
     }
 
     /// One blocking `XREAD` over the wake-up stream and every conversation.
     async fn read_once(&mut self, conn: &mut MultiplexedConnection) -> redis::RedisResult<()> {
         let mut keys = vec![self.wake_key.clone()];
         let mut ids = vec![self.wake_last.to_string()];
-        let mut by_key = HashMap::with_capacity(self.tails.len());
+        let mut by_key = HashMap::with_capacity(self.tails.len() * 2);
         for (conversation, tail) in &self.tails {
             let key = self.keys.stream(*conversation);
             keys.push(key.clone());
             ids.push(tail.to_string());
-            by_key.insert(key, *conversation);
+            by_key.insert(key, (*conversation, false));
+        }
+        for (conversation, tail) in &self.event_tails {
+            let key = self.keys.events(*conversation);
+            keys.push(key.clone());
+            ids.push(tail.to_string());
+            by_key.insert(key, (*conversation, true));
         }
         let options = StreamReadOptions::default()
             .block(usize::try_from(BLOCK.as_millis()).unwrap_or(5000))
@@ -265,30 +293,62 @@ impl Reader {
         // Entry ids carry Redis's clock at append; a skewed node clock
         // shifts the lag by the skew, and a negative one reads as zero.
         let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+        let streams = reply.map(|r| r.keys).unwrap_or_default();
+        // A stream cut short by COUNT may hold, beyond what was returned,
+        // entries older than what its conversation's other stream returned:
+        // nothing of that conversation past the cut is taken this time.
+        let mut cuts: HashMap<ConversationId, StreamId> = HashMap::new();
+        for stream in &streams {
+            if let (Some((conversation, _)), true) =
+                (by_key.get(&stream.key), stream.ids.len() >= BATCH)
+                && let Some(last) = stream.ids.last().and_then(|e| e.id.parse().ok())
+            {
+                let cut = cuts.entry(*conversation).or_insert(last);
+                *cut = (*cut).min(last);
+            }
+        }
         let mut entries = 0usize;
         let mut messages = Vec::new();
-        for stream in reply.map(|r| r.keys).unwrap_or_default() {
-            let Some(conversation) = by_key.get(&stream.key).copied() else {
+        let mut changes = Vec::new();
+        for stream in streams {
+            let Some((conversation, events)) = by_key.get(&stream.key).copied() else {
                 if let Some(last) = stream.ids.last().and_then(|e| e.id.parse().ok()) {
                     self.wake_last = last;
                 }
                 continue;
             };
+            let cut = cuts
+                .get(&conversation)
+                .copied()
+                .unwrap_or(StreamId::new(u64::MAX, u64::MAX));
             for entry in &stream.ids {
                 let Ok(id) = entry.id.parse::<StreamId>() else {
                     continue;
                 };
-                self.tails.insert(conversation, id);
+                if id > cut {
+                    break;
+                }
                 entries += 1;
                 self.delivery_lag
                     .record(Duration::from_millis(now_ms.saturating_sub(id.ms)).as_secs_f64());
-                messages.extend(decode_entry(conversation, &entry.id, &entry.map));
+                if events {
+                    self.event_tails.insert(conversation, id);
+                    changes.extend(decode_event(conversation, &entry.id, &entry.map));
+                } else {
+                    self.tails.insert(conversation, id);
+                    messages.extend(decode_entry(conversation, &entry.id, &entry.map));
+                }
             }
         }
-        // Published in the order read, after one sender lookup for the batch.
+        // One sender lookup for the batch, then published in id order: the
+        // two streams of a conversation come back side by side, and (with
+        // the cuts above) every entry a later read returns has a larger id.
         self.senders.complete(&mut messages).await;
-        for message in messages {
-            self.hub.publish(message);
+        let mut deliveries: Vec<Delivery> = messages.into_iter().map(Delivery::new).collect();
+        deliveries.extend(changes);
+        deliveries.sort_by_key(Delivery::position);
+        for delivery in deliveries {
+            self.hub.deliver(delivery);
         }
         self.batch_entries.set(entries as f64);
         Ok(())

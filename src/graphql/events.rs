@@ -1,0 +1,140 @@
+//! `conversationEvents`: every event of a conversation's log in one order —
+//! messages added, edited and deleted — each with its id, usable as `since`.
+
+use async_graphql::{Context, ErrorExtensions, ID, SimpleObject, Subscription, Union};
+use futures::{StreamExt, stream::BoxStream};
+
+use super::{
+    auth::ContextExt,
+    messages::ended,
+    types::{self, MessageType, StreamIdScalar, UserType},
+    ws::SlowConsumer,
+};
+use crate::domain::{
+    message::{Delivery, Event, Happened},
+    messaging,
+};
+
+/// A message was added.
+#[derive(SimpleObject, Clone)]
+pub struct MessageAdded {
+    /// Its place in the conversation's event order (the message's id).
+    pub id: StreamIdScalar,
+    pub message: MessageType,
+}
+
+/// A message was edited; `message` carries the new content.
+#[derive(SimpleObject, Clone)]
+pub struct MessageEdited {
+    /// Its place in the conversation's event order.
+    pub id: StreamIdScalar,
+    pub message: MessageType,
+}
+
+/// A message was deleted; `message` keeps its id, with empty content.
+#[derive(SimpleObject, Clone)]
+pub struct MessageDeleted {
+    /// Its place in the conversation's event order.
+    pub id: StreamIdScalar,
+    pub message: MessageType,
+}
+
+/// A participant's read marker moved.
+#[derive(SimpleObject, Clone)]
+pub struct ReadMarkerMoved {
+    /// Its place in the conversation's event order.
+    pub id: StreamIdScalar,
+    pub user: UserType,
+    pub up_to: StreamIdScalar,
+}
+
+/// Someone joined the conversation.
+#[derive(SimpleObject, Clone)]
+pub struct ParticipantJoined {
+    /// Its place in the conversation's event order.
+    pub id: StreamIdScalar,
+    pub user: UserType,
+}
+
+/// Someone left or was removed from the conversation.
+#[derive(SimpleObject, Clone)]
+pub struct ParticipantLeft {
+    /// Its place in the conversation's event order.
+    pub id: StreamIdScalar,
+    pub user: UserType,
+}
+
+/// One event of a conversation's log.
+#[derive(Union, Clone)]
+pub enum ConversationEvent {
+    MessageAdded(MessageAdded),
+    MessageEdited(MessageEdited),
+    MessageDeleted(MessageDeleted),
+    ReadMarkerMoved(ReadMarkerMoved),
+    ParticipantJoined(ParticipantJoined),
+    ParticipantLeft(ParticipantLeft),
+}
+
+impl From<&Delivery> for ConversationEvent {
+    fn from(delivery: &Delivery) -> Self {
+        let id = delivery.position().into();
+        match &delivery.event {
+            Event::Message { message, happened } => {
+                let message = MessageType::from(message.clone());
+                match happened {
+                    Happened::Added => Self::MessageAdded(MessageAdded { id, message }),
+                    Happened::Edited(_) => Self::MessageEdited(MessageEdited { id, message }),
+                    Happened::Deleted(_) => Self::MessageDeleted(MessageDeleted { id, message }),
+                }
+            }
+            Event::ReadMarkerMoved { user, up_to, .. } => Self::ReadMarkerMoved(ReadMarkerMoved {
+                id,
+                user: user.clone().into(),
+                up_to: (*up_to).into(),
+            }),
+            Event::ParticipantJoined { user, .. } => Self::ParticipantJoined(ParticipantJoined {
+                id,
+                user: user.clone().into(),
+            }),
+            Event::ParticipantLeft { user, .. } => Self::ParticipantLeft(ParticipantLeft {
+                id,
+                user: user.clone().into(),
+            }),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct EventsSubscription;
+
+#[Subscription]
+impl EventsSubscription {
+    /// Every event of a conversation (participants only), in one order. With
+    /// `since` (any event's id): every event after it, then live ones, with
+    /// no gap and no duplicate. Ends with `FORBIDDEN` when the viewer leaves
+    /// or is removed; a subscriber too far behind is closed with 4008.
+    async fn conversation_events(
+        &self,
+        ctx: &Context<'_>,
+        conversation_id: ID,
+        since: Option<StreamIdScalar>,
+    ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<ConversationEvent>>> {
+        let viewer = ctx.viewer()?;
+        let conversation =
+            types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
+        let since =
+            messaging::parse_since(since.as_ref().map(|s| s.0.as_str())).map_err(|e| e.extend())?;
+        let slow = ctx.data_opt::<SlowConsumer>().cloned();
+        let live = messaging::live_events(ctx.state()?, viewer, conversation, since)
+            .await
+            .map_err(|e| e.extend())?;
+        Ok(live
+            .filter_map(move |item| {
+                futures::future::ready(match item {
+                    Ok(delivery) => Some(Ok(ConversationEvent::from(&*delivery))),
+                    Err(end) => ended(end, slow.as_ref()).map(Err),
+                })
+            })
+            .boxed())
+    }
+}
