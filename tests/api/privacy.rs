@@ -147,3 +147,56 @@ async fn by_default_co_participants_see_each_other_s_email() {
     let sent = app.send_message(&alice, &id, "hello").await;
     assert_eq!(sent["user_email"], "alice@example.com", "{sent}");
 }
+
+#[tokio::test]
+async fn with_self_conversation_events_show_no_one_else_s_email() {
+    let app = private_app().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let carol = app.signup("carol").await;
+    let id = create_conversation(&app, &alice, "trio", &[&bob]).await;
+    let first = app.send_message(&bob, &id, "hi").await;
+    let first_id = first["id"].as_str().expect("message id").to_owned();
+    let mark = "mutation($id: ID!, $upTo: StreamId!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount } }";
+    let body = app
+        .graphql(
+            mark,
+            json!({ "id": id, "upTo": first_id }),
+            Some(&alice.access),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+
+    let events = "subscription($id: ID!, $since: StreamId) { conversationEvents(conversationId: $id, since: $since) { \
+                  __typename ... on MessageAdded { message { sender { username email } } } \
+                  ... on ReadMarkerMoved { user { username email } } \
+                  ... on ParticipantJoined { user { username email } } } }";
+    let mut client = WsClient::modern(&app).await;
+    client.init(&bob.access).await;
+    client
+        .subscribe("1", events, json!({ "id": id, "since": "0-0" }))
+        .await;
+    // Replayed: bob's own message (his email is his to see), alice's marker.
+    let added = client.next_payload("1").await;
+    let added = &added["data"]["conversationEvents"]["message"]["sender"];
+    assert_eq!(added["username"], "bob", "{added}");
+    let marker = client.next_payload("1").await;
+    let marker = &marker["data"]["conversationEvents"];
+    assert_eq!(marker["__typename"], "ReadMarkerMoved", "{marker}");
+    assert_eq!(marker["user"]["username"], "alice", "{marker}");
+    assert_eq!(marker["user"]["email"], "", "{marker}");
+    // Live: carol joins.
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/conversations/{id}/add_participant"),
+            json!({ "user_id": carol.id }),
+            Some(&alice.access),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let joined = client.next_payload("1").await;
+    let joined = &joined["data"]["conversationEvents"];
+    assert_eq!(joined["__typename"], "ParticipantJoined", "{joined}");
+    assert_eq!(joined["user"]["username"], "carol", "{joined}");
+    assert_eq!(joined["user"]["email"], "", "{joined}");
+}
