@@ -42,7 +42,7 @@ impl AppState {
         let backends = Backends::from_config(&config, &db, &shutdown).await?;
         if config.email_visibility == EmailVisibility::OwnOnly {
             backends.hub.set_view(|delivery| {
-                crate::domain::people::delivery_as_seen(EmailVisibility::OwnOnly, delivery)
+                crate::domain::visibility::delivery_as_seen(EmailVisibility::OwnOnly, delivery)
             });
         }
         Ok(Self {

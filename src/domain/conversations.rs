@@ -10,13 +10,13 @@ use super::{
     ConversationId, NO_CONTROL, StreamId, User, UserId, accounts, has_control,
     message::Message,
     paging::PageSize,
-    people::{self, Relation},
-    read_state,
+    unread,
+    visibility::{self, Relation},
 };
 use crate::{
     backends::{
         inbox::Notice,
-        message_log::{Head, Note},
+        message_log::{self, Head, Note},
         rate_limit::{Decision, LimitKey},
     },
     error::{Clash, Denied, Error, Missing, Result, Validator},
@@ -311,7 +311,7 @@ pub async fn add_participant(
     let profile = User::from(user);
     let user = profile.id;
     if role_of(state, id, user).await?.is_none() {
-        let already_sent = read_state::message_count(state, id).await?;
+        let already_sent = unread::message_count(state, id).await?;
         let now = Utc::now();
         let txn = state.db.begin().await?;
         match store::participants::insert(&txn, id, user, Role::Member.as_str(), now).await {
@@ -321,7 +321,7 @@ pub async fn add_participant(
                 txn.commit().await?;
                 tracing::info!(added = user.0, "participant added");
                 let joined = Note::ParticipantJoined(profile);
-                super::messaging::note(state, id, joined).await;
+                message_log::note_committed(&*state.backends.message_log, id, joined).await;
                 let notices = [Notice::Changed(id, None), Notice::Added(id, user)];
                 state.backends.notify(&notices).await;
             }
@@ -386,10 +386,10 @@ async fn assemble(
         return Ok(Vec::new());
     }
     let ids: Vec<ConversationId> = models.iter().map(|m| ConversationId(m.id)).collect();
-    let mut read = read_state::for_viewer(state, viewer, heads, &ids).await?;
+    let mut read = unread::for_viewer(state, viewer, heads, &ids).await?;
     // Everyone listed shares this conversation with the viewer.
     let visibility = state.config.email_visibility;
-    let seen = |user| people::as_seen(visibility, viewer, Relation::CoParticipant, user);
+    let seen = |user| visibility::as_seen(visibility, viewer, Relation::CoParticipant, user);
     let mut participants: HashMap<ConversationId, Vec<Participant>> = HashMap::new();
     for (p, u) in store::participants::with_users_for(&state.db, &ids).await? {
         participants
@@ -427,7 +427,7 @@ async fn assemble(
                 unread_count: read.unread_count,
                 last_message: read
                     .last_message
-                    .map(|m| people::message_as_seen(visibility, m)),
+                    .map(|m| visibility::message_as_seen(visibility, m)),
                 last_read_id: read.last_read_id,
             })
         })

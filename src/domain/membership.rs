@@ -12,7 +12,10 @@ use super::{
     conversations::{self, Role},
 };
 use crate::{
-    backends::{inbox::Notice, message_log::Note},
+    backends::{
+        inbox::Notice,
+        message_log::{self, Note},
+    },
     error::{Denied, Error, Missing, Result},
     state::AppState,
     store,
@@ -84,7 +87,7 @@ async fn drop_member(state: &AppState, conversation: ConversationId, user: UserI
         match store::users::find_by_id(&state.db, user).await {
             Ok(Some(profile)) => {
                 let left = Note::ParticipantLeft(User::from(profile));
-                super::messaging::note(state, conversation, left).await;
+                message_log::note_committed(&*state.backends.message_log, conversation, left).await;
             }
             Ok(None) => {}
             Err(e) => Error::from(e).log(),

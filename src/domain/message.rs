@@ -74,6 +74,14 @@ pub enum Change {
     Delete,
 }
 
+/// A place in a conversation: a message and how many messages the
+/// conversation had up to and including it (its ordinal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub id: StreamId,
+    pub count: u64,
+}
+
 /// A message about to be appended to the log.
 #[derive(Clone, Debug)]
 pub struct NewMessage {

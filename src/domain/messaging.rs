@@ -8,13 +8,13 @@ use tokio::sync::broadcast::error::RecvError;
 
 pub use super::message::{Change, Cursor, Delivery, Event, Message, NewMessage};
 use super::{
-    ConversationId, StreamId, UserId, conversations, paging::PageSize, people, read_state,
+    ConversationId, StreamId, UserId, conversations, paging::PageSize, read_state, visibility,
 };
 use crate::{
     backends::{
         hub::{Revocation, Subscription},
         inbox::Notice,
-        message_log::{EventPage, Note, Position},
+        message_log::{EventPage, Position},
         rate_limit::{Decision, LimitKey},
     },
     error::{Error, Result, Unsendable},
@@ -90,7 +90,7 @@ pub async fn send(
             created_at: Utc::now(),
         })
         .await?;
-    let message = people::message_as_seen(state.config.email_visibility, appended.message);
+    let message = visibility::message_as_seen(state.config.email_visibility, appended.message);
     tracing::debug!(message.id = %message.id, "message stored");
     let position = Position {
         id: message.id,
@@ -124,16 +124,6 @@ pub(super) async fn throttle(
     Ok(())
 }
 
-/// Records an event that is not about a message (a read marker moved,
-/// someone joined or left) in the conversation's log, for
-/// `conversationEvents`. The change itself is already committed, so a
-/// failure is logged, not returned: the caller's request succeeded.
-pub(super) async fn note(state: &AppState, conversation: ConversationId, note: Note) {
-    if let Err(e) = state.backends.message_log.note(conversation, note).await {
-        e.log();
-    }
-}
-
 /// A page of a conversation's history, for participants only.
 pub async fn history(
     state: &AppState,
@@ -153,7 +143,7 @@ pub async fn history(
         messages: page
             .messages
             .into_iter()
-            .map(|m| people::message_as_seen(visibility, m))
+            .map(|m| visibility::message_as_seen(visibility, m))
             .collect(),
     })
 }
@@ -281,7 +271,7 @@ async fn open_live(
                         for delivery in page.deliveries {
                             last = delivery.position();
                             delivered.increment(1);
-                            let delivery = people::delivery_as_seen(visibility, delivery);
+                            let delivery = visibility::delivery_as_seen(visibility, delivery);
                             yield Ok(Arc::new(delivery));
                         }
                     }

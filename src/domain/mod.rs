@@ -17,6 +17,8 @@ pub mod people;
 pub mod read_state;
 pub mod sessions;
 pub mod tokens;
+pub mod unread;
+pub mod visibility;
 
 pub use ids::{ConversationId, StreamId, UserId};
 

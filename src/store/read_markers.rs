@@ -7,10 +7,7 @@ use sea_orm::{
     sea_query::{Expr, OnConflict},
 };
 
-use crate::{
-    backends::message_log::Position,
-    domain::{ConversationId, UserId},
-};
+use crate::domain::{ConversationId, UserId, message::Position};
 
 /// `user`'s markers in these conversations (absent where none was set).
 pub async fn for_user(

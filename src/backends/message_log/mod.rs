@@ -13,6 +13,8 @@ pub mod redis;
 
 use std::collections::HashMap;
 
+pub use crate::domain::message::Position;
+
 use async_trait::async_trait;
 
 use crate::{
@@ -29,14 +31,6 @@ pub struct Page {
     pub messages: Vec<Message>,
     /// More messages exist beyond this page in the direction read.
     pub has_more: bool,
-}
-
-/// A place in a conversation: a message and how many messages the
-/// conversation had up to and including it (its ordinal).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
-    pub id: StreamId,
-    pub count: u64,
 }
 
 /// A message just appended, with its ordinal.
@@ -212,4 +206,13 @@ pub trait MessageLog: Send + Sync {
         &self,
         after: &[(ConversationId, u64)],
     ) -> Result<HashMap<ConversationId, u64>>;
+}
+
+/// Records a note after the change it reports has been committed: a
+/// failure is logged, not returned, since the caller's request succeeded
+/// (the event is missing from `conversationEvents`, nothing else).
+pub async fn note_committed(log: &dyn MessageLog, conversation: ConversationId, note: Note) {
+    if let Err(e) = log.note(conversation, note).await {
+        e.log();
+    }
 }

@@ -19,7 +19,7 @@ use super::{
     integer_param,
     messages::MessageJson,
     schemas::{
-        BadRequest, ErrorDetail, ThrottledError, Unauthenticated, Unavailable, int64,
+        BadRequest, ErrorDetail, SuccessJson, ThrottledError, Unauthenticated, Unavailable, int64,
         optional_integer, typed,
     },
 };
@@ -321,13 +321,6 @@ impl utoipa::PartialSchema for AddParticipantBody {
             ))
             .into()
     }
-}
-
-/// `{"success": true}`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = Success)]
-pub(super) struct SuccessJson {
-    pub(super) success: bool,
 }
 
 /// Adds a member (admins only); adding a member again succeeds.

@@ -6,8 +6,7 @@ use utoipa::ToSchema;
 
 use super::{
     ConversationPath, JsonInt,
-    conversations::SuccessJson,
-    schemas::{BadRequest, ErrorDetail, Unauthenticated, Unavailable},
+    schemas::{BadRequest, ErrorDetail, SuccessJson, Unauthenticated, Unavailable},
 };
 use crate::{
     domain::{UserId, membership},

@@ -10,12 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{
-    ConversationPath,
-    conversations::SuccessJson,
-    integer_param,
+    ConversationPath, integer_param,
     schemas::{
-        BadEdit, BadMessage, BadRequest, ErrorDetail, ThrottledError, Unauthenticated, Unavailable,
-        optional_integer,
+        BadEdit, BadMessage, BadRequest, ErrorDetail, SuccessJson, ThrottledError, Unauthenticated,
+        Unavailable, optional_integer,
     },
 };
 use crate::{

@@ -125,3 +125,10 @@ pub struct Unauthenticated(pub ErrorDetail);
 /// A backing store is unavailable; retrying later may succeed.
 #[derive(ToResponse)]
 pub struct Unavailable(pub StorageError);
+
+/// `{"success": true}`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Success)]
+pub(super) struct SuccessJson {
+    pub(super) success: bool,
+}
