@@ -10,11 +10,12 @@
 //! way a [`LiveFeed`] is told which conversations this node needs and
 //! answers from which log position on it publishes everything.
 //!
-//! Membership changes travel on a node-wide channel of [`Revocation`]s:
-//! every live stream of the node listens to it and ends itself when its
-//! viewer is no longer in its conversation. A stream takes its receiver
-//! before it checks membership (arm before read), so a removal committed
-//! after that check still reaches it.
+//! Membership changes travel on the same channels ([`Live::Revoked`]): a
+//! conversation's live streams hear of a removal from it in order with its
+//! events, and end themselves when it names their viewer. One receiver per
+//! stream, so a delivery costs a subscriber one channel read, not two. A
+//! stream is armed before it checks membership (arm before read), so a
+//! removal committed after that check still reaches it.
 //!
 //! Every subscription knows its arm position ([`Subscription::armed_after`]):
 //! each message with a larger id reaches it, none with a smaller or equal id
@@ -49,7 +50,7 @@ pub trait LiveFeed: Send + Sync {
 }
 
 struct Channel {
-    sender: broadcast::Sender<Arc<Delivery>>,
+    sender: broadcast::Sender<Live>,
     /// The feed's position once it has acknowledged the conversation;
     /// concurrent first subscribers all wait on the same registration.
     registered: Arc<OnceCell<StreamId>>,
@@ -67,16 +68,22 @@ pub enum Revocation {
     Recheck,
 }
 
-/// How many revocations a stream may fall behind before it re-checks its
-/// membership instead.
-const REVOCATIONS_BUFFER: usize = 256;
+/// What a conversation's channel carries.
+#[derive(Clone, Debug)]
+pub enum Live {
+    /// A message or an event of the conversation's log.
+    Delivery(Arc<Delivery>),
+    /// This user is no longer in the conversation.
+    Revoked(UserId),
+    /// Revocations may have been missed: check membership again.
+    Recheck,
+}
 
 /// The node's live fan-out.
 pub struct Hub {
     channels: Mutex<HashMap<ConversationId, Channel>>,
     capacity: usize,
     feed: OnceCell<Arc<dyn LiveFeed>>,
-    revocations: broadcast::Sender<Revocation>,
     /// What subscribers are shown of a delivery (the domain's rule, e.g.
     /// emails hidden); applied once per delivery and node.
     view: std::sync::OnceLock<fn(Delivery) -> Delivery>,
@@ -87,7 +94,7 @@ pub struct Hub {
 pub struct Subscription {
     /// Always `Some` until dropped; taken first in `drop` so the release
     /// below sees the true receiver count.
-    receiver: Option<broadcast::Receiver<Arc<Delivery>>>,
+    receiver: Option<broadcast::Receiver<Live>>,
     conversation: ConversationId,
     hub: Arc<Hub>,
     armed_after: StreamId,
@@ -100,8 +107,9 @@ impl Subscription {
         self.armed_after
     }
 
-    /// The next live message, or how many were missed (`Lagged`).
-    pub async fn recv(&mut self) -> Result<Arc<Delivery>, broadcast::error::RecvError> {
+    /// The next live item, or how many were missed (`Lagged`; revocations
+    /// may be among them).
+    pub async fn recv(&mut self) -> Result<Live, broadcast::error::RecvError> {
         match self.receiver.as_mut() {
             Some(receiver) => receiver.recv().await,
             None => Err(broadcast::error::RecvError::Closed),
@@ -117,7 +125,6 @@ impl Hub {
             channels: Mutex::new(HashMap::new()),
             capacity: capacity.max(16),
             feed: OnceCell::new(),
-            revocations: broadcast::channel(REVOCATIONS_BUFFER).0,
             view: std::sync::OnceLock::new(),
         })
     }
@@ -125,13 +132,20 @@ impl Hub {
     /// Tells this node's live streams that a membership ended (or that they
     /// should all check theirs).
     pub fn revoke(&self, revocation: Revocation) {
+        let channels = self.lock();
         // No live stream on this node is not an error.
-        let _ = self.revocations.send(revocation);
-    }
-
-    /// Revocations from now on; take it before checking membership.
-    pub fn revocations(&self) -> broadcast::Receiver<Revocation> {
-        self.revocations.subscribe()
+        match revocation {
+            Revocation::Member(conversation, user) => {
+                if let Some(channel) = channels.get(&conversation) {
+                    let _ = channel.sender.send(Live::Revoked(user));
+                }
+            }
+            Revocation::Recheck => {
+                for channel in channels.values() {
+                    let _ = channel.sender.send(Live::Recheck);
+                }
+            }
+        }
     }
 
     /// Connects the feed: the embedded log or the Redis stream readers.
@@ -154,20 +168,29 @@ impl Hub {
     /// node did not follow it yet. When this returns, every message after
     /// [`Subscription::armed_after`] will reach the subscription (arm before
     /// reading history).
-    pub async fn subscribe(self: &Arc<Self>, conversation: ConversationId) -> Result<Subscription> {
+    ///
+    /// The receiver joins the channel when this is called, before anything
+    /// is awaited: revocations sent from then on reach it.
+    pub fn subscribe(
+        self: &Arc<Self>,
+        conversation: ConversationId,
+    ) -> impl Future<Output = Result<Subscription>> + Send + 'static {
         let (mut subscription, registered) = self.join(conversation);
-        let registered = match self.feed.get() {
-            Some(feed) => {
-                *registered
-                    .get_or_try_init(|| feed.register(conversation))
-                    .await?
-            }
-            None => StreamId::MIN,
-        };
-        // Joined while the registration was under way: the feed publishes
-        // everything after its answer to this receiver too.
-        subscription.armed_after = subscription.armed_after.max(registered);
-        Ok(subscription)
+        let feed = self.feed.get().cloned();
+        async move {
+            let registered = match feed {
+                Some(feed) => {
+                    *registered
+                        .get_or_try_init(|| feed.register(conversation))
+                        .await?
+                }
+                None => StreamId::MIN,
+            };
+            // Joined while the registration was under way: the feed
+            // publishes everything after its answer to this receiver too.
+            subscription.armed_after = subscription.armed_after.max(registered);
+            Ok(subscription)
+        }
     }
 
     /// Subscribes at once, with no I/O, when this node already follows
@@ -223,7 +246,7 @@ impl Hub {
                 Some(view) => view(delivery),
                 None => delivery,
             };
-            let _ = channel.sender.send(Arc::new(delivery));
+            let _ = channel.sender.send(Live::Delivery(Arc::new(delivery)));
         }
     }
 
@@ -271,7 +294,34 @@ mod tests {
         let mut b = hub.subscribe(conversation).await.expect("subscribe");
         hub.publish(message(conversation, 1));
         let (x, y) = (a.recv().await.expect("a"), b.recv().await.expect("b"));
+        let (Live::Delivery(x), Live::Delivery(y)) = (x, y) else {
+            panic!("expected deliveries");
+        };
         assert!(Arc::ptr_eq(&x, &y), "one allocation shared by both");
+    }
+
+    #[tokio::test]
+    async fn a_revocation_reaches_the_conversation_s_subscribers_in_order() {
+        let hub = Hub::new(16);
+        let (one, other) = (
+            ConversationId(uuid::Uuid::new_v4()),
+            ConversationId(uuid::Uuid::new_v4()),
+        );
+        // Armed when called, before it is awaited.
+        let pending = hub.subscribe(one);
+        hub.revoke(Revocation::Member(one, UserId(7)));
+        let mut subscription = pending.await.expect("subscribe");
+        let mut elsewhere = hub.subscribe(other).await.expect("subscribe");
+        hub.publish(message(one, 1));
+        hub.revoke(Revocation::Recheck);
+        assert!(matches!(
+            subscription.recv().await,
+            Ok(Live::Revoked(UserId(7)))
+        ));
+        assert!(matches!(subscription.recv().await, Ok(Live::Delivery(_))));
+        assert!(matches!(subscription.recv().await, Ok(Live::Recheck)));
+        // Only the recheck concerns the other conversation.
+        assert!(matches!(elsewhere.recv().await, Ok(Live::Recheck)));
     }
 
     #[tokio::test]

@@ -16,7 +16,7 @@ use std::{
 };
 
 use redis::{Script, aio::ConnectionManager};
-use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use uuid::Uuid;
 
 use super::redis_keys::RedisKeys;
@@ -97,8 +97,8 @@ impl SocketLease {
     }
 
     /// Resolves when the user's sockets are ended ([`Sockets::end_user`]).
-    pub fn ended(&self) -> WaitForCancellationFuture<'_> {
-        self.ended.cancelled()
+    pub fn ended(&self) -> WaitForCancellationFutureOwned {
+        self.ended.clone().cancelled_owned()
     }
 }
 

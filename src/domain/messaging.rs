@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     backends::{
-        hub::{Revocation, Subscription},
+        hub::{Live, Subscription},
         inbox::Notice,
         message_log::{EventPage, Position},
         rate_limit::{Decision, LimitKey},
@@ -236,8 +236,6 @@ async fn open_live(
     since: Option<StreamId>,
     feed: Feed,
 ) -> Result<LiveStream> {
-    // Before the membership check: a removal after it is still heard.
-    let mut revocations = state.backends.hub.revocations();
     let (mut subscription, start) = start_live(state, viewer, conversation, since).await?;
     let state = state.clone();
     let log = state.backends.message_log.clone();
@@ -282,21 +280,19 @@ async fn open_live(
                 }
                 continue;
             }
-            let received = tokio::select! {
-                // A revocation heard together with live events goes first:
-                // nothing after a removal reaches the one removed.
-                biased;
-                revoked = revocations.recv() => {
-                    if still_member(&state, viewer, conversation, revoked).await {
-                        continue;
-                    }
+            match subscription.recv().await {
+                Ok(Live::Revoked(user)) if user == viewer => {
                     yield Err(LiveEnd::Revoked);
                     return;
                 }
-                received = subscription.recv() => received,
-            };
-            match received {
-                Ok(delivery) => {
+                Ok(Live::Revoked(_)) => {}
+                Ok(Live::Recheck) => {
+                    if !still_member(&state, viewer, conversation).await {
+                        yield Err(LiveEnd::Revoked);
+                        return;
+                    }
+                }
+                Ok(Live::Delivery(delivery)) => {
                     // Not for this feed, before the start, or already
                     // delivered by a catch-up read.
                     if (feed == Feed::Messages && delivery.added().is_none())
@@ -322,6 +318,11 @@ async fn open_live(
                         yield Err(LiveEnd::SlowConsumer);
                         return;
                     }
+                    // A revocation may have been among the missed.
+                    if !still_member(&state, viewer, conversation).await {
+                        yield Err(LiveEnd::Revoked);
+                        return;
+                    }
                     tracing::debug!(missed, "subscriber lagged; resuming from the log");
                     count_catch_up("lagged");
                     catching_up = true;
@@ -336,10 +337,11 @@ async fn open_live(
 /// Arms a live subscription and says where its stream starts: after
 /// `since`, or without it at the log position of the moment this is called.
 ///
-/// That position is taken before anything is awaited: when this node already
-/// follows the conversation, arming is immediate and its arm position is the
-/// start; otherwise the log's tail is read, concurrently with the
-/// membership check, before the conversation is registered with the feed.
+/// Arming comes first, before anything is awaited, so a removal committed
+/// after the membership check still reaches the stream. When this node
+/// already follows the conversation, its arm position is the start;
+/// otherwise the log's tail is read, concurrently with the membership
+/// check, before the conversation is registered with the feed.
 /// So a message stored while the membership lookup or the registration is
 /// still running is delivered: it lies after the start, and either reaches
 /// the armed subscription or is read from the log. Authorization comes after
@@ -357,6 +359,7 @@ async fn start_live(
         let start = since.unwrap_or(subscription.armed_after());
         return Ok((subscription, start));
     }
+    let subscribing = hub.subscribe(conversation);
     let start = match since {
         Some(since) => {
             member.await?;
@@ -367,35 +370,18 @@ async fn start_live(
             futures::try_join!(tail, member)?.0
         }
     };
-    Ok((hub.subscribe(conversation).await?, start))
+    Ok((subscribing.await?, start))
 }
 
-/// Whether a live stream survives a revocation it heard: only the one
-/// naming its viewer and conversation ends it, and when revocations may
-/// have been missed (a re-check, or this stream lagging behind them) the
-/// database decides.
-async fn still_member(
-    state: &AppState,
-    viewer: UserId,
-    conversation: ConversationId,
-    heard: Result<Revocation, RecvError>,
-) -> bool {
-    match heard {
-        Ok(Revocation::Member(c, user)) => c != conversation || user != viewer,
-        Ok(Revocation::Recheck) | Err(RecvError::Lagged(_)) => {
-            // A storage failure keeps the stream: sends and reads still
-            // check membership themselves.
-            !matches!(
-                conversations::require_member(state, conversation, viewer).await,
-                Err(Error::Forbidden(_))
-            )
-        }
-        // The hub outlives its streams; never reached.
-        Err(RecvError::Closed) => {
-            std::future::pending::<()>().await;
-            true
-        }
-    }
+/// Whether a live stream survives when revocations may have been missed (a
+/// re-check, or the stream lagging behind its channel): the database
+/// decides. A storage failure keeps the stream: sends and reads still check
+/// membership themselves.
+async fn still_member(state: &AppState, viewer: UserId, conversation: ConversationId) -> bool {
+    !matches!(
+        conversations::require_member(state, conversation, viewer).await,
+        Err(Error::Forbidden(_))
+    )
 }
 
 /// How many messages one catch-up read fetches.

@@ -16,6 +16,7 @@ use std::{
 };
 
 use tokio::time::{Instant, Sleep};
+use tokio_util::sync::WaitForCancellationFutureOwned;
 
 use super::{UserId, tokens::Access};
 use crate::{backends::sockets::SocketLease, state::AppState, store};
@@ -53,6 +54,9 @@ pub struct TooManySockets;
 /// An open socket's authenticated session; dropping it frees its place.
 pub struct SocketSession {
     lease: SocketLease,
+    /// Polled once per socket event: kept, not made anew each time (the
+    /// waiter registers once; the fan-out profile showed the difference).
+    deactivated: Pin<Box<WaitForCancellationFutureOwned>>,
     expiry: Pin<Box<Sleep>>,
 }
 
@@ -65,7 +69,7 @@ impl SocketSession {
     pub async fn ended(&mut self) -> SessionEnd {
         tokio::select! {
             biased;
-            () = self.lease.ended() => SessionEnd::Deactivated,
+            () = self.deactivated.as_mut() => SessionEnd::Deactivated,
             () = self.expiry.as_mut() => SessionEnd::Expired,
         }
     }
@@ -88,6 +92,7 @@ pub async fn open(state: &AppState, access: Access) -> Result<SocketSession, Too
         .duration_since(SystemTime::now())
         .unwrap_or_default();
     Ok(SocketSession {
+        deactivated: Box::pin(lease.ended()),
         lease,
         expiry: Box::pin(tokio::time::sleep_until(Instant::now() + left)),
     })

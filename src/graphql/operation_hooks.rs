@@ -5,7 +5,7 @@
 //! The rules themselves live in those modules; this one only says when
 //! each runs.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use async_graphql::{
     Request, Response, ServerError, ServerResult, ValidationResult, Variables,
@@ -33,6 +33,7 @@ impl ExtensionFactory for OperationHooks {
             limits: self.0,
             operation: Arc::default(),
             refusal: Mutex::default(),
+            exchange: OnceLock::new(),
         })
     }
 }
@@ -45,6 +46,10 @@ struct RequestHooks {
     /// Why the limits refuse the document: found when it is parsed,
     /// reported at validation, once the operation is known for the metrics.
     refusal: Mutex<Option<&'static str>>,
+    /// The HTTP exchange, found once when the document is parsed: a
+    /// subscription executes once per event, and looking it up in the
+    /// request data each time showed in the fan-out profile.
+    exchange: OnceLock<Option<Arc<Exchange>>>,
 }
 
 /// Never held across an await, and the data stays consistent if a holder
@@ -100,7 +105,10 @@ impl Extension for RequestHooks {
         let document = next.run(ctx, query, variables).await?;
         *lock(&self.refusal) = limits::check(&document, &self.limits);
         let kind = lock(&self.operation).select(&document);
-        if let Some(exchange) = ctx.data_opt::<Arc<Exchange>>() {
+        let exchange = self
+            .exchange
+            .get_or_init(|| ctx.data_opt::<Arc<Exchange>>().cloned());
+        if let Some(exchange) = exchange {
             exchange.admit(kind)?;
         }
         Ok(document)
@@ -124,7 +132,7 @@ impl Extension for RequestHooks {
         operation_name: Option<&str>,
         next: NextExecute<'_>,
     ) -> Response {
-        if let Some(exchange) = ctx.data_opt::<Arc<Exchange>>() {
+        if let Some(Some(exchange)) = self.exchange.get() {
             exchange.executing();
         }
         next.run(ctx, operation_name).await
