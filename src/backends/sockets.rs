@@ -96,6 +96,11 @@ impl SocketLease {
         self.user
     }
 
+    /// Cancelled when the user's sockets are ended ([`Sockets::end_user`]).
+    pub fn token(&self) -> &CancellationToken {
+        &self.ended
+    }
+
     /// Resolves when the user's sockets are ended ([`Sockets::end_user`]).
     pub fn ended(&self) -> WaitForCancellationFutureOwned {
         self.ended.clone().cancelled_owned()

@@ -16,7 +16,7 @@ use std::{
 };
 
 use tokio::time::{Instant, Sleep};
-use tokio_util::sync::WaitForCancellationFutureOwned;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::{UserId, tokens::Access};
 use crate::{backends::sockets::SocketLease, state::AppState, store};
@@ -63,6 +63,22 @@ pub struct SocketSession {
 impl SocketSession {
     pub fn user(&self) -> UserId {
         self.lease.user()
+    }
+
+    /// Cancelled when the account is deactivated: a connection may hang its
+    /// own closing signal under it ([`CancellationToken::child_token`]) and
+    /// wait for [`SocketSession::expired`] alone.
+    pub fn deactivation(&self) -> &CancellationToken {
+        self.lease.token()
+    }
+
+    pub fn is_deactivated(&self) -> bool {
+        self.lease.token().is_cancelled()
+    }
+
+    /// Resolves when the access token expires; cancel-safe.
+    pub async fn expired(&mut self) {
+        self.expiry.as_mut().await;
     }
 
     /// Resolves when the session ends; cancel-safe.
