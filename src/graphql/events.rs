@@ -1,14 +1,12 @@
 //! `conversationEvents`: every event of a conversation's log in one order —
 //! messages added, edited and deleted — each with its id, usable as `since`.
 
-use async_graphql::{Context, ErrorExtensions, ID, SimpleObject, Subscription, Union};
-use futures::{StreamExt, stream::BoxStream};
+use async_graphql::{Context, ID, SimpleObject, Subscription, Union};
+use futures::stream::BoxStream;
 
 use super::{
-    auth::ContextExt,
-    messages::ended,
-    types::{self, MessageType, StreamIdScalar, UserType},
-    ws::SlowConsumer,
+    messages::subscribe_live,
+    types::{MessageType, StreamIdScalar, UserType},
 };
 use crate::domain::{
     message::{Delivery, Event, Happened},
@@ -119,22 +117,13 @@ impl EventsSubscription {
         conversation_id: ID,
         since: Option<StreamIdScalar>,
     ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<ConversationEvent>>> {
-        let viewer = ctx.viewer()?;
-        let conversation =
-            types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
-        let since =
-            messaging::parse_since(since.as_ref().map(|s| s.0.as_str())).map_err(|e| e.extend())?;
-        let slow = ctx.data_opt::<SlowConsumer>().cloned();
-        let live = messaging::live_events(ctx.state()?, viewer, conversation, since)
-            .await
-            .map_err(|e| e.extend())?;
-        Ok(live
-            .filter_map(move |item| {
-                futures::future::ready(match item {
-                    Ok(delivery) => Some(Ok(ConversationEvent::from(&*delivery))),
-                    Err(end) => ended(end, slow.as_ref()).map(Err),
-                })
-            })
-            .boxed())
+        subscribe_live(
+            ctx,
+            &conversation_id,
+            since.as_ref(),
+            messaging::live_events,
+            |delivery| ConversationEvent::from(&*delivery),
+        )
+        .await
     }
 }

@@ -1,7 +1,9 @@
 //! Messages in GraphQL: history, send, and the live `messageAdded` feed.
 
 use async_graphql::{Context, ErrorExtensions, ID, Object, Subscription};
-use futures::{StreamExt, stream::BoxStream};
+use std::sync::Arc;
+
+use futures::{StreamExt, future::BoxFuture, stream::BoxStream};
 
 use super::{
     auth::ContextExt,
@@ -11,11 +13,13 @@ use super::{
 };
 use crate::{
     domain::{
-        edits,
-        messaging::{self, Cursor, LiveEnd},
+        ConversationId, StreamId, UserId, edits,
+        message::Delivery,
+        messaging::{self, Cursor, LiveEnd, LiveStream},
         paging::PageSize,
     },
     error::{Denied, Error},
+    state::AppState,
 };
 
 #[derive(Default)]
@@ -126,37 +130,63 @@ impl MessagesSubscription {
         conversation_id: ID,
         since: Option<StreamIdScalar>,
     ) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<LiveMessage>>> {
-        let viewer = ctx.viewer()?;
-        let conversation =
-            types::conversation_id(&conversation_id, "conversationId").map_err(|e| e.extend())?;
-        let since =
-            messaging::parse_since(since.as_ref().map(|s| s.0.as_str())).map_err(|e| e.extend())?;
-        // Only WebSocket connections carry the signal; elsewhere a slow
-        // consumer's stream just ends.
-        let slow = ctx.data_opt::<SlowConsumer>().cloned();
         let shape = ctx.data_opt::<RequestShape>().cloned();
-        let live = messaging::live(ctx.state()?, viewer, conversation, since)
-            .await
-            .map_err(|e| e.extend())?;
-        // `live` ends after yielding an `Err`, so neither arm needs to stop it.
-        Ok(live
-            .filter_map(move |item| {
-                futures::future::ready(match item {
-                    Ok(delivery) => Some(Ok(LiveMessage {
-                        delivery,
-                        shape: shape.clone(),
-                    })),
-                    Err(end) => ended(end, slow.as_ref()).map(Err),
-                })
-            })
-            .boxed())
+        subscribe_live(
+            ctx,
+            &conversation_id,
+            since.as_ref(),
+            messaging::live,
+            move |delivery| LiveMessage {
+                delivery,
+                shape: shape.clone(),
+            },
+        )
+        .await
     }
+}
+
+/// How a live feed is opened (`messaging::live`, `messaging::live_events`).
+pub(super) type OpenLive = for<'a> fn(
+    &'a AppState,
+    UserId,
+    ConversationId,
+    Option<StreamId>,
+) -> BoxFuture<'a, crate::error::Result<LiveStream>>;
+
+/// What every live subscription does: parse its arguments, open the feed,
+/// render each delivery, and map the feed's end.
+pub(super) async fn subscribe_live<T: Send + 'static>(
+    ctx: &Context<'_>,
+    conversation_id: &ID,
+    since: Option<&StreamIdScalar>,
+    open: OpenLive,
+    render: impl Fn(Arc<Delivery>) -> T + Send + 'static,
+) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<T>>> {
+    let viewer = ctx.viewer()?;
+    let conversation =
+        types::conversation_id(conversation_id, "conversationId").map_err(|e| e.extend())?;
+    let since = messaging::parse_since(since.map(|s| s.0.as_str())).map_err(|e| e.extend())?;
+    // Only WebSocket connections carry the signal; elsewhere a slow
+    // consumer's stream just ends.
+    let slow = ctx.data_opt::<SlowConsumer>().cloned();
+    let live = open(ctx.state()?, viewer, conversation, since)
+        .await
+        .map_err(|e| e.extend())?;
+    // The feed ends after yielding an `Err`, so neither arm needs to stop it.
+    Ok(live
+        .filter_map(move |item| {
+            futures::future::ready(match item {
+                Ok(delivery) => Some(Ok(render(delivery))),
+                Err(end) => ended(end, slow.as_ref()).map(Err),
+            })
+        })
+        .boxed())
 }
 
 /// How a live stream's end reaches the client: a `FORBIDDEN` or storage
 /// error on the operation, or (a slow consumer) no error but the socket
 /// closed with 4008, where the transport can.
-pub(super) fn ended(end: LiveEnd, slow: Option<&SlowConsumer>) -> Option<async_graphql::Error> {
+fn ended(end: LiveEnd, slow: Option<&SlowConsumer>) -> Option<async_graphql::Error> {
     match end {
         LiveEnd::SlowConsumer => {
             if let Some(slow) = slow {

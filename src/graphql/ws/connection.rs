@@ -391,7 +391,11 @@ impl Connection {
     /// Why `slow` fired: it is also cancelled when the account is
     /// deactivated.
     fn slow_or_deactivated(&self) -> Event {
-        if self.session.as_ref().is_some_and(SocketSession::is_deactivated) {
+        if self
+            .session
+            .as_ref()
+            .is_some_and(SocketSession::is_deactivated)
+        {
             Event::SessionEnded(SessionEnd::Deactivated)
         } else {
             Event::SlowConsumer
