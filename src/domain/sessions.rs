@@ -16,7 +16,6 @@ use std::{
 };
 
 use tokio::time::{Instant, Sleep};
-use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::{UserId, tokens::Access};
 use crate::{backends::sockets::SocketLease, state::AppState, store};
@@ -54,9 +53,6 @@ pub struct TooManySockets;
 /// An open socket's authenticated session; dropping it frees its place.
 pub struct SocketSession {
     lease: SocketLease,
-    /// Polled once per socket event: kept, not made anew each time (the
-    /// waiter registers once; the fan-out profile showed the difference).
-    deactivated: Pin<Box<WaitForCancellationFutureOwned>>,
     expiry: Pin<Box<Sleep>>,
 }
 
@@ -65,27 +61,11 @@ impl SocketSession {
         self.lease.user()
     }
 
-    /// Cancelled when the account is deactivated: a connection may hang its
-    /// own closing signal under it ([`CancellationToken::child_token`]) and
-    /// wait for [`SocketSession::expired`] alone.
-    pub fn deactivation(&self) -> &CancellationToken {
-        self.lease.token()
-    }
-
-    pub fn is_deactivated(&self) -> bool {
-        self.lease.token().is_cancelled()
-    }
-
-    /// Resolves when the access token expires; cancel-safe.
-    pub async fn expired(&mut self) {
-        self.expiry.as_mut().await;
-    }
-
     /// Resolves when the session ends; cancel-safe.
     pub async fn ended(&mut self) -> SessionEnd {
         tokio::select! {
             biased;
-            () = self.deactivated.as_mut() => SessionEnd::Deactivated,
+            () = self.lease.ended() => SessionEnd::Deactivated,
             () = self.expiry.as_mut() => SessionEnd::Expired,
         }
     }
@@ -108,7 +88,6 @@ pub async fn open(state: &AppState, access: Access) -> Result<SocketSession, Too
         .duration_since(SystemTime::now())
         .unwrap_or_default();
     Ok(SocketSession {
-        deactivated: Box::pin(lease.ended()),
         lease,
         expiry: Box::pin(tokio::time::sleep_until(Instant::now() + left)),
     })

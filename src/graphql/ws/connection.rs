@@ -143,18 +143,17 @@ impl Session for Connection {
                 None => std::future::pending().await,
             }
         };
-        // Deactivation fires `slow` (its child); expiry is waited on here.
-        let expired = async {
+        let session = async {
             match &mut self.session {
-                Some(session) => session.expired().await,
+                Some(session) => session.ended().await,
                 None => std::future::pending().await,
             }
         };
         // Biased: closing reasons first, then the client, then output.
         let event = tokio::select! {
             biased;
-            () = expired => Event::SessionEnded(SessionEnd::Expired),
-            () = self.slow.triggered() => self.slow_or_deactivated(),
+            end = session => Event::SessionEnded(end),
+            () = self.slow.triggered() => Event::SlowConsumer,
             () = init_deadline, if self.user.is_none() => Event::InitTimeout,
             frame = frame => return Wake::Frame(frame),
             Some((id, output)) = self.operations.next(), if !self.operations.is_empty() => {
@@ -291,7 +290,6 @@ impl Connection {
         };
         let user = access.user;
         self.user = Some(user);
-        self.slow = SlowConsumer::within(session.deactivation());
         self.session = Some(session);
         self.init_deadline = None;
         tracing::Span::current().record("user.id", user.0);
@@ -377,28 +375,10 @@ impl Connection {
                 // The stream ended because its subscriber fell too far
                 // behind: the connection closes instead of completing.
                 if self.slow.is_triggered() {
-                    return Err(match self.slow_or_deactivated() {
-                        Event::SessionEnded(end) => CloseReason::SessionEnded(end),
-                        _ => CloseReason::SlowConsumer,
-                    }
-                    .into());
+                    return Err(CloseReason::SlowConsumer.into());
                 }
                 self.queue(outbox, &ServerMsg::Complete { id: &id }).await
             }
-        }
-    }
-
-    /// Why `slow` fired: it is also cancelled when the account is
-    /// deactivated.
-    fn slow_or_deactivated(&self) -> Event {
-        if self
-            .session
-            .as_ref()
-            .is_some_and(SocketSession::is_deactivated)
-        {
-            Event::SessionEnded(SessionEnd::Deactivated)
-        } else {
-            Event::SlowConsumer
         }
     }
 

@@ -69,12 +69,6 @@ pub async fn upgrade(
 pub struct SlowConsumer(CancellationToken);
 
 impl SlowConsumer {
-    /// One that also fires when `parent` is cancelled: a connection then
-    /// waits on one signal per event instead of two.
-    fn within(parent: &CancellationToken) -> Self {
-        Self(parent.child_token())
-    }
-
     /// Asks the connection to close with 4008.
     pub fn trigger(&self) {
         self.0.cancel();
