@@ -39,6 +39,12 @@ pub struct LoginInput {
 const REQUIRED: &str = "This field is required.";
 const INVALID_EMAIL: &str = "Enter a valid email address.";
 
+/// The longest email, username and first or last name, in characters after
+/// trimming.
+pub const EMAIL_MAX: usize = 254;
+pub const USERNAME_MAX: usize = 150;
+pub const NAME_MAX: usize = 50;
+
 /// Creates an account and signs it in. Every failing field is reported.
 /// A valid signup counts against `client`'s address limit.
 #[tracing::instrument(skip_all)]
@@ -279,7 +285,7 @@ async fn check_taken(
 fn check_email(v: &mut Validator, email: &str) {
     if email.is_empty() {
         v.add("email", REQUIRED);
-    } else if email.chars().count() > 254 || has_control(email) || !email.validate_email() {
+    } else if email.chars().count() > EMAIL_MAX || has_control(email) || !email.validate_email() {
         v.add("email", INVALID_EMAIL);
     }
 }
@@ -288,10 +294,10 @@ fn check_username(v: &mut Validator, username: &str) {
     let len = username.chars().count();
     if len == 0 {
         v.add("username", REQUIRED);
-    } else if len > 150 {
+    } else if len > USERNAME_MAX {
         v.add(
             "username",
-            "Ensure this field has no more than 150 characters.",
+            format!("Ensure this field has no more than {USERNAME_MAX} characters."),
         );
     } else if !username
         .chars()
@@ -308,8 +314,11 @@ fn check_name(v: &mut Validator, field: &str, value: &str) {
     let len = value.chars().count();
     if len == 0 {
         v.add(field, REQUIRED);
-    } else if len > 50 {
-        v.add(field, "Ensure this field has no more than 50 characters.");
+    } else if len > NAME_MAX {
+        v.add(
+            field,
+            format!("Ensure this field has no more than {NAME_MAX} characters."),
+        );
     }
 }
 

@@ -116,7 +116,8 @@ impl UserRef {
     }
 }
 
-const NAME_MAX: usize = 255;
+/// The longest conversation name, in characters after trimming.
+pub const NAME_MAX: usize = 255;
 
 /// The most users one creation may add: enough for any real group, and far
 /// from a way to enrol a whole user directory in one request.
@@ -137,7 +138,7 @@ pub async fn create(
     v.check(
         name.chars().count() > NAME_MAX,
         "name",
-        "Ensure this field has no more than 255 characters.",
+        format!("Ensure this field has no more than {NAME_MAX} characters."),
     );
     // On the name as sent: a tab at either end is refused too.
     v.check(has_control(&input.name), "name", NO_CONTROL);

@@ -23,6 +23,7 @@ mod metrics;
 mod multi_node;
 mod npm_client;
 mod openapi;
+mod openapi_text;
 mod outages;
 mod people;
 mod privacy;

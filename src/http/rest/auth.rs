@@ -2,9 +2,14 @@
 
 use axum::{Json, Router, extract::State, http::StatusCode, routing::post};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{
+    ToSchema,
+    openapi::{KnownFormat, Object, SchemaFormat},
+};
 
-use super::schemas::{BadRequest, CredentialsError, ErrorDetail, ThrottledError, Unavailable};
+use super::schemas::{
+    self, BadRequest, CredentialsError, ErrorDetail, Inside, ThrottledError, Unavailable,
+};
 use crate::{
     domain::{User, accounts, tokens::Session},
     error::Result,
@@ -28,39 +33,16 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[schema(as = SignupRequest)]
 struct SignupBody {
-    #[schema(required, format = Email, max_length = 254, example = "ada@example.com")]
+    #[schema(required, schema_with = email_schema)]
     #[serde(default)]
     email: String,
-    /// Letters, digits and `@.+-_`; trimmed.
-    #[schema(
-        required,
-        min_length = 1,
-        max_length = 150,
-        pattern = r"\S",
-        example = "ada"
-    )]
+    #[schema(required, schema_with = username_schema)]
     #[serde(default)]
     username: String,
-    /// Trimmed; then 1 to 50 characters. No control characters (tabs and
-    /// newlines included), anywhere.
-    #[schema(
-        required,
-        min_length = 1,
-        max_length = 50,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$",
-        example = "Ada"
-    )]
+    #[schema(required, schema_with = first_name_schema)]
     #[serde(default)]
     first_name: String,
-    /// Trimmed; then 1 to 50 characters. No control characters (tabs and
-    /// newlines included), anywhere.
-    #[schema(
-        required,
-        min_length = 1,
-        max_length = 50,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$",
-        example = "Lovelace"
-    )]
+    #[schema(required, schema_with = last_name_schema)]
     #[serde(default)]
     last_name: String,
     /// 10 to 128 characters, with upper- and lower-case letters (and the
@@ -77,6 +59,39 @@ struct SignupBody {
     #[schema(required, min_length = 1, example = "Str0ng-Passw0rd!")]
     #[serde(default)]
     password_confirm: String,
+}
+
+fn email_schema() -> Object {
+    schemas::trimmed_loosely(accounts::EMAIL_MAX)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+        .description(Some("Trimmed and lower-cased."))
+        .examples(["ada@example.com"])
+        .build()
+}
+
+fn username_schema() -> Object {
+    schemas::trimmed_loosely(accounts::USERNAME_MAX)
+        .description(Some("Letters, digits and `@.+-_`; trimmed."))
+        .examples(["ada"])
+        .build()
+}
+
+fn first_name_schema() -> Object {
+    name_schema("Ada")
+}
+
+fn last_name_schema() -> Object {
+    name_schema("Lovelace")
+}
+
+fn name_schema(example: &str) -> Object {
+    schemas::trimmed(accounts::NAME_MAX, Inside::NoControl)
+        .description(Some(format!(
+            "Trimmed; then 1 to {} characters. No control characters (tabs and newlines included), anywhere.",
+            accounts::NAME_MAX
+        )))
+        .examples([example])
+        .build()
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{
     IntoParams, ToSchema,
-    openapi::{ObjectBuilder, OneOfBuilder, RefOr, Schema, schema::Type},
+    openapi::{Object, ObjectBuilder, OneOfBuilder, RefOr, Schema, schema::Type},
 };
 
 use super::{
@@ -19,8 +19,8 @@ use super::{
     integer_param,
     messages::MessageJson,
     schemas::{
-        BadRequest, ErrorDetail, SuccessJson, ThrottledError, Unauthenticated, Unavailable, int64,
-        optional_integer, typed,
+        self, BadRequest, ErrorDetail, Inside, SuccessJson, ThrottledError, Unauthenticated,
+        Unavailable, int64, optional_integer, typed,
     },
 };
 use crate::{
@@ -203,20 +203,23 @@ fn page_link(headers: &HeaderMap, uri: &Uri, limit: u64, offset: u64) -> String 
 #[derive(Deserialize, ToSchema)]
 #[schema(as = CreateConversationRequest)]
 struct CreateBody {
-    /// Trimmed; then 1 to 255 characters. No control characters, anywhere.
-    #[schema(
-        required,
-        min_length = 1,
-        max_length = 255,
-        pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$",
-        example = "My chat"
-    )]
+    #[schema(required, schema_with = name_schema)]
     #[serde(default)]
     name: String,
     /// Users to add as members; unknown or inactive ids are ignored.
     #[schema(value_type = Vec<i64>, max_items = 100)]
     #[serde(default)]
     participant_ids: Vec<JsonInt>,
+}
+
+fn name_schema() -> Object {
+    schemas::trimmed(conversations::NAME_MAX, Inside::NoControl)
+        .description(Some(format!(
+            "Trimmed; then 1 to {} characters. No control characters, anywhere.",
+            conversations::NAME_MAX
+        )))
+        .examples(["My chat"])
+        .build()
 }
 
 /// Creates a conversation; the caller is its admin.

@@ -7,19 +7,19 @@ use axum::{
     routing::{get, patch},
 };
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, ToSchema, openapi::Object};
 
 use super::{
     ConversationPath, integer_param,
     schemas::{
-        BadEdit, BadMessage, BadRequest, ErrorDetail, SuccessJson, ThrottledError, Unauthenticated,
-        Unavailable, optional_integer,
+        self, BadEdit, BadMessage, BadRequest, ErrorDetail, Inside, SuccessJson, ThrottledError,
+        Unauthenticated, Unavailable, optional_integer,
     },
 };
 use crate::{
     domain::{
         ConversationId, StreamId, edits,
-        messaging::{self, Cursor, Message},
+        messaging::{self, Cursor, MAX_CONTENT_CHARS, Message},
         paging::PageSize,
     },
     error::{Error, Missing, Result, Validator},
@@ -180,17 +180,18 @@ async fn history(
 #[derive(Deserialize, ToSchema)]
 #[schema(as = SendMessageRequest)]
 struct SendBody {
-    /// Trimmed; then 1 to 2000 characters, no NUL (tabs and newlines are
-    /// kept).
-    #[schema(
-        required,
-        min_length = 1,
-        max_length = 2000,
-        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$",
-        example = "hello"
-    )]
+    #[schema(required, schema_with = content_schema)]
     #[serde(default)]
     content: String,
+}
+
+fn content_schema() -> Object {
+    schemas::trimmed(MAX_CONTENT_CHARS, Inside::AnythingButNul)
+        .description(Some(format!(
+            "Trimmed; then 1 to {MAX_CONTENT_CHARS} characters, no NUL (tabs and newlines are kept)."
+        )))
+        .examples(["hello"])
+        .build()
 }
 
 /// Sends a message to every participant.
