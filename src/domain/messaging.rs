@@ -211,7 +211,7 @@ pub fn live(
 /// Every event of a conversation's log, messages added, edited and deleted,
 /// in the log's one id order; otherwise exactly like [`live`]: with `since`
 /// (a message's or an event's id), everything after it, then live, with no
-/// gap and no duplicate.
+/// gap and no duplicate. Typing and presence signals come too, live only.
 pub fn live_events(
     state: &AppState,
     viewer: UserId,
