@@ -34,4 +34,5 @@ mod socket_sessions;
 mod subscription_memory;
 mod subscriptions;
 mod throttling;
+mod web_pages;
 mod ws_client;
