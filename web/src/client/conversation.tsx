@@ -44,7 +44,7 @@ export function ConversationView({
   const [adding, setAdding] = useState(false);
   const lastEventId = useRef<string | null>(null);
   const markedUpTo = useRef<string | null>(null);
-  const log = useRef<HTMLOListElement>(null);
+  const log = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const keepOffset = useRef<number | null>(null);
   const nextKey = useRef(0);
@@ -164,7 +164,13 @@ export function ConversationView({
     }
   }
 
-  const others = [...seenBy.values()].filter((s) => s.user.id !== me.id);
+  // Each other reader is shown under the newest message they have read.
+  const readers = new Map<string, string[]>();
+  for (const { user, upTo } of seenBy.values()) {
+    if (user.id === me.id) continue;
+    const at = list.findLast((m) => compareIds(m.id, upTo) <= 0);
+    if (at) readers.set(at.id, [...(readers.get(at.id) ?? []), user.username]);
+  }
   return (
     <main class="conversation-view" aria-labelledby="conversation-title">
       <div class="conversation-head">
@@ -187,7 +193,7 @@ export function ConversationView({
         />
       )}
       {failure && <p class="error" role="alert">{failure}</p>}
-      <ol
+      <div
         class="messages"
         ref={log}
         role="log"
@@ -199,6 +205,7 @@ export function ConversationView({
           if (el.scrollTop < 40 && hasMore && keepOffset.current === null) void loadOlder();
         }}
       >
+        <ol>
         {hasMore && (
           <li class="older">
             <button type="button" onClick={() => void loadOlder()}>Load older messages</button>
@@ -210,7 +217,7 @@ export function ConversationView({
             message={m}
             mine={m.sender.id === me.id}
             editing={editing === m.id}
-            seenBy={others.filter((s) => m.id === newest && compareIds(s.upTo, m.id) >= 0).map((s) => s.user.username)}
+            seenBy={readers.get(m.id) ?? []}
             onEdit={() => setEditing(m.id)}
             onCancel={() => setEditing(null)}
             onSave={(content) =>
@@ -241,7 +248,8 @@ export function ConversationView({
             )}
           </li>
         ))}
-      </ol>
+        </ol>
+      </div>
       <Composer onSend={(text) => void send(text)} />
     </main>
   );
