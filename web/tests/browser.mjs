@@ -15,7 +15,8 @@ const repo = resolve(here, "../..");
 const bin = process.env.CHATSTREAM_BIN ?? join(repo, "target/debug/chatstream");
 const shots = process.env.SCREENSHOT_DIR ?? join(repo, "web/screenshots");
 const axeSource = readFileSync(join(here, "../node_modules/axe-core/axe.min.js"), "utf8");
-const RATE_LIMIT = 12;
+// Enough for the conversation to outgrow one page of history (30).
+const RATE_LIMIT = 40;
 const WAIT = 10_000;
 
 // ---------------------------------------------------------------- server
@@ -188,6 +189,7 @@ const bob = await context();
 let pageA;
 let pageB;
 let conversationId;
+let lastFiller;
 
 await step("GraphiQL and the API docs render with other origins blocked", async () => {
   const ctx = await context();
@@ -202,11 +204,15 @@ await step("GraphiQL and the API docs render with other origins blocked", async 
   await ctx.close();
 });
 
-await step("sign up by keyboard; the auth views pass axe", async () => {
+await step("sign up by keyboard; the auth views pass axe; GraphiQL starts with the token", async () => {
   pageA = await open(alice);
   await pageA.screenshot({ path: join(shots, "login-1280.png") });
   await axe(pageA, "log in");
   await signUp(pageA, "alice");
+  const graphiql = await open(alice, "/graphql");
+  await graphiql.locator(".graphiql-execute-button").click();
+  await graphiql.locator(".result-window").getByText(`alice${suffix}`).waitFor({ timeout: WAIT });
+  await graphiql.close();
   pageB = await open(bob);
   await signUp(pageB, "bob");
 });
@@ -280,6 +286,7 @@ await step("a throttled send shows the wait", async () => {
   for (let i = 0; i < RATE_LIMIT; i += 1) {
     const answer = await graphql(access, SEND, { c: conversationId, t: `filler ${i}` });
     if (answer.errors) break;
+    lastFiller = `filler ${i}`;
   }
   await pageB.getByLabel("Message", { exact: true }).fill("one too many");
   await pageB.keyboard.press("Enter");
@@ -308,7 +315,14 @@ await step("390 px wide: the list, then the conversation", async () => {
   await page.screenshot({ path: join(shots, "conversations-390.png") });
   await axe(page, "conversation list (390 px)");
   await item.click();
+  await seen(page, lastFiller);
+  // History loads backwards as the log is scrolled to the top.
+  assert((await messages(page, "hi alice").count()) === 0, "more than one page at first");
+  await page.locator(".messages").evaluate((el) => {
+    el.scrollTop = 0;
+  });
   await seen(page, "hi alice");
+  assert((await messages(page, "filler 0").count()) === 1, "filler 0 not exactly once");
   await page.getByRole("button", { name: "Back" }).waitFor({ timeout: WAIT });
   await page.screenshot({ path: join(shots, "conversation-390.png") });
   await narrow.close();
