@@ -86,8 +86,18 @@ async function context(viewport = { width: 1280, height: 800 }) {
 
 async function open(ctx, path = "/") {
   const page = await ctx.newPage();
+  await page.addInitScript(() =>
+    document.addEventListener("securitypolicyviolation", (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+    ),
+  );
   page.on("console", (m) => {
-    if (m.type() === "error" && /Content Security Policy/.test(m.text())) violations.push(`${path}: ${m.text()}`);
+    const text = m.text();
+    if (!text.startsWith("CSP violation")) return;
+    // Scalar's schema library probes `Function("")` once and, refused,
+    // validates without generated code.
+    if (path === "/api/v1/docs" && text === "CSP violation: script-src eval") return;
+    violations.push(`${path}: ${text}`);
   });
   page.on("pageerror", (e) => violations.push(`${path}: ${e.message}`));
   await page.goto(base + path);
@@ -361,8 +371,7 @@ await step("log out", async () => {
 
 await step("no request left for another origin, no policy violation", async () => {
   assert(foreign.length === 0, `requests to other origins: ${foreign.join(", ")}`);
-  const real = violations.filter((v) => !v.startsWith("/api/v1/docs"));
-  assert(real.length === 0, `violations: ${real.join("\n")}`);
+  assert(violations.length === 0, `violations: ${violations.join("\n")}`);
 });
 
 await browser.close();
