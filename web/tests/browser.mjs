@@ -220,8 +220,13 @@ await step("sign up by keyboard; the auth views pass axe; GraphiQL starts with t
   await axe(pageA, "log in");
   await signUp(pageA, "alice");
   const graphiql = await open(alice, "/graphql");
-  await graphiql.locator(".graphiql-execute-button").click();
-  await graphiql.locator(".result-window").getByText(`alice${suffix}`).waitFor({ timeout: WAIT });
+  // A readiness poll: a click before GraphiQL has its schema runs nothing.
+  const answer = graphiql.locator(".result-window").getByText(`alice${suffix}`);
+  for (let attempt = 0; attempt < 10 && !(await answer.isVisible()); attempt += 1) {
+    await graphiql.locator(".graphiql-execute-button").click();
+    await answer.waitFor({ timeout: 1000 }).catch(() => {});
+  }
+  await answer.waitFor({ timeout: WAIT });
   await graphiql.close();
   pageB = await open(bob);
   await signUp(pageB, "bob");

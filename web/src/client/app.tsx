@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { UserFieldsFragment } from "../gql/graphql";
 import { AuthView } from "./auth";
-import { endSession, hasSession, request, status, whenSignedOut } from "./connection";
+import { ApiError, endSession, hasSession, request, status, whenSignedOut } from "./connection";
 import { ConversationView } from "./conversation";
 import { InboxView } from "./inbox";
 import { Me } from "./operations";
@@ -13,6 +13,7 @@ export function App() {
   const [checking, setChecking] = useState(hasSession());
   const [openId, setOpenId] = useState<string | null>(null);
   const [online, setOnline] = useState(status.online);
+  const [unreachable, setUnreachable] = useState(false);
 
   useEffect(() => {
     whenSignedOut(() => {
@@ -24,13 +25,25 @@ export function App() {
     if (hasSession()) {
       request(Me, {})
         .then((data) => setMe(data.me))
-        .catch(() => endSession())
+        .catch((error) => {
+          // Only a refused session ends it; an unreachable server does not.
+          if (error instanceof ApiError && error.code === "UNAUTHENTICATED") endSession();
+          else setUnreachable(true);
+        })
         .finally(() => setChecking(false));
     }
     return () => status.listeners.delete(listener);
   }, []);
 
   if (checking) return <p class="loading">Loading…</p>;
+  if (unreachable) {
+    return (
+      <main class="auth">
+        <p role="alert">The server cannot be reached.</p>
+        <button type="button" onClick={() => location.reload()}>Try again</button>
+      </main>
+    );
+  }
   if (!me) return <AuthView onSignedIn={setMe} />;
   return (
     <div class={openId ? "shell has-open" : "shell"}>

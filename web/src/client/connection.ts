@@ -92,8 +92,11 @@ function refresh(): Promise<StoredSession | null> {
       startSession(data.refreshToken.tokens);
       return session;
     })
-    .catch(() => {
-      endSession();
+    .catch((error) => {
+      // A refused refresh token ends the session; a network failure does
+      // not (the next request or reconnect tries again).
+      if (error instanceof ApiError && error.code !== "UNAVAILABLE") endSession();
+      else scheduleRefresh();
       return null;
     })
     .finally(() => {
