@@ -4,6 +4,7 @@
 import { createGraphiQLFetcher } from "@graphiql/toolkit";
 import { GraphiQL } from "graphiql";
 import "graphiql/graphiql.css";
+import "./graphiql-page.css";
 import { createClient } from "graphql-ws";
 import { createElement } from "react";
 import { createRoot } from "react-dom/client";
