@@ -45,6 +45,8 @@ impl Application {
         // The first unknown-email login should not pay for the dummy hash.
         tokio::spawn(domain::passwords::warm_up());
         domain::sessions::start_account_checks(state.clone());
+        domain::presence::start(&state);
+        domain::typing::start_sweeps(&state);
         let listener = TcpListener::bind(state.config.bind_addr)
             .await
             .with_context(|| format!("cannot bind {}", state.config.bind_addr))?;

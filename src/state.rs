@@ -8,7 +8,7 @@ use tokio_util::task::TaskTracker;
 use crate::{
     backends::Backends,
     config::{Config, EmailVisibility},
-    domain::{passwords::HashSlots, tokens::TokenKeys},
+    domain::{passwords::HashSlots, tokens::TokenKeys, typing::Typists},
     shutdown::CancellationToken,
 };
 
@@ -28,6 +28,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Turns at password hashing on this node (`PASSWORD_HASH_CONCURRENCY`).
     pub hash_slots: Arc<HashSlots>,
+    /// Who is typing, as told to this node.
+    pub typists: Arc<Typists>,
     /// Open WebSocket connections: axum stops tracking a connection once it
     /// is upgraded, so shutdown waits on these to send their close frames.
     pub sockets: TaskTracker,
@@ -50,6 +52,7 @@ impl AppState {
             backends,
             tokens: Arc::new(TokenKeys::new(&config.jwt)),
             hash_slots: Arc::new(HashSlots::new(config.password_hashing)),
+            typists: Arc::new(Typists::default()),
             config: Arc::new(config),
             shutdown,
             sockets: TaskTracker::new(),

@@ -7,6 +7,7 @@
 //! cargo bench --bench loadgen -- connections --connections 10000 --server-pid $(pgrep chatstream)
 //! cargo bench --bench loadgen -- history --concurrency 10 --duration 20
 //! cargo bench --bench loadgen -- auth --concurrency 4 --duration 10
+//! cargo bench --bench loadgen -- typing --users 200 --conversations 20 --node http://127.0.0.1:8001
 //! ```
 //! The server must allow the send rate: run it with a high
 //! `RATE_LIMIT_MESSAGES`. Every loop is bounded in time and count, and the
@@ -23,6 +24,7 @@ mod fanout;
 mod history;
 mod inbox;
 mod report;
+mod typing;
 mod ws;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -58,6 +60,9 @@ enum Scenario {
     Auth(auth::Args),
     /// The conversation list with unread counts, one request at a time.
     Inbox(inbox::Args),
+    /// Users typing at keystroke rate and sending now and then, over one
+    /// or several nodes: typing signals, presence, Redis commands.
+    Typing(typing::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -83,6 +88,7 @@ fn main() -> anyhow::Result<()> {
             Scenario::History(args) => history::run(&api, args).await,
             Scenario::Auth(args) => auth::run(&api, args).await,
             Scenario::Inbox(args) => inbox::run(&api, args).await,
+            Scenario::Typing(args) => typing::run(&api, args).await,
         }
     })
 }

@@ -52,32 +52,45 @@ pub async fn subscribe(
             Ok(Socket(connect(url).await?))
         }
         Protocol::Graphql => {
-            let mut request = format!("{}/graphql/ws", api.ws_base()).into_client_request()?;
-            request.headers_mut().insert(
-                "sec-websocket-protocol",
-                HeaderValue::from_static("graphql-transport-ws"),
-            );
-            let mut stream = connect(request).await?;
-            let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", user.access) } });
-            stream.send(Message::text(init.to_string())).await?;
-            let ack = tokio::time::timeout(Duration::from_secs(10), stream.next())
-                .await
-                .context("no connection_ack")?
-                .context("closed before connection_ack")??;
-            if !ack.to_text().unwrap_or_default().contains("connection_ack") {
-                bail!("expected connection_ack, got {ack:?}");
-            }
-            let subscribe = json!({
-                "id": "1", "type": "subscribe",
-                "payload": {
-                    "query": "subscription($id: ID!) { messageAdded(conversationId: $id) { id content } }",
-                    "variables": { "id": conversation },
-                },
-            });
-            stream.send(Message::text(subscribe.to_string())).await?;
-            Ok(Socket(stream))
+            graphql(
+                api,
+                user,
+                "subscription($id: ID!) { messageAdded(conversationId: $id) { id content } }",
+                json!({ "id": conversation }),
+            )
+            .await
         }
     }
+}
+
+/// Connects `user` over graphql-ws and starts one subscription.
+pub async fn graphql(
+    api: &Api,
+    user: &User,
+    query: &str,
+    variables: serde_json::Value,
+) -> anyhow::Result<Socket> {
+    let mut request = format!("{}/graphql/ws", api.ws_base()).into_client_request()?;
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let mut stream = connect(request).await?;
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", user.access) } });
+    stream.send(Message::text(init.to_string())).await?;
+    let ack = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .context("no connection_ack")?
+        .context("closed before connection_ack")??;
+    if !ack.to_text().unwrap_or_default().contains("connection_ack") {
+        bail!("expected connection_ack, got {ack:?}");
+    }
+    let subscribe = json!({
+        "id": "1", "type": "subscribe",
+        "payload": { "query": query, "variables": variables },
+    });
+    stream.send(Message::text(subscribe.to_string())).await?;
+    Ok(Socket(stream))
 }
 
 impl Socket {

@@ -10,6 +10,11 @@
 //! way a [`LiveFeed`] is told which conversations this node needs and
 //! answers from which log position on it publishes everything.
 //!
+//! Typing and presence travel beside them, on a second channel per
+//! conversation that only the subscribers wanting them join
+//! ([`Hub::signals`]): never replayed, so a subscriber that lags on it
+//! just misses some.
+//!
 //! Membership changes travel on the same channels ([`Live::Revoked`]): a
 //! conversation's live streams hear of a removal from it in order with its
 //! events, and end themselves when it names their viewer. One receiver per
@@ -34,10 +39,13 @@ use tokio::sync::{OnceCell, broadcast};
 use crate::{
     domain::{
         ConversationId, StreamId, UserId,
-        message::{Delivery, Message},
+        message::{Delivery, Event, Message, Signal},
     },
     error::Result,
 };
+
+/// Signals a subscriber may fall behind by before it misses some.
+const SIGNAL_BUFFER: usize = 256;
 
 /// What publishes a conversation's messages to the hub: the embedded log,
 /// or the Redis stream readers.
@@ -51,6 +59,11 @@ pub trait LiveFeed: Send + Sync {
 
 struct Channel {
     sender: broadcast::Sender<Live>,
+    /// Typing and presence, for the subscribers that want them; made when
+    /// the first of those joins. Apart from the log's channel, so a burst
+    /// of signals (everyone connecting at once) never makes a message-only
+    /// subscriber lag and re-read the log.
+    signals: Option<broadcast::Sender<Arc<Delivery>>>,
     /// The feed's position once it has acknowledged the conversation;
     /// concurrent first subscribers all wait on the same registration.
     registered: Arc<OnceCell<StreamId>>,
@@ -216,6 +229,7 @@ impl Hub {
         let mut channels = self.lock();
         let channel = channels.entry(conversation).or_insert_with(|| Channel {
             sender: broadcast::channel(self.capacity).0,
+            signals: None,
             registered: Arc::new(OnceCell::new()),
             published: StreamId::MIN,
         });
@@ -248,6 +262,39 @@ impl Hub {
             };
             let _ = channel.sender.send(Live::Delivery(Arc::new(delivery)));
         }
+    }
+
+    /// Hands a typing or presence signal to the conversation's local
+    /// subscribers of signals, if any. Signals have no place in the log's
+    /// order, and a subscriber that lags past one simply misses it (it is
+    /// never replayed).
+    pub fn signal(&self, conversation: ConversationId, signal: Signal) {
+        let channels = self.lock();
+        if let Some(sender) = channels.get(&conversation).and_then(|c| c.signals.as_ref()) {
+            let delivery = Delivery::event(conversation, Event::Signal(signal));
+            let delivery = match self.view.get() {
+                Some(view) => view(delivery),
+                None => delivery,
+            };
+            let _ = sender.send(Arc::new(delivery));
+        }
+    }
+
+    /// A receiver of `conversation`'s signals, for a subscription to it
+    /// (which keeps its channel); `None` when it has none on this node.
+    pub fn signals(
+        &self,
+        conversation: ConversationId,
+    ) -> Option<broadcast::Receiver<Arc<Delivery>>> {
+        let mut channels = self.lock();
+        let channel = channels.get_mut(&conversation)?;
+        let capacity = self.capacity;
+        Some(
+            channel
+                .signals
+                .get_or_insert_with(|| broadcast::channel(capacity.min(SIGNAL_BUFFER)).0)
+                .subscribe(),
+        )
     }
 
     /// Whether any local subscriber still wants `conversation`.
@@ -322,6 +369,47 @@ mod tests {
         assert!(matches!(subscription.recv().await, Ok(Live::Recheck)));
         // Only the recheck concerns the other conversation.
         assert!(matches!(elsewhere.recv().await, Ok(Live::Recheck)));
+    }
+
+    #[tokio::test]
+    async fn signals_reach_only_their_subscribers_and_never_make_the_log_lag() {
+        let hub = Hub::new(16);
+        let conversation = ConversationId(uuid::Uuid::new_v4());
+        let mut messages_only = hub.subscribe(conversation).await.expect("subscribe");
+        let _events = hub.subscribe(conversation).await.expect("subscribe");
+        let mut signals = hub.signals(conversation).expect("followed");
+        let user = crate::domain::message::sample(conversation, StreamId::MIN, "")
+            .sender
+            .clone();
+        // Far more signals than the log's buffer holds.
+        for n in 0..100 {
+            hub.signal(
+                conversation,
+                Signal::Typing {
+                    user: user.clone(),
+                    typing: n % 2 == 0,
+                },
+            );
+        }
+        hub.publish(message(conversation, 1));
+        assert!(
+            matches!(messages_only.recv().await, Ok(Live::Delivery(d)) if d.signal().is_none()),
+            "the message, with no lag"
+        );
+        // The signals' subscriber lagged on its own channel: it misses
+        // the oldest, and goes on with the rest.
+        assert!(matches!(
+            signals.recv().await,
+            Err(broadcast::error::RecvError::Lagged(84))
+        ));
+        assert!(matches!(
+            signals.recv().await,
+            Ok(d) if matches!(d.signal(), Some(Signal::Typing { typing: true, .. }))
+        ));
+        assert!(
+            hub.signals(ConversationId(uuid::Uuid::new_v4())).is_none(),
+            "no channel without a subscriber"
+        );
     }
 
     #[tokio::test]

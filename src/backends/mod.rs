@@ -7,6 +7,7 @@ pub mod message_log;
 pub mod rate_limit;
 pub mod redis_keys;
 pub mod revocations;
+pub mod signals;
 pub mod sockets;
 
 use std::{sync::Arc, time::Duration};
@@ -119,6 +120,7 @@ impl Backends {
                     sockets: sockets::Sockets::shared(
                         manager.clone(),
                         keys.clone(),
+                        config.sockets.ttl,
                         shutdown.clone(),
                     ),
                     inbox,
@@ -168,6 +170,25 @@ impl Backends {
                 .ignore();
         }
         let published: redis::RedisResult<()> = pipe.query_async(&mut manager.clone()).await;
+        if let Err(e) = published {
+            message_log::redis::storage(e).log();
+        }
+    }
+
+    /// Hands a typing or presence signal to its subscribers on every node:
+    /// embedded, at once; in Redis mode on the Pub/Sub channel, which
+    /// brings it back here too. Signals are not stored: a failed publish is
+    /// logged, and the signal is lost as if nobody had been listening.
+    pub async fn broadcast(&self, broadcast: signals::Broadcast) {
+        let (Some(manager), Some(channel)) = (&self.redis, &self.revocation_channel) else {
+            broadcast.deliver(&self.hub);
+            return;
+        };
+        let published: redis::RedisResult<i64> = redis::cmd("PUBLISH")
+            .arg(channel)
+            .arg(broadcast.encode())
+            .query_async(&mut manager.clone())
+            .await;
         if let Err(e) = published {
             message_log::redis::storage(e).log();
         }

@@ -69,7 +69,17 @@ impl RedisKeys {
 
     /// The sorted set of a user's open sockets, on every node (chatstream's own).
     pub fn sockets(&self, user: UserId) -> String {
-        format!("{}chatstream:sockets:{}", self.prefix, user)
+        format!("{}{}", self.sockets_prefix(), user)
+    }
+
+    /// What [`RedisKeys::sockets`] puts before the user id.
+    pub fn sockets_prefix(&self) -> String {
+        format!("{}chatstream:sockets:", self.prefix)
+    }
+
+    /// Online users (a sorted set scored by when they stop counting).
+    pub fn online(&self) -> String {
+        format!("{}chatstream:online", self.prefix)
     }
 
     /// The Pub/Sub channel of membership revocations (chatstream's own).

@@ -1,7 +1,8 @@
-//! Membership revocations and inbox notices across nodes (Redis mode): a
-//! node that removes a participant, or changes a conversation, publishes it
-//! on one Pub/Sub channel; every node relays what it hears to its [`Hub`]
-//! (whose live streams end themselves) or its [`Inbox`] (which tells the
+//! Membership revocations, inbox notices, typing and presence across nodes
+//! (Redis mode): a node that removes a participant, changes a
+//! conversation or sees someone type publishes it on one Pub/Sub channel;
+//! every node relays what it hears to its [`Hub`] (whose live streams end
+//! themselves, or pass the signal on) or its [`Inbox`] (which tells the
 //! local inbox subscribers concerned). One Pub/Sub connection per node,
 //! whatever the number of subscribers.
 //!
@@ -18,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use super::{
     hub::{Hub, Revocation},
     inbox::{Inbox, Notice},
+    signals::Broadcast,
 };
 use crate::domain::{ConversationId, UserId};
 
@@ -76,6 +78,13 @@ async fn relay(
     let mut messages = pubsub.on_message();
     while let Some(message) = messages.next().await {
         let payload: String = message.get_payload()?;
+        if payload.starts_with('{') {
+            match Broadcast::decode(&payload) {
+                Some(broadcast) => broadcast.deliver(hub),
+                None => tracing::warn!(payload, "ignoring a malformed signal"),
+            }
+            continue;
+        }
         // A notice's first word is one letter; a revocation's, a UUID.
         if let Some(notice) = Notice::decode(&payload) {
             inbox.dispatch(notice);

@@ -1,13 +1,21 @@
 //! Open authenticated WebSockets, per user. This node keeps its own (to end
 //! a user's sockets at once, and to know whom to re-check); the count
-//! behind `MAX_SOCKETS_PER_USER` lives in-process in embedded mode and in
-//! Redis otherwise, so every node shares it.
+//! behind `MAX_SOCKETS_PER_USER`, and who is online (at least one socket),
+//! live in-process in embedded mode and in Redis otherwise, so every node
+//! shares them.
 //!
 //! Redis: one sorted set per user, `{prefix}chatstream:sockets:{user}`, of
-//! socket ids scored by when they stop counting. A node refreshes its
-//! sockets' scores every [`HEARTBEAT`]; a node that dies stops refreshing,
-//! and its sockets stop counting within [`EXPIRY`]. Checking and adding is
-//! one script, so two nodes cannot both take the last place.
+//! socket ids scored by when they stop counting, and one sorted set of
+//! online users, `{prefix}chatstream:online`, scored the same way. A node
+//! refreshes its sockets' and users' scores every third of
+//! `SOCKET_TTL_SECS`; a node that dies stops refreshing, and its sockets
+//! stop counting within the TTL. Each change is one script, so two nodes
+//! cannot both take the last place, and exactly one node learns that a
+//! user went offline — on their last close, or from the sweep every node
+//! runs every quarter TTL for users whose every socket expired.
+//!
+//! Presence changes leave through [`Sockets::transitions`]: the first
+//! socket of a user opening, the last one closing (here or on a dead node).
 
 use std::{
     collections::HashMap,
@@ -22,45 +30,95 @@ use std::{
 
 use futures::task::AtomicWaker;
 use redis::{Script, aio::ConnectionManager};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::redis_keys::RedisKeys;
 use crate::domain::UserId;
 
-/// How often a node refreshes its sockets in Redis.
-const HEARTBEAT: Duration = Duration::from_secs(10);
-/// How long a socket counts in Redis without a refresh: a dead node's
-/// sockets are forgotten this long after its last heartbeat.
-const EXPIRY: Duration = Duration::from_secs(30);
-
-/// KEYS[1] the user's set; ARGV the cap, the socket id, [`EXPIRY`] in ms.
-/// 1 when counted, 0 when the user holds the cap already. The server's
-/// clock scores every entry, so nodes with skewed clocks agree.
+/// KEYS[1] the user's set, KEYS[2] the online set; ARGV the cap, the
+/// socket id, the TTL in ms, the user id. 0 when the user holds the cap
+/// already, 1 when counted, 2 when counted as the user's first socket. The
+/// server's clock scores every entry, so nodes with skewed clocks agree.
 const ACQUIRE: &str = r"
 if redis.replicate_commands then redis.replicate_commands() end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+local open = redis.call('ZCARD', KEYS[1])
+if open >= tonumber(ARGV[1]) then
   return 0
 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[4])
+if open == 0 then return 2 end
 return 1
 ";
 
-/// KEYS the users' sets; ARGV[1] [`EXPIRY`] in ms, then one socket id per key.
+/// KEYS[1] the user's set, KEYS[2] the online set; ARGV the socket id, the
+/// user id. 1 when that was the user's last socket (they went offline).
+const RELEASE: &str = r"
+if redis.replicate_commands then redis.replicate_commands() end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[2])
+return 1
+";
+
+/// KEYS[1] the online set, then the users' sets; ARGV[1] the TTL in ms,
+/// then one socket id and its user's id per user set.
 const HEARTBEAT_SCRIPT: &str = r"
 if redis.replicate_commands then redis.replicate_commands() end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local ttl = tonumber(ARGV[1])
-for i, key in ipairs(KEYS) do
-  redis.call('ZADD', key, now + ttl, ARGV[i + 1])
-  redis.call('PEXPIRE', key, ttl)
+for i = 2, #KEYS do
+  redis.call('ZADD', KEYS[i], now + ttl, ARGV[2 * i - 2])
+  redis.call('PEXPIRE', KEYS[i], ttl)
+  redis.call('ZADD', KEYS[1], now + ttl, ARGV[2 * i - 1])
 end
 return 0
+";
+
+/// KEYS[1] the online set; ARGV[1] the prefix of the users' sets, ARGV[2]
+/// how long the online set outlives the last node sweeping it, in ms.
+/// Takes the users whose online score expired: each whose set holds no
+/// live socket any more leaves the online set and is returned (to exactly
+/// one caller); the others get their latest socket's score back.
+const SWEEP: &str = r"
+if redis.replicate_commands then redis.replicate_commands() end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local gone = {}
+for _, user in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 500)) do
+  local key = ARGV[1] .. user
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  local latest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if latest[2] then
+    redis.call('ZADD', KEYS[1], latest[2], user)
+  else
+    redis.call('ZREM', KEYS[1], user)
+    table.insert(gone, user)
+  end
+end
+return gone
+";
+
+/// KEYS[1] the online set; ARGV user ids. 1 for each online user, else 0.
+const ONLINE: &str = r"
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local online = {}
+for i, score in ipairs(redis.call('ZMSCORE', KEYS[1], unpack(ARGV))) do
+  if score and tonumber(score) > now then online[i] = 1 else online[i] = 0 end
+end
+return online
 ";
 
 /// Sockets refreshed by one heartbeat script call.
@@ -104,9 +162,19 @@ struct Shared {
     manager: ConnectionManager,
     keys: RedisKeys,
     acquire: Script,
+    release: Script,
     heartbeat: Script,
-    /// [`EXPIRY`], shorter in tests.
+    sweep: Script,
+    online: Script,
+    /// How long a socket counts without a heartbeat (`SOCKET_TTL_SECS`).
     expiry: Duration,
+}
+
+/// A user's first socket opened, or their last one closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transition {
+    pub user: UserId,
+    pub online: bool,
 }
 
 /// The node's open authenticated sockets.
@@ -114,6 +182,9 @@ pub struct Sockets {
     local: Mutex<HashMap<UserId, Local>>,
     /// Redis mode: where the count shared by every node lives.
     shared: Option<Shared>,
+    transitions: mpsc::UnboundedSender<Transition>,
+    /// Until [`Sockets::transitions`] takes it.
+    receiver: Mutex<Option<mpsc::UnboundedReceiver<Transition>>>,
 }
 
 /// One counted socket; dropping it stops counting it.
@@ -149,42 +220,57 @@ impl Drop for SocketLease {
 impl Sockets {
     /// Embedded mode: counted on this node alone.
     pub fn local() -> Arc<Self> {
-        Arc::new(Self {
-            local: Mutex::new(HashMap::new()),
-            shared: None,
-        })
+        Arc::new(Self::new(None))
     }
 
-    /// Redis mode: counted in Redis, refreshed every [`HEARTBEAT`] until
+    fn new(shared: Option<Shared>) -> Self {
+        let (transitions, receiver) = mpsc::unbounded_channel();
+        Self {
+            local: Mutex::new(HashMap::new()),
+            shared,
+            transitions,
+            receiver: Mutex::new(Some(receiver)),
+        }
+    }
+
+    /// Redis mode: counted in Redis for `ttl` at a time, refreshed every
+    /// third of it, and swept for dead nodes' users every quarter, until
     /// `shutdown`.
     pub fn shared(
         manager: ConnectionManager,
         keys: RedisKeys,
+        ttl: Duration,
         shutdown: CancellationToken,
     ) -> Arc<Self> {
-        Self::shared_with(manager, keys, shutdown, HEARTBEAT, EXPIRY)
+        let sockets = Arc::new(Self::new(Some(Shared {
+            manager,
+            keys,
+            acquire: Script::new(ACQUIRE),
+            release: Script::new(RELEASE),
+            heartbeat: Script::new(HEARTBEAT_SCRIPT),
+            sweep: Script::new(SWEEP),
+            online: Script::new(ONLINE),
+            expiry: ttl,
+        })));
+        sockets.every(ttl / 3, shutdown.clone(), |sockets| {
+            Box::pin(async move { sockets.heartbeat().await })
+        });
+        sockets.every(ttl / 4, shutdown, |sockets| {
+            Box::pin(async move { sockets.sweep().await })
+        });
+        sockets
     }
 
-    fn shared_with(
-        manager: ConnectionManager,
-        keys: RedisKeys,
+    /// Runs `task` every `period` while the sockets exist, until `shutdown`.
+    fn every(
+        self: &Arc<Self>,
+        period: Duration,
         shutdown: CancellationToken,
-        heartbeat: Duration,
-        expiry: Duration,
-    ) -> Arc<Self> {
-        let sockets = Arc::new(Self {
-            local: Mutex::new(HashMap::new()),
-            shared: Some(Shared {
-                manager,
-                keys,
-                acquire: Script::new(ACQUIRE),
-                heartbeat: Script::new(HEARTBEAT_SCRIPT),
-                expiry,
-            }),
-        });
-        let weak = Arc::downgrade(&sockets);
+        task: fn(Arc<Self>) -> futures::future::BoxFuture<'static, ()>,
+    ) {
+        let weak = Arc::downgrade(self);
         tokio::spawn(async move {
-            let mut every = tokio::time::interval(heartbeat);
+            let mut every = tokio::time::interval(period.max(Duration::from_millis(10)));
             loop {
                 tokio::select! {
                     () = shutdown.cancelled() => return,
@@ -193,10 +279,23 @@ impl Sockets {
                 let Some(sockets) = weak.upgrade() else {
                     return;
                 };
-                sockets.heartbeat().await;
+                task(sockets).await;
             }
         });
-        sockets
+    }
+
+    /// The users whose first socket opened or last socket closed, in the
+    /// order this node learnt it; `None` once taken.
+    pub fn transitions(&self) -> Option<mpsc::UnboundedReceiver<Transition>> {
+        self.receiver
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    fn announce(&self, user: UserId, online: bool) {
+        // Nobody listening (a command that serves nothing) is fine.
+        let _ = self.transitions.send(Transition { user, online });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, Local>> {
@@ -210,21 +309,30 @@ impl Sockets {
     /// turn a degraded dependency into an outage.
     pub async fn acquire(self: &Arc<Self>, user: UserId, max: u32) -> Option<SocketLease> {
         let id = Uuid::new_v4();
-        if let Some(shared) = &self.shared
-            && !shared.count(user, id, max).await
-        {
-            return None;
+        let mut first = false;
+        if let Some(shared) = &self.shared {
+            match shared.count(user, id, max).await {
+                Counted::Refused => return None,
+                Counted::First => first = true,
+                Counted::Yes => {}
+            }
         }
         let mut local = self.lock();
         let entry = local.entry(user).or_insert_with(|| Local {
             sockets: HashMap::new(),
         });
         // Embedded: this node's count is the count.
-        if self.shared.is_none() && entry.sockets.len() >= max as usize {
-            return None;
+        if self.shared.is_none() {
+            if entry.sockets.len() >= max as usize {
+                return None;
+            }
+            first = entry.sockets.is_empty();
         }
         let ended = Arc::new(EndSignal::default());
         entry.sockets.insert(id, ended.clone());
+        if first {
+            self.announce(user, true);
+        }
         Some(SocketLease {
             sockets: self.clone(),
             user,
@@ -238,40 +346,101 @@ impl Sockets {
         self.lock().keys().copied().collect()
     }
 
-    /// Ends every socket `user` holds on this node.
+    /// Ends every socket `user` holds on this node. Their places are freed
+    /// as each socket closes.
     pub fn end_user(&self, user: UserId) {
-        if let Some(local) = self.lock().remove(&user) {
+        let ended = self.lock().remove(&user);
+        if let Some(local) = ended {
             for signal in local.sockets.values() {
                 signal.fire();
+            }
+            if self.shared.is_none() {
+                self.announce(user, false);
             }
         }
     }
 
-    fn release(&self, user: UserId, id: Uuid) {
-        {
-            let mut local = self.lock();
-            if let Some(entry) = local.get_mut(&user) {
-                entry.sockets.remove(&id);
-                if entry.sockets.is_empty() {
-                    local.remove(&user);
-                }
-            }
+    /// Which of `users` are online (hold a socket on any node), in order.
+    pub async fn online(&self, users: &[UserId]) -> crate::error::Result<Vec<bool>> {
+        let Some(shared) = &self.shared else {
+            let local = self.lock();
+            return Ok(users.iter().map(|u| local.contains_key(u)).collect());
+        };
+        let mut online = Vec::with_capacity(users.len());
+        for chunk in users.chunks(HEARTBEAT_CHUNK) {
+            let flags: Vec<i64> = shared
+                .online
+                .key(shared.keys.online())
+                .arg(chunk.iter().map(|u| u.0).collect::<Vec<_>>())
+                .invoke_async(&mut shared.manager.clone())
+                .await
+                .map_err(super::message_log::redis::storage)?;
+            online.extend(flags.into_iter().map(|flag| flag == 1));
         }
-        let Some(shared) = &self.shared else { return };
-        let mut manager = shared.manager.clone();
-        let key = shared.keys.sockets(user);
+        Ok(online)
+    }
+
+    fn release(self: &Arc<Self>, user: UserId, id: Uuid) {
+        let offline = {
+            let mut local = self.lock();
+            match local.get_mut(&user) {
+                Some(entry) => {
+                    entry.sockets.remove(&id);
+                    let last = entry.sockets.is_empty();
+                    if last {
+                        local.remove(&user);
+                    }
+                    last
+                }
+                // Ended already (and announced, embedded).
+                None => false,
+            }
+        };
+        let Some(shared) = &self.shared else {
+            if offline {
+                self.announce(user, false);
+            }
+            return;
+        };
+        let (script, keys) = (shared.release.clone(), shared.keys.clone());
+        let (mut manager, sockets) = (shared.manager.clone(), self.clone());
         // Drop cannot wait; should this fail, the heartbeat stops renewing
-        // the entry and it expires.
+        // the entry, it expires, and the sweep finds the user offline.
         tokio::spawn(async move {
-            let removed: redis::RedisResult<i64> = redis::cmd("ZREM")
-                .arg(key)
+            let released = script
+                .key(keys.sockets(user))
+                .key(keys.online())
                 .arg(id.simple().to_string())
-                .query_async(&mut manager)
+                .arg(user.0)
+                .invoke_async::<i64>(&mut manager)
                 .await;
-            if let Err(e) = removed {
-                super::message_log::redis::storage(e).log();
+            match released {
+                Ok(1) => sockets.announce(user, false),
+                Ok(_) => {}
+                Err(e) => super::message_log::redis::storage(e).log(),
             }
         });
+    }
+
+    /// Finds the users whose every socket expired (their node died) and
+    /// announces them offline; each is found by exactly one node.
+    async fn sweep(&self) {
+        let Some(shared) = &self.shared else { return };
+        let gone = shared
+            .sweep
+            .key(shared.keys.online())
+            .arg(shared.keys.sockets_prefix())
+            .arg(millis(shared.expiry * 10))
+            .invoke_async::<Vec<i64>>(&mut shared.manager.clone())
+            .await;
+        match gone {
+            Ok(gone) => {
+                for user in gone {
+                    self.announce(UserId(user), false);
+                }
+            }
+            Err(e) => super::message_log::redis::storage(e).log(),
+        }
     }
 
     /// Keeps this node's sockets counted in Redis.
@@ -284,10 +453,12 @@ impl Sockets {
             .collect();
         for chunk in open.chunks(HEARTBEAT_CHUNK) {
             let mut invocation = shared.heartbeat.prepare_invoke();
+            invocation.key(shared.keys.online());
             invocation.arg(millis(shared.expiry));
             for (user, id) in chunk {
                 invocation.key(shared.keys.sockets(*user));
                 invocation.arg(id.simple().to_string());
+                invocation.arg(user.0);
             }
             let refreshed = invocation
                 .invoke_async::<i64>(&mut shared.manager.clone())
@@ -300,22 +471,34 @@ impl Sockets {
     }
 }
 
+/// What counting a new socket in Redis found.
+enum Counted {
+    Refused,
+    Yes,
+    /// Counted, as the user's first socket.
+    First,
+}
+
 impl Shared {
     /// Whether `id` found room among `user`'s sockets, and is counted.
-    async fn count(&self, user: UserId, id: Uuid, max: u32) -> bool {
+    async fn count(&self, user: UserId, id: Uuid, max: u32) -> Counted {
         let counted = self
             .acquire
             .key(self.keys.sockets(user))
+            .key(self.keys.online())
             .arg(max)
             .arg(id.simple().to_string())
             .arg(millis(self.expiry))
+            .arg(user.0)
             .invoke_async::<i64>(&mut self.manager.clone())
             .await;
         match counted {
-            Ok(counted) => counted == 1,
+            Ok(0) => Counted::Refused,
+            Ok(2) => Counted::First,
+            Ok(_) => Counted::Yes,
             Err(e) => {
                 super::message_log::redis::storage(e).log();
-                true
+                Counted::Yes
             }
         }
     }
@@ -341,6 +524,72 @@ mod tests {
         assert!(sockets.acquire(ada, 2).await.is_some(), "a place freed");
     }
 
+    async fn next(transitions: &mut mpsc::UnboundedReceiver<Transition>) -> Transition {
+        tokio::time::timeout(Duration::from_secs(5), transitions.recv())
+            .await
+            .expect("a transition")
+            .expect("open")
+    }
+
+    /// Only the first socket opening and the last closing are news, on
+    /// either backend; a dead node's last sockets are found by the sweep.
+    async fn transitions_of(sockets: &Arc<Sockets>, dead: Option<&Arc<Sockets>>) {
+        let mut transitions = sockets.transitions().expect("not taken yet");
+        let ada = UserId(1);
+        let first = sockets.acquire(ada, 5).await.expect("room");
+        let second = sockets.acquire(ada, 5).await.expect("room");
+        assert_eq!(
+            next(&mut transitions).await,
+            Transition {
+                user: ada,
+                online: true
+            }
+        );
+        assert_eq!(
+            sockets.online(&[ada, UserId(2)]).await.ok(),
+            Some(vec![true, false])
+        );
+        drop(first);
+        drop(second);
+        assert_eq!(
+            next(&mut transitions).await,
+            Transition {
+                user: ada,
+                online: false
+            }
+        );
+        assert_eq!(sockets.online(&[ada]).await.ok(), Some(vec![false]));
+        assert!(transitions.try_recv().is_err(), "nothing else");
+        if let Some(dead) = dead {
+            std::mem::forget(dead.acquire(UserId(3), 5).await.expect("room"));
+            assert_eq!(sockets.online(&[UserId(3)]).await.ok(), Some(vec![true]));
+            // Its node stops heartbeating (the test cancels it): the sweep
+            // of a live node announces the user offline.
+            assert_eq!(
+                next(&mut transitions).await,
+                Transition {
+                    user: UserId(3),
+                    online: false
+                }
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn presence_changes_on_the_first_open_and_the_last_close() {
+        transitions_of(&Sockets::local(), None).await;
+        let Some((manager, keys)) = super::super::redis_keys::test_server().await else {
+            return;
+        };
+        let (alive, dead) = (CancellationToken::new(), CancellationToken::new());
+        let ttl = Duration::from_millis(1200);
+        let node = Sockets::shared(manager.clone(), keys.clone(), ttl, alive.clone());
+        let doomed = Sockets::shared(manager, keys, ttl, dead.clone());
+        dead.cancel();
+        transitions_of(&node, Some(&doomed)).await;
+        alive.cancel();
+    }
+
     #[tokio::test]
     async fn ending_a_user_ends_each_of_their_sockets_only() {
         let sockets = Sockets::local();
@@ -360,8 +609,9 @@ mod tests {
             return;
         };
         let shutdown = CancellationToken::new();
-        let a = Sockets::shared(manager.clone(), keys.clone(), shutdown.clone());
-        let b = Sockets::shared(manager, keys, shutdown.clone());
+        let ttl = Duration::from_secs(30);
+        let a = Sockets::shared(manager.clone(), keys.clone(), ttl, shutdown.clone());
+        let b = Sockets::shared(manager, keys, ttl, shutdown.clone());
         let ada = UserId(1);
         let first = a.acquire(ada, 2).await.expect("room");
         let _second = b.acquire(ada, 2).await.expect("room");
@@ -386,16 +636,10 @@ mod tests {
         let Some((manager, keys)) = super::super::redis_keys::test_server().await else {
             return;
         };
-        let (beat, expiry) = (Duration::from_millis(100), Duration::from_millis(400));
+        let expiry = Duration::from_millis(1200);
         let (alive, dead) = (CancellationToken::new(), CancellationToken::new());
         let node = |shutdown: &CancellationToken| {
-            Sockets::shared_with(
-                manager.clone(),
-                keys.clone(),
-                shutdown.clone(),
-                beat,
-                expiry,
-            )
+            Sockets::shared(manager.clone(), keys.clone(), expiry, shutdown.clone())
         };
         let (a, b, c) = (node(&alive), node(&dead), node(&alive));
         let kept = a.acquire(UserId(1), 1).await.expect("room");

@@ -166,6 +166,10 @@ pub struct SocketLimits {
     /// `MAX_SUBSCRIPTION_BYTES_PER_SOCKET`: what the operations running on
     /// one graphql-ws socket may add up to.
     pub socket_bytes: usize,
+    /// `SOCKET_TTL_SECS` (Redis mode): how long a socket counts, toward the
+    /// cap and presence, without its node's heartbeat. A node that dies
+    /// without closing its sockets has its users offline within 1.25× it.
+    pub ttl: Duration,
 }
 
 /// The limits of the accept loop (`http::serve`).
@@ -264,6 +268,7 @@ impl Config {
                 per_user: env.positive("MAX_SOCKETS_PER_USER", 20)?,
                 operation_bytes: env.positive("MAX_SUBSCRIPTION_BYTES", 16 * 1024)?,
                 socket_bytes: env.positive("MAX_SUBSCRIPTION_BYTES_PER_SOCKET", 256 * 1024)?,
+                ttl: Duration::from_secs(env.positive::<u64>("SOCKET_TTL_SECS", 20)?),
             },
         })
     }

@@ -102,7 +102,8 @@ pub struct Delivery {
     renderings: Renderings,
 }
 
-/// What a delivery announces: an event of a conversation's log.
+/// What a delivery announces: an event of a conversation's log, or a
+/// signal that never enters it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// A message added, edited or deleted, as that left it.
@@ -120,6 +121,32 @@ pub enum Event {
     ParticipantJoined { id: StreamId, user: User },
     /// Someone left or was removed.
     ParticipantLeft { id: StreamId, user: User },
+    /// Typing or presence: live only, never stored, never replayed by
+    /// `since`, so it has no place in the log's order.
+    Signal(Signal),
+}
+
+/// What participants see of each other's activity, as it happens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// `user` started typing (or renewed it), or stopped.
+    Typing { user: User, typing: bool },
+    /// `user`'s first socket opened (`online`) or their last one closed.
+    Presence { user: User, online: bool },
+}
+
+impl Signal {
+    pub fn user(&self) -> &User {
+        match self {
+            Signal::Typing { user, .. } | Signal::Presence { user, .. } => user,
+        }
+    }
+
+    fn user_mut(&mut self) -> &mut User {
+        match self {
+            Signal::Typing { user, .. } | Signal::Presence { user, .. } => user,
+        }
+    }
 }
 
 /// What happened to a message, with its place in the conversation's order.
@@ -185,7 +212,9 @@ impl Delivery {
         }
     }
 
-    /// Its place in the conversation's order of messages and events.
+    /// Its place in the conversation's order of messages and events; a
+    /// [`Event::Signal`] has none and reports [`StreamId::MIN`] (check
+    /// [`Delivery::signal`] first wherever order matters).
     pub fn position(&self) -> StreamId {
         match &self.event {
             Event::Message {
@@ -199,6 +228,15 @@ impl Delivery {
             | Event::ReadMarkerMoved { id, .. }
             | Event::ParticipantJoined { id, .. }
             | Event::ParticipantLeft { id, .. } => *id,
+            Event::Signal(_) => StreamId::MIN,
+        }
+    }
+
+    /// The signal it carries, if it is one rather than a log event.
+    pub fn signal(&self) -> Option<&Signal> {
+        match &self.event {
+            Event::Signal(signal) => Some(signal),
+            _ => None,
         }
     }
 
@@ -210,6 +248,7 @@ impl Delivery {
             Event::ReadMarkerMoved { user, .. }
             | Event::ParticipantJoined { user, .. }
             | Event::ParticipantLeft { user, .. } => user,
+            Event::Signal(signal) => signal.user_mut(),
         }
     }
 

@@ -4,11 +4,12 @@ use std::{pin::Pin, sync::Arc};
 
 use chrono::Utc;
 use futures::{Stream, future::BoxFuture};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
 
 pub use super::message::{Change, Cursor, Delivery, Event, Message, NewMessage};
 use super::{
-    ConversationId, StreamId, UserId, conversations, paging::PageSize, read_state, visibility,
+    ConversationId, StreamId, UserId, conversations, paging::PageSize, read_state, typing,
+    visibility,
 };
 use crate::{
     backends::{
@@ -97,6 +98,7 @@ pub async fn send(
         count: appended.count,
     };
     read_state::sent(state, viewer, conversation, position).await;
+    typing::sent(state, viewer, conversation).await;
     state
         .backends
         .notify(&[Notice::Changed(conversation, None)])
@@ -219,13 +221,38 @@ pub fn live_events(
     Box::pin(open_live(state, viewer, conversation, since, Feed::Events))
 }
 
+/// Like [`live`], with the conversation's typing and presence signals too
+/// (the legacy protocol, which forwards them once its client opts in).
+pub fn live_with_signals(
+    state: &AppState,
+    viewer: UserId,
+    conversation: ConversationId,
+    since: Option<StreamId>,
+) -> BoxFuture<'_, Result<LiveStream>> {
+    Box::pin(open_live(
+        state,
+        viewer,
+        conversation,
+        since,
+        Feed::MessagesAndSignals,
+    ))
+}
+
 /// What a live stream carries.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Feed {
-    /// New messages only (`messageAdded`, the legacy protocol).
+    /// New messages only (`messageAdded`).
     Messages,
-    /// Every event of the log.
+    /// New messages, typing and presence.
+    MessagesAndSignals,
+    /// Every event of the log, typing and presence.
     Events,
+}
+
+impl Feed {
+    fn signals(self) -> bool {
+        self != Feed::Messages
+    }
 }
 
 #[tracing::instrument(skip_all, fields(user.id = viewer.0, conversation.id = %conversation))]
@@ -242,6 +269,11 @@ async fn open_live(
     let max_lag = state.config.slow_consumer_lag;
     let visibility = state.config.email_visibility;
     let mut last = start;
+    let mut signals = if feed.signals() {
+        state.backends.hub.signals(conversation)
+    } else {
+        None
+    };
     // Whatever lies between the start and the arm position was published
     // before the subscription existed: it comes from the log.
     let mut catching_up = subscription.armed_after() > start;
@@ -254,7 +286,7 @@ async fn open_live(
         loop {
             if catching_up {
                 let page = match feed {
-                    Feed::Messages => log
+                    Feed::Messages | Feed::MessagesAndSignals => log
                         .read(conversation, Cursor::After(last), CATCH_UP_CHUNK)
                         .await
                         .map(|page| EventPage {
@@ -280,7 +312,13 @@ async fn open_live(
                 }
                 continue;
             }
-            match subscription.recv().await {
+            let live = tokio::select! {
+                biased;
+                live = subscription.recv() => live,
+                // Live only: neither ordered nor caught up.
+                signal = next_signal(&mut signals) => Ok(Live::Delivery(signal)),
+            };
+            match live {
                 Ok(Live::Revoked(user)) if user == viewer => {
                     yield Err(LiveEnd::Revoked);
                     return;
@@ -292,10 +330,13 @@ async fn open_live(
                         return;
                     }
                 }
+                Ok(Live::Delivery(delivery)) if delivery.signal().is_some() => {
+                    yield Ok(delivery);
+                }
                 Ok(Live::Delivery(delivery)) => {
                     // Not for this feed, before the start, or already
                     // delivered by a catch-up read.
-                    if (feed == Feed::Messages && delivery.added().is_none())
+                    if (feed != Feed::Events && delivery.added().is_none())
                         || delivery.position() <= last
                     {
                         continue;
@@ -332,6 +373,21 @@ async fn open_live(
             }
         }
     }))
+}
+
+/// The next typing or presence signal; never resolves without one.
+async fn next_signal(signals: &mut Option<broadcast::Receiver<Arc<Delivery>>>) -> Arc<Delivery> {
+    loop {
+        let Some(receiver) = signals else {
+            return std::future::pending().await;
+        };
+        match receiver.recv().await {
+            Ok(signal) => return signal,
+            // Missed signals are gone: they are not replayed.
+            Err(RecvError::Lagged(_)) => {}
+            Err(RecvError::Closed) => *signals = None,
+        }
+    }
 }
 
 /// Arms a live subscription and says where its stream starts: after

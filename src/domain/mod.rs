@@ -14,9 +14,11 @@ pub mod messaging;
 pub mod paging;
 pub mod passwords;
 pub mod people;
+pub mod presence;
 pub mod read_state;
 pub mod sessions;
 pub mod tokens;
+pub mod typing;
 pub mod unread;
 pub mod visibility;
 

@@ -1,5 +1,6 @@
 //! `conversationEvents`: every event of a conversation's log in one order —
-//! messages added, edited and deleted — each with its id, usable as `since`.
+//! messages added, edited and deleted — each with its id, usable as `since`;
+//! and, live only, who is typing and who comes online or goes offline.
 
 use async_graphql::{Context, ID, SimpleObject, Subscription, Union};
 use futures::stream::BoxStream;
@@ -9,7 +10,7 @@ use super::{
     types::{MessageType, StreamIdScalar, UserType},
 };
 use crate::domain::{
-    message::{Delivery, Event, Happened},
+    message::{Delivery, Event, Happened, Signal},
     messaging,
 };
 
@@ -62,7 +63,26 @@ pub struct ParticipantLeft {
     pub user: UserType,
 }
 
-/// One event of a conversation's log.
+/// A participant started typing (sent again at most every 2 s while they
+/// keep typing) or stopped: explicitly, by sending a message, or 5 s after
+/// their last `setTyping`. Live only: no id, never replayed by `since`.
+#[derive(SimpleObject, Clone)]
+pub struct TypingChanged {
+    pub conversation_id: ID,
+    pub user: UserType,
+    pub typing: bool,
+}
+
+/// A participant's first WebSocket opened (`online`), or their last one
+/// closed, on any node. Live only: no id, never replayed by `since`.
+#[derive(SimpleObject, Clone)]
+pub struct PresenceChanged {
+    pub conversation_id: ID,
+    pub user: UserType,
+    pub online: bool,
+}
+
+/// One event of a conversation's log, or a live-only signal.
 #[derive(Union, Clone)]
 pub enum ConversationEvent {
     MessageAdded(MessageAdded),
@@ -71,6 +91,8 @@ pub enum ConversationEvent {
     ReadMarkerMoved(ReadMarkerMoved),
     ParticipantJoined(ParticipantJoined),
     ParticipantLeft(ParticipantLeft),
+    TypingChanged(TypingChanged),
+    PresenceChanged(PresenceChanged),
 }
 
 impl From<&Delivery> for ConversationEvent {
@@ -98,6 +120,18 @@ impl From<&Delivery> for ConversationEvent {
                 id,
                 user: user.clone().into(),
             }),
+            Event::Signal(Signal::Typing { user, typing }) => Self::TypingChanged(TypingChanged {
+                conversation_id: delivery.conversation_id.to_string().into(),
+                user: user.clone().into(),
+                typing: *typing,
+            }),
+            Event::Signal(Signal::Presence { user, online }) => {
+                Self::PresenceChanged(PresenceChanged {
+                    conversation_id: delivery.conversation_id.to_string().into(),
+                    user: user.clone().into(),
+                    online: *online,
+                })
+            }
         }
     }
 }

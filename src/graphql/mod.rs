@@ -14,6 +14,7 @@ mod messages;
 mod metrics;
 mod operation_hooks;
 mod over_http;
+mod presence;
 pub mod routes;
 mod scalars;
 mod shared_fields;
@@ -40,6 +41,7 @@ pub struct Mutation(
     accounts::AccountsMutation,
     conversations::ConversationsMutation,
     messages::MessagesMutation,
+    presence::PresenceMutation,
 );
 
 /// Every subscription, merged from one root per domain.

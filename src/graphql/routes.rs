@@ -17,6 +17,7 @@ use axum::{
 use super::{
     Auth, ChatSchema,
     over_http::{Exchange, GetParams, MediaType, Refusal, post_request},
+    presence::OnlineLoader,
     ws,
 };
 use crate::{client_addr::ClientAddr, error::Error, http::web::Page, state::AppState, telemetry};
@@ -110,8 +111,9 @@ async fn execute(
         telemetry::record_user(id.0);
     }
     let exchange = Exchange::new(get);
+    let online = OnlineLoader::for_request(state, auth.user().ok());
     let response = schema
-        .execute(request.data(auth).data(exchange.clone()))
+        .execute(request.data(auth).data(exchange.clone()).data(online))
         .await;
     exchange.respond(media, response)
 }

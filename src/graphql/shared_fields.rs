@@ -66,8 +66,8 @@ static USER: Object = Object {
 };
 
 /// Fields reachable from `Message`, as `(type, field)`, whose value depends
-/// on who asks (`isMe`, `readByMe`, anything reading the viewer): a
-/// selection naming one is never shared. None yet.
+/// on who asks (`isMe`, `readByMe`, anything reading the viewer), or on
+/// when it is asked: a selection naming one is never shared.
 #[cfg_attr(
     not(test),
     expect(
@@ -75,7 +75,10 @@ static USER: Object = Object {
         reason = "unlisted is enough to refuse sharing; the tests read it"
     )
 )]
-const PER_VIEWER: &[(&str, &str)] = &[];
+const PER_VIEWER: &[(&str, &str)] = &[
+    // Shown to co-participants only, and it changes by the minute.
+    ("User", "online"),
+];
 
 /// Whether the result of `field` (a field of type `Message`) is the same
 /// for every viewer: every field it selects is listed as shared.

@@ -10,8 +10,10 @@ use crate::{
 
 /// A chat user.
 #[derive(SimpleObject, Clone)]
-#[graphql(name = "User")]
+#[graphql(name = "User", complex)]
 pub struct UserType {
+    #[graphql(skip)]
+    pub user_id: UserId,
     pub id: ID,
     /// Empty when the caller may not see it: see `EMAIL_VISIBILITY`.
     pub email: String,
@@ -26,6 +28,7 @@ impl From<domain::User> for UserType {
     fn from(user: domain::User) -> Self {
         Self {
             full_name: user.full_name(),
+            user_id: user.id,
             id: ID(user.id.to_string()),
             email: user.email,
             username: user.username,
@@ -135,7 +138,7 @@ pub struct ParticipantType {
 
 /// A conversation and its participants.
 #[derive(SimpleObject, Clone)]
-#[graphql(name = "Conversation")]
+#[graphql(name = "Conversation", complex)]
 pub struct ConversationType {
     pub id: ID,
     pub name: String,
@@ -175,6 +178,19 @@ impl From<conversations::Conversation> for ConversationType {
             last_message: c.last_message.map(Into::into),
             last_read_id: c.last_read_id.map(Into::into),
         }
+    }
+}
+
+impl ConversationType {
+    /// The participants as users.
+    pub fn participant_users(&self) -> impl Iterator<Item = domain::User> + '_ {
+        self.participants.iter().map(|p| domain::User {
+            id: p.user.user_id,
+            email: p.user.email.clone(),
+            username: p.user.username.clone(),
+            first_name: p.user.first_name.clone(),
+            last_name: p.user.last_name.clone(),
+        })
     }
 }
 

@@ -12,6 +12,10 @@ pub enum ClientFrame {
     /// `{"type":"message.send","content":"…"}`; a missing content is empty
     /// content, which the domain refuses like any blank message.
     Send { content: String },
+    /// `{"type":"typing"}`, or with `"typing": false` to stop: chatstream's
+    /// addition. A socket that sends one receives typing and presence
+    /// frames from then on; other sockets never see them.
+    Typing { typing: bool },
     /// Anything else: answered with this error frame, the socket stays open.
     Invalid(ErrorFrame),
 }
@@ -21,8 +25,24 @@ impl ClientFrame {
         let Ok(Value::Object(mut frame)) = serde_json::from_str::<Value>(text) else {
             return ClientFrame::Invalid(ErrorFrame::invalid_json());
         };
-        if frame.get("type").and_then(Value::as_str) != Some("message.send") {
-            return ClientFrame::Invalid(ErrorFrame::new("INVALID_TYPE", "Unknown message type"));
+        match frame.get("type").and_then(Value::as_str) {
+            Some("message.send") => {}
+            Some("typing") => {
+                return match frame.remove("typing") {
+                    None => ClientFrame::Typing { typing: true },
+                    Some(Value::Bool(typing)) => ClientFrame::Typing { typing },
+                    Some(_) => ClientFrame::Invalid(ErrorFrame::new(
+                        "INVALID_TYPE",
+                        "typing must be a boolean",
+                    )),
+                };
+            }
+            _ => {
+                return ClientFrame::Invalid(ErrorFrame::new(
+                    "INVALID_TYPE",
+                    "Unknown message type",
+                ));
+            }
         }
         match frame.remove("content") {
             None => ClientFrame::Send {
@@ -98,6 +118,18 @@ mod tests {
         );
         assert_eq!(
             ClientFrame::decode(r#"{"type":"typing"}"#),
+            ClientFrame::Typing { typing: true }
+        );
+        assert_eq!(
+            ClientFrame::decode(r#"{"type":"typing","typing":false}"#),
+            ClientFrame::Typing { typing: false }
+        );
+        assert_eq!(
+            ClientFrame::decode(r#"{"type":"typing","typing":"no"}"#),
+            ClientFrame::Invalid(ErrorFrame::new("INVALID_TYPE", "typing must be a boolean"))
+        );
+        assert_eq!(
+            ClientFrame::decode(r#"{"type":"message.edit"}"#),
             ClientFrame::Invalid(ErrorFrame::new("INVALID_TYPE", "Unknown message type"))
         );
         assert_eq!(

@@ -34,9 +34,11 @@ use super::{
 use crate::{
     domain::{
         ConversationId, UserId,
+        message::Signal,
         messaging::{self, LiveEnd, LiveStream},
         sessions::{self, SessionEnd, SocketSession},
         tokens::Credentials,
+        typing,
     },
     error::Error,
     state::AppState,
@@ -136,7 +138,7 @@ async fn open(
     let Ok(since) = messaging::parse_since(since.as_deref()) else {
         return Err(Refused(Close(CloseCode::BadRequest, "invalid since"), None));
     };
-    match messaging::live(state, viewer, conversation, since).await {
+    match messaging::live_with_signals(state, viewer, conversation, since).await {
         Ok(live) => Ok(Opened {
             session,
             conversation,
@@ -194,6 +196,9 @@ struct Connection {
     live: Peekable<LiveStream>,
     /// Pings are for idle connections only: reset after every write.
     keepalive: Interval,
+    /// The client sent a typing frame: it understands typing and presence
+    /// frames (older clients never get one).
+    signals: bool,
 }
 
 /// What the connection's own sources yield.
@@ -215,6 +220,7 @@ impl Connection {
             conversation: opened.conversation,
             live: opened.live.peekable(),
             keepalive,
+            signals: false,
         }
     }
 
@@ -228,11 +234,18 @@ impl Connection {
         Ok(())
     }
 
-    /// A client frame: `{"type":"message.send","content":"…"}`. The message
-    /// comes back to the sender through the live stream, like to everyone.
+    /// A client frame: `{"type":"message.send","content":"…"}` (the
+    /// message comes back to the sender through the live stream, like to
+    /// everyone) or `{"type":"typing"}`.
     async fn on_text(&mut self, text: &str) -> Result<(), Reply> {
         let content = match ClientFrame::decode(text) {
             ClientFrame::Send { content } => content,
+            ClientFrame::Typing { typing } => {
+                self.signals = true;
+                return typing::set(&self.state, self.viewer, self.conversation, typing)
+                    .await
+                    .map_err(reply);
+            }
             ClientFrame::Invalid(frame) => return Err(Reply::Frame(frame)),
         };
         messaging::send(&self.state, self.viewer, self.conversation, &content)
@@ -297,7 +310,11 @@ impl Session for Connection {
                 return Err(End::Close(CloseCode::Unauthenticated, end.reason().into()));
             }
             Event::Keepalive => Message::Ping(Bytes::new()),
-            Event::Live(Some(Ok(delivery))) => message_frame(&delivery),
+            Event::Live(Some(Ok(delivery))) => match delivery.signal() {
+                None => message_frame(&delivery),
+                Some(_) if !self.signals => return Ok(()),
+                Some(signal) => signal_frame(&delivery, signal),
+            },
             Event::Live(Some(Err(LiveEnd::SlowConsumer))) => {
                 return Err(End::Close(CloseCode::SlowConsumer, "slow consumer".into()));
             }
@@ -357,6 +374,38 @@ fn reply(e: Error) -> Reply {
         }
         _ => Reply::Frame(ErrorFrame::new(e.code(), e.public_message())),
     }
+}
+
+/// A typing or presence frame, encoded once per node and shared:
+/// `{"type":"typing","conversation_id":…,"user_id":…,"username":…,
+/// "user_name":…,"typing":true}`, or `"type":"presence"` with `"online"`.
+fn signal_frame(delivery: &messaging::Delivery, signal: &Signal) -> Message {
+    struct Frame;
+    impl crate::domain::message::Rendering for Frame {
+        type Key = ();
+        type Value = Utf8Bytes;
+        const KEPT: usize = 1;
+    }
+    Message::Text(delivery.rendered::<Frame>((), |d| {
+        let user = signal.user();
+        let mut frame = json!({
+            "conversation_id": d.conversation_id.to_string(),
+            "user_id": user.id.0,
+            "username": user.username,
+            "user_name": user.full_name(),
+        });
+        match signal {
+            Signal::Typing { typing, .. } => {
+                frame["type"] = json!("typing");
+                frame["typing"] = json!(typing);
+            }
+            Signal::Presence { online, .. } => {
+                frame["type"] = json!("presence");
+                frame["online"] = json!(online);
+            }
+        }
+        Utf8Bytes::from(frame.to_string())
+    }))
 }
 
 /// A live message's frame, encoded once per node and shared (cloning the

@@ -113,6 +113,8 @@ fn register_at_zero() {
         "live_slow_consumers_total",
         "password_hashes_refused_total",
         "membership_changes_throttled_total",
+        "presence_changes_total",
+        "typing_signals_total",
     ] {
         metrics::counter!(name).increment(0);
     }
@@ -166,6 +168,14 @@ fn describe() {
         "Bytes of the operations (query, variables, name) running on graphql-ws sockets"
     );
     describe_counter!("messages_sent_total", "Messages stored, from every surface");
+    describe_counter!(
+        "presence_changes_total",
+        "Presence changes this node announced (first socket opened, last closed or expired)"
+    );
+    describe_counter!(
+        "typing_signals_total",
+        "Typing signals this node sent, after coalescing"
+    );
     describe_counter!(
         "messages_throttled_total",
         "Sends refused by the rate limiter"

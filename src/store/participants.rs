@@ -84,6 +84,21 @@ pub async fn sharing_with(
         .await
 }
 
+/// The conversations `user` is in.
+pub async fn conversations_of(
+    db: &impl ConnectionTrait,
+    user: UserId,
+) -> Result<Vec<ConversationId>, DbErr> {
+    let ids: Vec<uuid::Uuid> = participants::Entity::find()
+        .select_only()
+        .column(participants::Column::ConversationId)
+        .filter(participants::Column::UserId.eq(user.0))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids.into_iter().map(ConversationId).collect())
+}
+
 /// Deletes `user`'s membership; true when there was one.
 pub async fn remove(
     db: &impl ConnectionTrait,

@@ -18,7 +18,7 @@ use crate::{
     helpers::{TcpProxy, TestApp, TestEnv, TestUser, redis_upstream},
 };
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Generous: a deadline for events that do happen, never a pause.
 const WAIT: Duration = Duration::from_secs(10);

@@ -177,10 +177,10 @@ async fn with_self_conversation_events_show_no_one_else_s_email() {
         .subscribe("1", events, json!({ "id": id, "since": "0-0" }))
         .await;
     // Replayed: bob's own message (his email is his to see), alice's marker.
-    let added = client.next_payload("1").await;
+    let added = client.next_log_event("1").await;
     let added = &added["data"]["conversationEvents"]["message"]["sender"];
     assert_eq!(added["username"], "bob", "{added}");
-    let marker = client.next_payload("1").await;
+    let marker = client.next_log_event("1").await;
     let marker = &marker["data"]["conversationEvents"];
     assert_eq!(marker["__typename"], "ReadMarkerMoved", "{marker}");
     assert_eq!(marker["user"]["username"], "alice", "{marker}");
@@ -194,7 +194,7 @@ async fn with_self_conversation_events_show_no_one_else_s_email() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let joined = client.next_payload("1").await;
+    let joined = client.next_log_event("1").await;
     let joined = &joined["data"]["conversationEvents"];
     assert_eq!(joined["__typename"], "ParticipantJoined", "{joined}");
     assert_eq!(joined["user"]["username"], "carol", "{joined}");

@@ -224,6 +224,29 @@ impl WsClient {
         frame["payload"].clone()
     }
 
+    /// The next `conversationEvents` payload of a log event: typing and
+    /// presence signals (which arrive whenever someone connects or types)
+    /// are skipped, whether the query selects them or not (then they are
+    /// an empty object).
+    pub async fn next_log_event(&mut self, id: &str) -> Value {
+        loop {
+            let payload = self.next_payload(id).await;
+            if !is_signal(&payload) {
+                return payload;
+            }
+        }
+    }
+
+    /// The next JSON frame that is not a typing or presence signal.
+    pub async fn json_without_signals(&mut self) -> Value {
+        loop {
+            let frame = self.json().await;
+            if !(frame["type"] == "next" && is_signal(&frame["payload"])) {
+                return frame;
+            }
+        }
+    }
+
     /// The next delivered `messageAdded` message.
     pub async fn next_message(&mut self, id: &str) -> Value {
         let payload = self.next_payload(id).await;
@@ -234,6 +257,15 @@ impl WsClient {
     fn is_legacy(&self) -> bool {
         self.protocol.as_deref() == Some(LEGACY)
     }
+}
+
+/// Whether a `conversationEvents` payload is a typing or presence signal.
+fn is_signal(payload: &Value) -> bool {
+    let event = &payload["data"]["conversationEvents"];
+    matches!(
+        event["__typename"].as_str(),
+        Some("TypingChanged" | "PresenceChanged")
+    ) || event.as_object().is_some_and(|o| o.is_empty())
 }
 
 /// The socket as the reference client's transport (its built-in

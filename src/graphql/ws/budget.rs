@@ -90,6 +90,7 @@ mod tests {
             per_user: 1,
             operation_bytes: 100,
             socket_bytes: 150,
+            ttl: std::time::Duration::from_secs(20),
         };
         let mut budget = Budget::default();
         let big = Request::new("x".repeat(101));

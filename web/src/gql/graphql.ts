@@ -121,7 +121,9 @@ export type EventsSubscription = { conversationEvents:
     | { __typename: 'MessageEdited', id: string, message: { id: string, conversationId: string, content: string, createdAt: string, editedAt: string | null, deleted: boolean, sender: { id: string, username: string, fullName: string } } }
     | { __typename: 'ParticipantJoined', id: string, user: { id: string, username: string, fullName: string } }
     | { __typename: 'ParticipantLeft', id: string, user: { id: string, username: string, fullName: string } }
+    | { __typename: 'PresenceChanged' }
     | { __typename: 'ReadMarkerMoved', id: string, upTo: string, user: { id: string, username: string, fullName: string } }
+    | { __typename: 'TypingChanged' }
    };
 
 export type SendMutationVariables = Exact<{
