@@ -255,10 +255,15 @@ await step("messages both ways; the unread badge and last message come live from
   await tabTo(pageB, "button.conversation");
   await pageB.keyboard.press("Enter");
   await seen(pageB, "hello bob");
+  // Presence: Bob is online in the conversation Alice has open.
+  await pageA.getByText(`bob${suffix} (online)`).waitFor({ timeout: WAIT });
   await tabTo(pageB, "#composer-input");
   await pageB.keyboard.type("hi alice");
+  // Typing: Alice sees it before Bob sends.
+  await pageA.getByText(`bob${suffix} is typing…`).waitFor({ timeout: WAIT });
   await pageB.keyboard.press("Enter");
   await seen(pageA, "hi alice");
+  await pageA.getByText(`bob${suffix} is typing…`).waitFor({ state: "detached", timeout: WAIT });
   // Bob has seen it: his unread count drops to none.
   await pageB.getByRole("button", { name: /Weekend plans/ }).filter({ hasNotText: "unread" }).waitFor({ timeout: WAIT });
   await pageA.getByText(`Seen by bob${suffix}`).waitFor({ timeout: WAIT });

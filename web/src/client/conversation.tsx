@@ -10,7 +10,17 @@ import type {
 } from "../gql/graphql";
 import { ApiError, request, subscribe } from "./connection";
 import { compareIds, laterId } from "./ids";
-import { AddParticipant, ConversationById, Delete, Edit, Events, History, MarkRead, Send } from "./operations";
+import {
+  AddParticipant,
+  ConversationById,
+  Delete,
+  Edit,
+  Events,
+  History,
+  MarkRead,
+  Send,
+  SetTyping,
+} from "./operations";
 import { PeoplePicker } from "./people";
 
 type Message = MessageFieldsFragment;
@@ -42,6 +52,10 @@ export function ConversationView({
   const [seenBy, setSeenBy] = useState<Map<string, { user: UserFieldsFragment; upTo: string }>>(new Map());
   const [editing, setEditing] = useState<string | null>(null);
   const [adding, setAdding] = useState(false);
+  // Typing and presence are not in the event order (no id): shown as they come.
+  const [typing, setTypingUsers] = useState<Map<string, UserFieldsFragment>>(new Map());
+  const [online, setOnline] = useState<Set<string>>(new Set());
+  const typingTimers = useRef(new Map<string, ReturnType<typeof setTimeout>>());
   const lastEventId = useRef<string | null>(null);
   const markedUpTo = useRef<string | null>(null);
   const log = useRef<HTMLDivElement>(null);
@@ -67,6 +81,7 @@ export function ConversationView({
       if (!alive) return;
       setConversation(found.conversation ?? null);
       markedUpTo.current = found.conversation?.lastReadId ?? null;
+      setOnline(new Set(found.conversation?.onlineParticipants.map((u) => u.id) ?? []));
       put(history.messages.messages);
       setHasMore(history.messages.hasMore);
       const newest = history.messages.messages.at(-1);
@@ -82,11 +97,27 @@ export function ConversationView({
           },
         },
         ({ conversationEvents: event }) => {
+          if (event.__typename === "TypingChanged") {
+            showTyping(event.user, event.typing);
+            return;
+          }
+          if (event.__typename === "PresenceChanged") {
+            setOnline((s) => {
+              const next = new Set(s);
+              if (event.online) next.add(event.user.id);
+              else next.delete(event.user.id);
+              return next;
+            });
+            return;
+          }
           if (!("id" in event) || !event.id) return;
           if (lastEventId.current && compareIds(event.id, lastEventId.current) <= 0) return;
           lastEventId.current = laterId(lastEventId.current, event.id);
           switch (event.__typename) {
             case "MessageAdded":
+              showTyping(event.message.sender, false);
+              put([event.message]);
+              break;
             case "MessageEdited":
             case "MessageDeleted":
               put([event.message]);
@@ -108,6 +139,19 @@ export function ConversationView({
       stop();
     };
   }, [conversationId]);
+
+  /** Typing shows until `typing: false`, a message from them, or 8 s of silence. */
+  function showTyping(user: UserFieldsFragment, on: boolean) {
+    if (user.id === me.id) return;
+    clearTimeout(typingTimers.current.get(user.id));
+    setTypingUsers((t) => {
+      const next = new Map(t);
+      if (on) next.set(user.id, user);
+      else next.delete(user.id);
+      return next;
+    });
+    if (on) typingTimers.current.set(user.id, setTimeout(() => showTyping(user, false), 8000));
+  }
 
   const list = sorted(messages);
   const newest = list.at(-1)?.id ?? null;
@@ -177,7 +221,9 @@ export function ConversationView({
         <button type="button" class="back" onClick={onClose}>Back</button>
         <h2 id="conversation-title">{conversation?.name ?? "…"}</h2>
         <span class="muted">
-          {conversation?.participants.map((p) => p.user.username).join(", ")}
+          {conversation?.participants
+            .map((p) => (online.has(p.user.id) ? `${p.user.username} (online)` : p.user.username))
+            .join(", ")}
         </span>
         <button type="button" aria-expanded={adding} onClick={() => setAdding(!adding)}>Add people</button>
       </div>
@@ -250,7 +296,14 @@ export function ConversationView({
         ))}
         </ol>
       </div>
-      <Composer onSend={(text) => void send(text)} />
+      <p class="typing muted" aria-live="polite">
+        {typing.size > 0 &&
+          `${[...typing.values()].map((u) => u.username).join(", ")} ${typing.size === 1 ? "is" : "are"} typing…`}
+      </p>
+      <Composer
+        onSend={(text) => void send(text)}
+        onTyping={(on) => void request(SetTyping, { conversationId, typing: on }).catch(() => {})}
+      />
     </main>
   );
 }
@@ -316,8 +369,21 @@ function MessageItem({
   );
 }
 
-function Composer({ onSend }: { onSend: (text: string) => void }) {
+function Composer({ onSend, onTyping }: { onSend: (text: string) => void; onTyping: (on: boolean) => void }) {
   const [text, setText] = useState("");
+  // At most one "typing" every 3 s while keys are pressed; "stopped" once.
+  const lastTyping = useRef(0);
+  const typed = (value: string) => {
+    setText(value);
+    const now = Date.now();
+    if (value.trim() && now - lastTyping.current > 3000) {
+      lastTyping.current = now;
+      onTyping(true);
+    } else if (!value.trim() && lastTyping.current) {
+      lastTyping.current = 0;
+      onTyping(false);
+    }
+  };
   return (
     <form
       class="composer"
@@ -326,6 +392,7 @@ function Composer({ onSend }: { onSend: (text: string) => void }) {
         if (!text.trim()) return;
         onSend(text);
         setText("");
+        lastTyping.current = 0;
       }}
     >
       <label class="visually-hidden" for="composer-input">Message</label>
@@ -335,7 +402,7 @@ function Composer({ onSend }: { onSend: (text: string) => void }) {
         autocomplete="off"
         placeholder="Write a message"
         maxLength={2000}
-        onInput={(e) => setText((e.currentTarget as HTMLInputElement).value)}
+        onInput={(e) => typed((e.currentTarget as HTMLInputElement).value)}
       />
       <button type="submit">Send</button>
     </form>

@@ -18,6 +18,7 @@ export const ConversationFields = graphql(`
     id name updatedAt unreadCount lastReadId
     lastMessage { ...MessageFields }
     participants { id role user { ...UserFields } }
+    onlineParticipants { id }
   }
 `);
 
@@ -82,6 +83,8 @@ export const Events = graphql(`
       ... on ReadMarkerMoved { id upTo user { ...UserFields } }
       ... on ParticipantJoined { id user { ...UserFields } }
       ... on ParticipantLeft { id user { ...UserFields } }
+      ... on TypingChanged { typing user { ...UserFields } }
+      ... on PresenceChanged { online user { ...UserFields } }
     }
   }
 `);
@@ -107,4 +110,9 @@ export const MarkRead = graphql(`
 `);
 export const ConversationById = graphql(`
   query ConversationById($id: ID!) { conversation(id: $id) { ...ConversationFields } }
+`);
+export const SetTyping = graphql(`
+  mutation SetTyping($conversationId: ID!, $typing: Boolean) {
+    setTyping(conversationId: $conversationId, typing: $typing)
+  }
 `);

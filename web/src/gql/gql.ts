@@ -17,7 +17,7 @@ import * as types from './graphql';
 type Documents = {
     "\n  fragment UserFields on User { id username fullName }\n": typeof types.UserFieldsFragmentDoc,
     "\n  fragment MessageFields on Message {\n    id conversationId content createdAt editedAt deleted\n    sender { ...UserFields }\n  }\n": typeof types.MessageFieldsFragmentDoc,
-    "\n  fragment ConversationFields on Conversation {\n    id name updatedAt unreadCount lastReadId\n    lastMessage { ...MessageFields }\n    participants { id role user { ...UserFields } }\n  }\n": typeof types.ConversationFieldsFragmentDoc,
+    "\n  fragment ConversationFields on Conversation {\n    id name updatedAt unreadCount lastReadId\n    lastMessage { ...MessageFields }\n    participants { id role user { ...UserFields } }\n    onlineParticipants { id }\n  }\n": typeof types.ConversationFieldsFragmentDoc,
     "\n  fragment AuthFields on AuthPayload { user { ...UserFields } tokens { access refresh } }\n": typeof types.AuthFieldsFragmentDoc,
     "\n  mutation Signup($input: SignupInput!) { signup(input: $input) { ...AuthFields } }\n": typeof types.SignupDocument,
     "\n  mutation Login($input: LoginInput!) { login(input: $input) { ...AuthFields } }\n": typeof types.LoginDocument,
@@ -29,17 +29,18 @@ type Documents = {
     "\n  mutation CreateConversation($input: CreateConversationInput!) {\n    createConversation(input: $input) { ...ConversationFields }\n  }\n": typeof types.CreateConversationDocument,
     "\n  mutation AddParticipant($conversationId: ID!, $userId: ID!) {\n    addParticipant(conversationId: $conversationId, userId: $userId) { ...ConversationFields }\n  }\n": typeof types.AddParticipantDocument,
     "\n  query History($conversationId: ID!, $before: StreamId) {\n    messages(conversationId: $conversationId, before: $before, limit: 30) {\n      hasMore messages { ...MessageFields }\n    }\n  }\n": typeof types.HistoryDocument,
-    "\n  subscription Events($conversationId: ID!, $since: StreamId) {\n    conversationEvents(conversationId: $conversationId, since: $since) {\n      __typename\n      ... on MessageAdded { id message { ...MessageFields } }\n      ... on MessageEdited { id message { ...MessageFields } }\n      ... on MessageDeleted { id message { ...MessageFields } }\n      ... on ReadMarkerMoved { id upTo user { ...UserFields } }\n      ... on ParticipantJoined { id user { ...UserFields } }\n      ... on ParticipantLeft { id user { ...UserFields } }\n    }\n  }\n": typeof types.EventsDocument,
+    "\n  subscription Events($conversationId: ID!, $since: StreamId) {\n    conversationEvents(conversationId: $conversationId, since: $since) {\n      __typename\n      ... on MessageAdded { id message { ...MessageFields } }\n      ... on MessageEdited { id message { ...MessageFields } }\n      ... on MessageDeleted { id message { ...MessageFields } }\n      ... on ReadMarkerMoved { id upTo user { ...UserFields } }\n      ... on ParticipantJoined { id user { ...UserFields } }\n      ... on ParticipantLeft { id user { ...UserFields } }\n      ... on TypingChanged { typing user { ...UserFields } }\n      ... on PresenceChanged { online user { ...UserFields } }\n    }\n  }\n": typeof types.EventsDocument,
     "\n  mutation Send($conversationId: ID!, $content: String!) {\n    sendMessage(conversationId: $conversationId, content: $content) { ...MessageFields }\n  }\n": typeof types.SendDocument,
     "\n  mutation Edit($conversationId: ID!, $messageId: StreamId!, $content: String!) {\n    editMessage(conversationId: $conversationId, messageId: $messageId, content: $content) { ...MessageFields }\n  }\n": typeof types.EditDocument,
     "\n  mutation Delete($conversationId: ID!, $messageId: StreamId!) {\n    deleteMessage(conversationId: $conversationId, messageId: $messageId) { ...MessageFields }\n  }\n": typeof types.DeleteDocument,
     "\n  mutation MarkRead($conversationId: ID!, $upTo: StreamId!) {\n    markRead(conversationId: $conversationId, upTo: $upTo) { id unreadCount lastReadId }\n  }\n": typeof types.MarkReadDocument,
     "\n  query ConversationById($id: ID!) { conversation(id: $id) { ...ConversationFields } }\n": typeof types.ConversationByIdDocument,
+    "\n  mutation SetTyping($conversationId: ID!, $typing: Boolean) {\n    setTyping(conversationId: $conversationId, typing: $typing)\n  }\n": typeof types.SetTypingDocument,
 };
 const documents: Documents = {
     "\n  fragment UserFields on User { id username fullName }\n": types.UserFieldsFragmentDoc,
     "\n  fragment MessageFields on Message {\n    id conversationId content createdAt editedAt deleted\n    sender { ...UserFields }\n  }\n": types.MessageFieldsFragmentDoc,
-    "\n  fragment ConversationFields on Conversation {\n    id name updatedAt unreadCount lastReadId\n    lastMessage { ...MessageFields }\n    participants { id role user { ...UserFields } }\n  }\n": types.ConversationFieldsFragmentDoc,
+    "\n  fragment ConversationFields on Conversation {\n    id name updatedAt unreadCount lastReadId\n    lastMessage { ...MessageFields }\n    participants { id role user { ...UserFields } }\n    onlineParticipants { id }\n  }\n": types.ConversationFieldsFragmentDoc,
     "\n  fragment AuthFields on AuthPayload { user { ...UserFields } tokens { access refresh } }\n": types.AuthFieldsFragmentDoc,
     "\n  mutation Signup($input: SignupInput!) { signup(input: $input) { ...AuthFields } }\n": types.SignupDocument,
     "\n  mutation Login($input: LoginInput!) { login(input: $input) { ...AuthFields } }\n": types.LoginDocument,
@@ -51,12 +52,13 @@ const documents: Documents = {
     "\n  mutation CreateConversation($input: CreateConversationInput!) {\n    createConversation(input: $input) { ...ConversationFields }\n  }\n": types.CreateConversationDocument,
     "\n  mutation AddParticipant($conversationId: ID!, $userId: ID!) {\n    addParticipant(conversationId: $conversationId, userId: $userId) { ...ConversationFields }\n  }\n": types.AddParticipantDocument,
     "\n  query History($conversationId: ID!, $before: StreamId) {\n    messages(conversationId: $conversationId, before: $before, limit: 30) {\n      hasMore messages { ...MessageFields }\n    }\n  }\n": types.HistoryDocument,
-    "\n  subscription Events($conversationId: ID!, $since: StreamId) {\n    conversationEvents(conversationId: $conversationId, since: $since) {\n      __typename\n      ... on MessageAdded { id message { ...MessageFields } }\n      ... on MessageEdited { id message { ...MessageFields } }\n      ... on MessageDeleted { id message { ...MessageFields } }\n      ... on ReadMarkerMoved { id upTo user { ...UserFields } }\n      ... on ParticipantJoined { id user { ...UserFields } }\n      ... on ParticipantLeft { id user { ...UserFields } }\n    }\n  }\n": types.EventsDocument,
+    "\n  subscription Events($conversationId: ID!, $since: StreamId) {\n    conversationEvents(conversationId: $conversationId, since: $since) {\n      __typename\n      ... on MessageAdded { id message { ...MessageFields } }\n      ... on MessageEdited { id message { ...MessageFields } }\n      ... on MessageDeleted { id message { ...MessageFields } }\n      ... on ReadMarkerMoved { id upTo user { ...UserFields } }\n      ... on ParticipantJoined { id user { ...UserFields } }\n      ... on ParticipantLeft { id user { ...UserFields } }\n      ... on TypingChanged { typing user { ...UserFields } }\n      ... on PresenceChanged { online user { ...UserFields } }\n    }\n  }\n": types.EventsDocument,
     "\n  mutation Send($conversationId: ID!, $content: String!) {\n    sendMessage(conversationId: $conversationId, content: $content) { ...MessageFields }\n  }\n": types.SendDocument,
     "\n  mutation Edit($conversationId: ID!, $messageId: StreamId!, $content: String!) {\n    editMessage(conversationId: $conversationId, messageId: $messageId, content: $content) { ...MessageFields }\n  }\n": types.EditDocument,
     "\n  mutation Delete($conversationId: ID!, $messageId: StreamId!) {\n    deleteMessage(conversationId: $conversationId, messageId: $messageId) { ...MessageFields }\n  }\n": types.DeleteDocument,
     "\n  mutation MarkRead($conversationId: ID!, $upTo: StreamId!) {\n    markRead(conversationId: $conversationId, upTo: $upTo) { id unreadCount lastReadId }\n  }\n": types.MarkReadDocument,
     "\n  query ConversationById($id: ID!) { conversation(id: $id) { ...ConversationFields } }\n": types.ConversationByIdDocument,
+    "\n  mutation SetTyping($conversationId: ID!, $typing: Boolean) {\n    setTyping(conversationId: $conversationId, typing: $typing)\n  }\n": types.SetTypingDocument,
 };
 
 /**
@@ -70,7 +72,7 @@ export function graphql(source: "\n  fragment MessageFields on Message {\n    id
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment ConversationFields on Conversation {\n    id name updatedAt unreadCount lastReadId\n    lastMessage { ...MessageFields }\n    participants { id role user { ...UserFields } }\n  }\n"): typeof import('./graphql').ConversationFieldsFragmentDoc;
+export function graphql(source: "\n  fragment ConversationFields on Conversation {\n    id name updatedAt unreadCount lastReadId\n    lastMessage { ...MessageFields }\n    participants { id role user { ...UserFields } }\n    onlineParticipants { id }\n  }\n"): typeof import('./graphql').ConversationFieldsFragmentDoc;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -118,7 +120,7 @@ export function graphql(source: "\n  query History($conversationId: ID!, $before
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription Events($conversationId: ID!, $since: StreamId) {\n    conversationEvents(conversationId: $conversationId, since: $since) {\n      __typename\n      ... on MessageAdded { id message { ...MessageFields } }\n      ... on MessageEdited { id message { ...MessageFields } }\n      ... on MessageDeleted { id message { ...MessageFields } }\n      ... on ReadMarkerMoved { id upTo user { ...UserFields } }\n      ... on ParticipantJoined { id user { ...UserFields } }\n      ... on ParticipantLeft { id user { ...UserFields } }\n    }\n  }\n"): typeof import('./graphql').EventsDocument;
+export function graphql(source: "\n  subscription Events($conversationId: ID!, $since: StreamId) {\n    conversationEvents(conversationId: $conversationId, since: $since) {\n      __typename\n      ... on MessageAdded { id message { ...MessageFields } }\n      ... on MessageEdited { id message { ...MessageFields } }\n      ... on MessageDeleted { id message { ...MessageFields } }\n      ... on ReadMarkerMoved { id upTo user { ...UserFields } }\n      ... on ParticipantJoined { id user { ...UserFields } }\n      ... on ParticipantLeft { id user { ...UserFields } }\n      ... on TypingChanged { typing user { ...UserFields } }\n      ... on PresenceChanged { online user { ...UserFields } }\n    }\n  }\n"): typeof import('./graphql').EventsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -139,6 +141,10 @@ export function graphql(source: "\n  mutation MarkRead($conversationId: ID!, $up
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ConversationById($id: ID!) { conversation(id: $id) { ...ConversationFields } }\n"): typeof import('./graphql').ConversationByIdDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetTyping($conversationId: ID!, $typing: Boolean) {\n    setTyping(conversationId: $conversationId, typing: $typing)\n  }\n"): typeof import('./graphql').SetTypingDocument;
 
 
 export function graphql(source: string) {

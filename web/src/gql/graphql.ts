@@ -35,7 +35,7 @@ export type UserFieldsFragment = { id: string, username: string, fullName: strin
 
 export type MessageFieldsFragment = { id: string, conversationId: string, content: string, createdAt: string, editedAt: string | null, deleted: boolean, sender: { id: string, username: string, fullName: string } };
 
-export type ConversationFieldsFragment = { id: string, name: string, updatedAt: string, unreadCount: number, lastReadId: string | null, lastMessage: { id: string, conversationId: string, content: string, createdAt: string, editedAt: string | null, deleted: boolean, sender: { id: string, username: string, fullName: string } } | null, participants: Array<{ id: string, role: Role, user: { id: string, username: string, fullName: string } }> };
+export type ConversationFieldsFragment = { id: string, name: string, updatedAt: string, unreadCount: number, lastReadId: string | null, lastMessage: { id: string, conversationId: string, content: string, createdAt: string, editedAt: string | null, deleted: boolean, sender: { id: string, username: string, fullName: string } } | null, participants: Array<{ id: string, role: Role, user: { id: string, username: string, fullName: string } }>, onlineParticipants: Array<{ id: string }> };
 
 export type AuthFieldsFragment = { user: { id: string, username: string, fullName: string }, tokens: { access: string, refresh: string } };
 
@@ -68,14 +68,14 @@ export type MeQuery = { me: { id: string, username: string, fullName: string } }
 export type ConversationsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConversationsQuery = { conversations: { count: number, results: Array<{ id: string, name: string, updatedAt: string, unreadCount: number, lastReadId: string | null, lastMessage: { id: string, conversationId: string, content: string, createdAt: string, editedAt: string | null, deleted: boolean, sender: { id: string, username: string, fullName: string } } | null, participants: Array<{ id: string, role: Role, user: { id: string, username: string, fullName: string } }> }> } };
+export type ConversationsQuery = { conversations: { count: number, results: Array<{ id: string, name: string, updatedAt: string, unreadCount: number, lastReadId: string | null, lastMessage: { id: string, conversationId: string, content: string, createdAt: string, editedAt: string | null, deleted: boolean, sender: { id: string, username: string, fullName: string } } | null, participants: Array<{ id: string, role: Role, user: { id: string, username: string, fullName: string } }>, onlineParticipants: Array<{ id: string }> }> } };
 
 export type InboxSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
 export type InboxSubscription = { inbox:
-    | { __typename: 'AddedToConversation', conversation: { id: string, name: string, updatedAt: string, unreadCount: number, lastReadId: string | null, lastMessage: { id: string, conversationId: string, content: string, createdAt: string, editedAt: string | null, deleted: boolean, sender: { id: string, username: string, fullName: string } } | null, participants: Array<{ id: string, role: Role, user: { id: string, username: string, fullName: string } }> } }
-    | { __typename: 'ConversationChanged', conversation: { id: string, name: string, updatedAt: string, unreadCount: number, lastReadId: string | null, lastMessage: { id: string, conversationId: string, content: string, createdAt: string, editedAt: string | null, deleted: boolean, sender: { id: string, username: string, fullName: string } } | null, participants: Array<{ id: string, role: Role, user: { id: string, username: string, fullName: string } }> } }
+    | { __typename: 'AddedToConversation', conversation: { id: string, name: string, updatedAt: string, unreadCount: number, lastReadId: string | null, lastMessage: { id: string, conversationId: string, content: string, createdAt: string, editedAt: string | null, deleted: boolean, sender: { id: string, username: string, fullName: string } } | null, participants: Array<{ id: string, role: Role, user: { id: string, username: string, fullName: string } }>, onlineParticipants: Array<{ id: string }> } }
+    | { __typename: 'ConversationChanged', conversation: { id: string, name: string, updatedAt: string, unreadCount: number, lastReadId: string | null, lastMessage: { id: string, conversationId: string, content: string, createdAt: string, editedAt: string | null, deleted: boolean, sender: { id: string, username: string, fullName: string } } | null, participants: Array<{ id: string, role: Role, user: { id: string, username: string, fullName: string } }>, onlineParticipants: Array<{ id: string }> } }
     | { __typename: 'RemovedFromConversation', conversationId: string }
    };
 
@@ -91,7 +91,7 @@ export type CreateConversationMutationVariables = Exact<{
 }>;
 
 
-export type CreateConversationMutation = { createConversation: { id: string, name: string, updatedAt: string, unreadCount: number, lastReadId: string | null, lastMessage: { id: string, conversationId: string, content: string, createdAt: string, editedAt: string | null, deleted: boolean, sender: { id: string, username: string, fullName: string } } | null, participants: Array<{ id: string, role: Role, user: { id: string, username: string, fullName: string } }> } };
+export type CreateConversationMutation = { createConversation: { id: string, name: string, updatedAt: string, unreadCount: number, lastReadId: string | null, lastMessage: { id: string, conversationId: string, content: string, createdAt: string, editedAt: string | null, deleted: boolean, sender: { id: string, username: string, fullName: string } } | null, participants: Array<{ id: string, role: Role, user: { id: string, username: string, fullName: string } }>, onlineParticipants: Array<{ id: string }> } };
 
 export type AddParticipantMutationVariables = Exact<{
   conversationId: string | number;
@@ -99,7 +99,7 @@ export type AddParticipantMutationVariables = Exact<{
 }>;
 
 
-export type AddParticipantMutation = { addParticipant: { id: string, name: string, updatedAt: string, unreadCount: number, lastReadId: string | null, lastMessage: { id: string, conversationId: string, content: string, createdAt: string, editedAt: string | null, deleted: boolean, sender: { id: string, username: string, fullName: string } } | null, participants: Array<{ id: string, role: Role, user: { id: string, username: string, fullName: string } }> } };
+export type AddParticipantMutation = { addParticipant: { id: string, name: string, updatedAt: string, unreadCount: number, lastReadId: string | null, lastMessage: { id: string, conversationId: string, content: string, createdAt: string, editedAt: string | null, deleted: boolean, sender: { id: string, username: string, fullName: string } } | null, participants: Array<{ id: string, role: Role, user: { id: string, username: string, fullName: string } }>, onlineParticipants: Array<{ id: string }> } };
 
 export type HistoryQueryVariables = Exact<{
   conversationId: string | number;
@@ -121,9 +121,9 @@ export type EventsSubscription = { conversationEvents:
     | { __typename: 'MessageEdited', id: string, message: { id: string, conversationId: string, content: string, createdAt: string, editedAt: string | null, deleted: boolean, sender: { id: string, username: string, fullName: string } } }
     | { __typename: 'ParticipantJoined', id: string, user: { id: string, username: string, fullName: string } }
     | { __typename: 'ParticipantLeft', id: string, user: { id: string, username: string, fullName: string } }
-    | { __typename: 'PresenceChanged' }
+    | { __typename: 'PresenceChanged', online: boolean, user: { id: string, username: string, fullName: string } }
     | { __typename: 'ReadMarkerMoved', id: string, upTo: string, user: { id: string, username: string, fullName: string } }
-    | { __typename: 'TypingChanged' }
+    | { __typename: 'TypingChanged', typing: boolean, user: { id: string, username: string, fullName: string } }
    };
 
 export type SendMutationVariables = Exact<{
@@ -164,7 +164,15 @@ export type ConversationByIdQueryVariables = Exact<{
 }>;
 
 
-export type ConversationByIdQuery = { conversation: { id: string, name: string, updatedAt: string, unreadCount: number, lastReadId: string | null, lastMessage: { id: string, conversationId: string, content: string, createdAt: string, editedAt: string | null, deleted: boolean, sender: { id: string, username: string, fullName: string } } | null, participants: Array<{ id: string, role: Role, user: { id: string, username: string, fullName: string } }> } | null };
+export type ConversationByIdQuery = { conversation: { id: string, name: string, updatedAt: string, unreadCount: number, lastReadId: string | null, lastMessage: { id: string, conversationId: string, content: string, createdAt: string, editedAt: string | null, deleted: boolean, sender: { id: string, username: string, fullName: string } } | null, participants: Array<{ id: string, role: Role, user: { id: string, username: string, fullName: string } }>, onlineParticipants: Array<{ id: string }> } | null };
+
+export type SetTypingMutationVariables = Exact<{
+  conversationId: string | number;
+  typing?: boolean | null | undefined;
+}>;
+
+
+export type SetTypingMutation = { setTyping: boolean };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -224,6 +232,9 @@ export const ConversationFieldsFragmentDoc = new TypedDocumentString(`
     user {
       ...UserFields
     }
+  }
+  onlineParticipants {
+    id
   }
 }
     fragment UserFields on User {
@@ -369,6 +380,9 @@ fragment ConversationFields on Conversation {
       ...UserFields
     }
   }
+  onlineParticipants {
+    id
+  }
 }`) as unknown as TypedDocumentString<ConversationsQuery, ConversationsQueryVariables>;
 export const InboxDocument = new TypedDocumentString(`
     subscription Inbox {
@@ -421,6 +435,9 @@ fragment ConversationFields on Conversation {
       ...UserFields
     }
   }
+  onlineParticipants {
+    id
+  }
 }`) as unknown as TypedDocumentString<InboxSubscription, InboxSubscriptionVariables>;
 export const SearchUsersDocument = new TypedDocumentString(`
     query SearchUsers($search: String!) {
@@ -471,6 +488,9 @@ fragment ConversationFields on Conversation {
       ...UserFields
     }
   }
+  onlineParticipants {
+    id
+  }
 }`) as unknown as TypedDocumentString<CreateConversationMutation, CreateConversationMutationVariables>;
 export const AddParticipantDocument = new TypedDocumentString(`
     mutation AddParticipant($conversationId: ID!, $userId: ID!) {
@@ -509,6 +529,9 @@ fragment ConversationFields on Conversation {
     user {
       ...UserFields
     }
+  }
+  onlineParticipants {
+    id
   }
 }`) as unknown as TypedDocumentString<AddParticipantMutation, AddParticipantMutationVariables>;
 export const HistoryDocument = new TypedDocumentString(`
@@ -573,6 +596,18 @@ export const EventsDocument = new TypedDocumentString(`
     }
     ... on ParticipantLeft {
       id
+      user {
+        ...UserFields
+      }
+    }
+    ... on TypingChanged {
+      typing
+      user {
+        ...UserFields
+      }
+    }
+    ... on PresenceChanged {
+      online
       user {
         ...UserFields
       }
@@ -712,4 +747,12 @@ fragment ConversationFields on Conversation {
       ...UserFields
     }
   }
+  onlineParticipants {
+    id
+  }
 }`) as unknown as TypedDocumentString<ConversationByIdQuery, ConversationByIdQueryVariables>;
+export const SetTypingDocument = new TypedDocumentString(`
+    mutation SetTyping($conversationId: ID!, $typing: Boolean) {
+  setTyping(conversationId: $conversationId, typing: $typing)
+}
+    `) as unknown as TypedDocumentString<SetTypingMutation, SetTypingMutationVariables>;
