@@ -2,7 +2,6 @@
 //! `over_http`), GraphiQL for a browser that asks for a page, and
 //! graphql-ws for an upgrade request (also at `/graphql/ws`).
 
-use async_graphql::http::GraphiQLSource;
 use axum::{
     Extension, Router,
     body::Bytes,
@@ -11,7 +10,7 @@ use axum::{
         ws::rejection::WebSocketUpgradeRejection,
     },
     http::{HeaderMap, StatusCode, Uri, header::ACCEPT, header::AUTHORIZATION},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
     routing::get,
 };
 
@@ -21,7 +20,7 @@ use super::{
     presence::OnlineLoader,
     ws,
 };
-use crate::{client_addr::ClientAddr, error::Error, state::AppState, telemetry};
+use crate::{client_addr::ClientAddr, error::Error, http::web::Page, state::AppState, telemetry};
 
 /// Routes for the GraphQL endpoint.
 pub fn router(schema: ChatSchema) -> Router<AppState> {
@@ -48,7 +47,7 @@ async fn get_graphql(
     let params = GetParams::from_uri(&uri);
     let has_query = params.as_ref().is_ok_and(|p| p.query.is_some());
     if !has_query && wants_html(&headers) && state.config.graphql_introspection {
-        return graphiql().into_response();
+        return Page::GraphiQl.into_response();
     }
     let Some(media) = MediaType::negotiate(&headers) else {
         return Refusal::not_acceptable().into_response(None);
@@ -126,14 +125,4 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.to_ascii_lowercase().contains("text/html"))
-}
-
-fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("chatstream GraphiQL")
-            .finish(),
-    )
 }

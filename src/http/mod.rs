@@ -1,5 +1,5 @@
 //! The HTTP surface: one router with GraphQL, the REST adapters, health,
-//! metrics, and the layers every request passes (request id, trace, metrics,
+//! metrics, the embedded web pages, and the layers every request passes (request id, trace, metrics,
 //! CORS, body limit).
 
 pub mod extract;
@@ -9,6 +9,7 @@ pub mod legacy_ws;
 pub mod metrics;
 pub mod rest;
 pub mod serve;
+pub mod web;
 
 use axum::{
     Json, Router,
@@ -41,6 +42,7 @@ pub fn router(state: AppState, schema: ChatSchema) -> Router {
         .merge(health::router())
         .merge(metrics::router())
         .merge(legacy_ws::router())
+        .merge(web::router())
         // Clients of a JSON API parse every answer: unknown paths and
         // methods get DRF's JSON bodies instead of axum's empty ones.
         .fallback(not_found)

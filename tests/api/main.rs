@@ -36,4 +36,5 @@ mod subscription_memory;
 mod subscriptions;
 mod throttling;
 mod typing;
+mod web_pages;
 mod ws_client;

@@ -4,7 +4,7 @@
 //! for Error` (rest/mod.rs) are described by the schema-only types of
 //! [`super::schemas`].
 
-use axum::{Json, Router, response::Html, routing::get};
+use axum::{Json, Router, routing::get};
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -15,7 +15,7 @@ use super::{
     schemas::{ErrorDetail, StorageError, Unauthenticated, Unavailable},
     users,
 };
-use crate::state::AppState;
+use crate::{http::web::Page, state::AppState};
 
 /// `GET /openapi.json` and `GET /docs`, nested under `/api/v1`.
 pub fn router() -> Router<AppState> {
@@ -86,23 +86,7 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
-/// The reference page: Scalar, fetched by the browser from a CDN (nothing
-/// is downloaded or bundled at build time).
-async fn docs() -> Html<&'static str> {
-    Html(DOCS_PAGE)
+/// The reference page: Scalar, bundled into `web/dist` and embedded.
+async fn docs() -> Page {
+    Page::ApiDocs
 }
-
-const DOCS_PAGE: &str = r#"<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>chatstream REST API</title>
-  </head>
-  <body>
-    <div id="app"></div>
-    <script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.72.1/dist/browser/standalone.js"></script>
-    <script>Scalar.createApiReference('#app', { url: '/api/v1/openapi.json' })</script>
-  </body>
-</html>
-"#;
