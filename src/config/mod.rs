@@ -83,8 +83,14 @@ pub struct Config {
     /// `ALLOWED_ORIGINS`: browser origins allowed for CORS and WebSocket upgrades.
     pub allowed_origins: Vec<String>,
     pub log_format: LogFormat,
-    /// `STREAM_MAXLEN`: approximate cap per conversation stream; unset keeps all history.
+    /// `STREAM_MAXLEN`: approximate cap per conversation stream, trimming
+    /// without archiving (history beyond it is lost); unset: no such cap.
     pub stream_maxlen: Option<u64>,
+    /// `STREAM_HOT_MESSAGES` (default 10,000): in Redis mode, entries each
+    /// stream keeps; older ones are archived to the database and read
+    /// from there. `None` when `STREAM_MAXLEN` is set instead (the two
+    /// are exclusive).
+    pub stream_hot_messages: Option<u64>,
     /// `GRAPHQL_WS_INIT_TIMEOUT_SECS`: how long a graphql-ws client may wait
     /// before `connection_init`.
     pub graphql_ws_init_timeout: Duration,
@@ -234,6 +240,7 @@ impl Config {
                 None => None,
                 Some(_) => Some(env.parse::<u64>("STREAM_MAXLEN", 0)?),
             },
+            stream_hot_messages: env.stream_hot_messages()?,
             graphql_ws_init_timeout: Duration::from_secs(
                 env.parse("GRAPHQL_WS_INIT_TIMEOUT_SECS", 10)?,
             ),
@@ -311,6 +318,7 @@ impl fmt::Debug for Config {
             .field("allowed_origins", &self.allowed_origins)
             .field("log_format", &self.log_format)
             .field("stream_maxlen", &self.stream_maxlen)
+            .field("stream_hot_messages", &self.stream_hot_messages)
             .field("metrics_token", &self.metrics_token.is_some())
             .field("connections", &self.connections)
             .field("graphql_introspection", &self.graphql_introspection)

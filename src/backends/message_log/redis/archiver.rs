@@ -1,0 +1,431 @@
+//! The archive of Redis streams (`STREAM_HOT_MESSAGES`): each stream keeps
+//! its latest N entries; older ones move to the `messages` table and are
+//! then trimmed, so Redis memory stays flat and history stays whole.
+//!
+//! Who archives: an append that leaves a stream more than a tenth over its
+//! limit adds the conversation to a sorted set of due conversations (scored
+//! by when), which survives any node's crash. One node at a time, the
+//! holder of a lease (`SET NX PX`, renewed while it works, released on
+//! shutdown, taken over by another node when it expires), works through
+//! that set.
+//!
+//! How, in steps that are each safe to repeat after a crash between any
+//! two of them: (1) read the oldest entries beyond the limit, with the
+//! numbers that give each its ordinal; (2) insert them into the database
+//! in one statement, `ON CONFLICT DO NOTHING` on the stream id, so a batch
+//! written by a node that died before trimming is not written twice;
+//! (3) only then `XTRIM MINID` past the last of them, which never removes
+//! an entry that is not committed in the database. The lease only saves
+//! work: two nodes running a batch at once (a paused holder whose lease
+//! ran out) still write each row once and trim the same entries.
+//!
+//! Reads ([`Hot::join`]) take the stream's first id in the same Redis
+//! transaction as the hot part of a page: older ids are in the database,
+//! that id and newer ones in the stream, so a page across the boundary has
+//! no gap and no duplicate, whatever the archiver does meanwhile.
+
+use std::{
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
+
+use anyhow::anyhow;
+use chrono::Utc;
+use redis::{Script, aio::ConnectionManager, streams::StreamRangeReply};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::{decode_entry, storage};
+use crate::{
+    backends::{
+        message_log::archive::{Archive, Archived},
+        redis_keys::RedisKeys,
+    },
+    domain::{ConversationId, StreamId, message::Cursor, message::Message},
+    error::{Error, Result},
+};
+
+/// Entries per database insert (13 columns each: far below either
+/// database's parameter limit).
+const BATCH: usize = 500;
+/// Conversations taken from the due set per pass.
+const CONVERSATIONS_PER_PASS: isize = 100;
+/// How long the lease lasts unless renewed; the holder renews it after
+/// every batch, so a dead holder delays archiving by at most this.
+const LEASE: Duration = Duration::from_secs(10);
+/// How often a node looks at the due set without being woken (another
+/// node's appends, a lease to take over, the lag gauge).
+const TICK: Duration = Duration::from_secs(1);
+/// Retries after a failure (a database blip) wait from this, doubling ...
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// ... up to this.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// KEYS[1]: a stream; ARGV[1]: its hot limit; ARGV[2]: the batch size.
+/// Returns `{entries-added, length, oldest entries beyond the limit}`.
+static TAKE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local len = redis.call('XLEN', KEYS[1])
+local excess = len - tonumber(ARGV[1])
+if excess <= 0 then return {0, len, {}} end
+local added = 0
+local info = redis.call('XINFO', 'STREAM', KEYS[1])
+for i = 1, #info, 2 do
+  if info[i] == 'entries-added' then added = info[i + 1] end
+end
+return {added, len, redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', math.min(excess, tonumber(ARGV[2])))}
+",
+    )
+});
+
+/// KEYS[1]: the lease; ARGV[1]: this node; ARGV[2]: milliseconds. Takes
+/// the lease when free, renews it when held; 1 when this node holds it.
+static LEASE_TAKE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local holder = redis.call('GET', KEYS[1])
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+elseif holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+",
+    )
+});
+
+/// KEYS[1]: the lease; ARGV[1]: this node. Frees the lease if it holds it.
+static LEASE_RELEASE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+",
+    )
+});
+
+/// The hot tier's limit and the archive behind it, shared by the log
+/// (reads across the boundary, due hints) and the node's archiver.
+#[derive(Clone)]
+pub struct Hot {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    archive: Archive,
+    /// Entries each stream keeps.
+    limit: u64,
+    /// The length past which a stream is due: the limit plus a tenth, so
+    /// a batch moves many entries, not one per append.
+    threshold: u64,
+    manager: ConnectionManager,
+    keys: RedisKeys,
+    /// Wakes this node's archiver when its own appends make a stream due.
+    wake: Notify,
+}
+
+impl Hot {
+    /// Streams keep `limit` entries (at least one: a stream's last entry
+    /// is its tail); older ones go to `archive`.
+    pub fn new(archive: Archive, limit: u64, manager: ConnectionManager, keys: RedisKeys) -> Self {
+        let limit = limit.max(1);
+        Self {
+            inner: Arc::new(Inner {
+                archive,
+                limit,
+                threshold: limit + (limit / 10).max(1),
+                manager,
+                keys,
+                wake: Notify::new(),
+            }),
+        }
+    }
+
+    pub fn archive(&self) -> &Archive {
+        &self.inner.archive
+    }
+
+    /// Starts this node's archiver, which stops (releasing its lease) on
+    /// `shutdown`.
+    pub fn start(&self, shutdown: CancellationToken) {
+        metrics::counter!("archive_entries_total").increment(0);
+        metrics::counter!("archive_failures_total").increment(0);
+        metrics::gauge!("archive_lag_seconds").set(0.0);
+        let archiver = Archiver {
+            hot: self.clone(),
+            node: uuid::Uuid::new_v4().simple().to_string(),
+        };
+        tokio::spawn(archiver.run(shutdown));
+    }
+
+    /// After an append left the stream `length` long: marks it due when
+    /// it is over the threshold. A failure is logged, not returned: the
+    /// message is stored, and the next append marks it again.
+    pub(super) async fn appended(&self, conversation: ConversationId, length: u64) {
+        let inner = &self.inner;
+        if length <= inner.threshold {
+            return;
+        }
+        if let Err(e) = mark_due(&mut inner.manager.clone(), &inner.keys, conversation).await {
+            storage(e).log();
+        }
+        inner.wake.notify_one();
+    }
+
+    /// A page's hot part (`hot`: decoded entries in the order read, how
+    /// many were read, and the stream's first id) completed from the
+    /// archive up to `fetch` entries, in the same order; returns them and
+    /// how many were read in all.
+    pub(super) async fn join(
+        &self,
+        conversation: ConversationId,
+        cursor: Cursor,
+        (mut hot, read, first): (Vec<Message>, usize, Option<StreamId>),
+        fetch: usize,
+    ) -> Result<(Vec<Message>, usize)> {
+        let archive = &self.inner.archive;
+        match cursor {
+            Cursor::After(after) => {
+                // Everything archived is older than the stream's first id.
+                if first.is_some_and(|first| first <= after) {
+                    return Ok((hot, read));
+                }
+                let mut cold = archive.after(conversation, after, first, fetch).await?;
+                let read = read + cold.len();
+                cold.append(&mut hot);
+                Ok((cold, read))
+            }
+            Cursor::Latest | Cursor::Before(_) => {
+                let need = fetch.saturating_sub(read);
+                if need == 0 {
+                    return Ok((hot, read));
+                }
+                let before = match cursor {
+                    Cursor::Before(before) => Some(before),
+                    _ => None,
+                };
+                let below = match (before, first) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                let cold = archive.before(conversation, below, need).await?;
+                let read = read + cold.len();
+                hot.extend(cold);
+                Ok((hot, read))
+            }
+        }
+    }
+}
+
+async fn mark_due(
+    conn: &mut ConnectionManager,
+    keys: &RedisKeys,
+    conversation: ConversationId,
+) -> redis::RedisResult<()> {
+    redis::cmd("ZADD")
+        .arg(keys.archive_due())
+        .arg("NX")
+        .arg(Utc::now().timestamp_millis())
+        .arg(conversation.to_string())
+        .query_async(conn)
+        .await
+}
+
+/// One node's archiving task.
+struct Archiver {
+    hot: Hot,
+    node: String,
+}
+
+impl Archiver {
+    async fn run(self, shutdown: CancellationToken) {
+        let mut backoff: Option<Duration> = None;
+        loop {
+            let wake = self.hot.inner.wake.notified();
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = wake, if backoff.is_none() => {}
+                () = tokio::time::sleep(backoff.unwrap_or(TICK)) => {}
+            }
+            match self.pass().await {
+                Ok(more) => {
+                    backoff = None;
+                    if more {
+                        self.hot.inner.wake.notify_one();
+                    }
+                }
+                // Retried after a pause, from wherever it stopped: the
+                // node stays healthy, and `archive_lag_seconds` shows it.
+                Err(e) => {
+                    e.log();
+                    metrics::counter!("archive_failures_total").increment(1);
+                    backoff = Some(backoff.map_or(FIRST_BACKOFF, |b| (b * 2).min(MAX_BACKOFF)));
+                }
+            }
+        }
+        let inner = &self.hot.inner;
+        let released: redis::RedisResult<i64> = LEASE_RELEASE
+            .key(inner.keys.archive_lease())
+            .arg(&self.node)
+            .invoke_async(&mut inner.manager.clone())
+            .await;
+        if let Err(e) = released {
+            storage(e).log();
+        }
+    }
+
+    /// Archives the due conversations of one pass when this node holds
+    /// the lease; true when more may be due at once.
+    async fn pass(&self) -> Result<bool> {
+        let inner = &self.hot.inner;
+        let mut conn = inner.manager.clone();
+        let mut more = false;
+        if self.lease(&mut conn).await? {
+            let due: Vec<String> = redis::cmd("ZRANGE")
+                .arg(inner.keys.archive_due())
+                .arg(0)
+                .arg(CONVERSATIONS_PER_PASS - 1)
+                .query_async(&mut conn)
+                .await
+                .map_err(storage)?;
+            more = due.len() >= usize::try_from(CONVERSATIONS_PER_PASS).unwrap_or(usize::MAX);
+            for member in due {
+                let conversation = member.parse().ok().map(ConversationId);
+                let held = match conversation {
+                    Some(conversation) => self.archive(&mut conn, conversation).await?,
+                    // Not ours to archive: drop the hint.
+                    None => self.forget(&mut conn, &member).await.map(|()| true)?,
+                };
+                if !held {
+                    more = false;
+                    break;
+                }
+            }
+        }
+        self.measure_lag(&mut conn).await?;
+        Ok(more)
+    }
+
+    /// Takes or renews the lease; true when this node holds it.
+    async fn lease(&self, conn: &mut ConnectionManager) -> Result<bool> {
+        let held: i64 = LEASE_TAKE
+            .key(self.hot.inner.keys.archive_lease())
+            .arg(&self.node)
+            .arg(u64::try_from(LEASE.as_millis()).unwrap_or(u64::MAX))
+            .invoke_async(conn)
+            .await
+            .map_err(storage)?;
+        Ok(held == 1)
+    }
+
+    /// Moves one conversation's entries beyond the limit to the archive,
+    /// batch by batch; false when the lease was lost on the way.
+    async fn archive(
+        &self,
+        conn: &mut ConnectionManager,
+        conversation: ConversationId,
+    ) -> Result<bool> {
+        let inner = &self.hot.inner;
+        let key = inner.keys.stream(conversation);
+        loop {
+            let (added, length, batch): (u64, u64, StreamRangeReply) = TAKE
+                .key(&key)
+                .arg(inner.limit)
+                .arg(BATCH)
+                .invoke_async(conn)
+                .await
+                .map_err(storage)?;
+            let Some(last) = batch.ids.last() else {
+                break;
+            };
+            let last: StreamId = last
+                .id
+                .parse()
+                .map_err(|_| Error::Storage(anyhow!("stream entry id {:?}", last.id)))?;
+            // The ordinal of the stream's first entry, for entries written
+            // without one (django-chat's): the count of entries ever added,
+            // less those still in the stream after it.
+            let first_ordinal = (added + 1).saturating_sub(length);
+            let rows: Vec<Archived> = batch
+                .ids
+                .iter()
+                .zip(first_ordinal..)
+                .filter_map(|(entry, counted)| {
+                    let message = decode_entry(conversation, &entry.id, &entry.map)?;
+                    let ordinal = entry
+                        .get::<String>("ordinal")
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(counted);
+                    Some(Archived { message, ordinal })
+                })
+                .collect();
+            let inserted = inner.archive.insert(&rows).await?;
+            metrics::counter!("archive_entries_total").increment(inserted);
+            // Only now, with the rows committed, may the entries go.
+            let Some(keep_from) = last.successor() else {
+                break;
+            };
+            let _: i64 = redis::cmd("XTRIM")
+                .arg(&key)
+                .arg("MINID")
+                .arg(keep_from.to_string())
+                .query_async(conn)
+                .await
+                .map_err(storage)?;
+            tracing::debug!(conversation.id = %conversation, archived = rows.len(), inserted, up_to = %last, "archived");
+            if !self.lease(conn).await? {
+                return Ok(false);
+            }
+        }
+        self.forget(conn, &conversation.to_string()).await?;
+        // An append between the last batch and the removal may have found
+        // the stream due and seen the hint still there: look once more.
+        let length: u64 = redis::cmd("XLEN")
+            .arg(&key)
+            .query_async(conn)
+            .await
+            .map_err(storage)?;
+        if length > inner.threshold {
+            mark_due(conn, &inner.keys, conversation)
+                .await
+                .map_err(storage)?;
+        }
+        Ok(true)
+    }
+
+    async fn forget(&self, conn: &mut ConnectionManager, member: &str) -> Result<()> {
+        redis::cmd("ZREM")
+            .arg(self.hot.inner.keys.archive_due())
+            .arg(member)
+            .query_async::<i64>(conn)
+            .await
+            .map(drop)
+            .map_err(storage)
+    }
+
+    /// `archive_lag_seconds`: how long the longest-waiting due stream has
+    /// been over its limit (0 when none is), on every node.
+    async fn measure_lag(&self, conn: &mut ConnectionManager) -> Result<()> {
+        let oldest: Vec<(String, f64)> = redis::cmd("ZRANGE")
+            .arg(self.hot.inner.keys.archive_due())
+            .arg(0)
+            .arg(0)
+            .arg("WITHSCORES")
+            .query_async(conn)
+            .await
+            .map_err(storage)?;
+        #[expect(
+            clippy::cast_precision_loss,
+            reason = "milliseconds since 1970 fit an f64"
+        )]
+        let now = Utc::now().timestamp_millis() as f64;
+        let lag = oldest
+            .first()
+            .map_or(0.0, |(_, since)| ((now - since) / 1000.0).max(0.0));
+        metrics::gauge!("archive_lag_seconds").set(lag);
+        Ok(())
+    }
+}
