@@ -372,6 +372,23 @@ mod tests {
     }
 
     #[test]
+    fn the_archive_is_on_unless_trimming_without_it_is_asked_for() {
+        let config = Config::from_vars(HashMap::new()).expect("defaults are valid");
+        assert_eq!(config.stream_hot_messages, Some(10_000));
+        assert_eq!(config.stream_maxlen, None);
+        let lossy = Config::from_vars(vars(&[("STREAM_MAXLEN", "5000")])).expect("valid");
+        assert_eq!(
+            (lossy.stream_maxlen, lossy.stream_hot_messages),
+            (Some(5000), None)
+        );
+        let both = vars(&[("STREAM_MAXLEN", "5000"), ("STREAM_HOT_MESSAGES", "100")]);
+        let err = Config::from_vars(both).err();
+        assert_eq!(err.map(|e| e.variable), Some("STREAM_HOT_MESSAGES"));
+        let err = Config::from_vars(vars(&[("STREAM_HOT_MESSAGES", "0")])).err();
+        assert_eq!(err.map(|e| e.variable), Some("STREAM_HOT_MESSAGES"));
+    }
+
+    #[test]
     fn a_bad_value_names_its_variable() {
         let err = Config::from_vars(vars(&[("RATE_LIMIT_MESSAGES", "ten")])).err();
         assert_eq!(err.map(|e| e.variable), Some("RATE_LIMIT_MESSAGES"));

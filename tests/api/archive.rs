@@ -67,7 +67,7 @@ async fn send_many(app: &TestApp, user: &TestUser, conversation: &str, count: us
     for sender in senders {
         sent.extend(sender.await.expect("sender"));
     }
-    sent.sort_by_key(|m| stream_id(m));
+    sent.sort_by_key(stream_id);
     sent
 }
 
