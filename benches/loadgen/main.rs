@@ -7,6 +7,7 @@
 //! cargo bench --bench loadgen -- connections --connections 10000 --server-pid $(pgrep chatstream)
 //! cargo bench --bench loadgen -- history --concurrency 10 --duration 20
 //! cargo bench --bench loadgen -- auth --concurrency 4 --duration 10
+//! cargo bench --bench loadgen -- archive --messages 1000000 --conversations 1000
 //! ```
 //! The server must allow the send rate: run it with a high
 //! `RATE_LIMIT_MESSAGES`. Every loop is bounded in time and count, and the
@@ -17,6 +18,7 @@
 )]
 
 mod api;
+mod archive;
 mod auth;
 mod connections;
 mod fanout;
@@ -58,6 +60,9 @@ enum Scenario {
     Auth(auth::Args),
     /// The conversation list with unread counts, one request at a time.
     Inbox(inbox::Args),
+    /// M messages across N conversations with the archive on: Redis memory,
+    /// archive lag, history from Redis vs the database.
+    Archive(archive::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -83,6 +88,7 @@ fn main() -> anyhow::Result<()> {
             Scenario::History(args) => history::run(&api, args).await,
             Scenario::Auth(args) => auth::run(&api, args).await,
             Scenario::Inbox(args) => inbox::run(&api, args).await,
+            Scenario::Archive(args) => archive::run(&api, args).await,
         }
     })
 }

@@ -426,3 +426,63 @@ async fn metric_or_zero(app: &TestApp, name: &str) -> f64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0)
 }
+
+/// The database refuses a batch (here a row in the way of its ordinals,
+/// standing in for any failure): the archiver counts the failure and
+/// retries with back-off, nothing is trimmed, the node stays healthy and
+/// serves history, and once the database accepts the rows it catches up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusing_database_leaves_the_node_healthy_and_archiving_resumes() {
+    let mut env = TestEnv::new().await;
+    let Some((mut redis, prefix)) = env.redis().await else {
+        return;
+    };
+    archive_env(&mut env);
+    let app = env.spawn().await;
+    let alice = app.signup("alice").await;
+    let c = create_conversation(&app, &alice, "blip", &[]).await;
+    let db = Database::connect(&env.vars()["DATABASE_URL"])
+        .await
+        .expect("database");
+    let first = send_many(&app, &alice, &c, 1).await;
+    let mut blocker = as_message(&first[0], &alice);
+    blocker.id = StreamId::new(1, 0);
+    let rows = [Archived {
+        message: blocker,
+        ordinal: 5,
+    }];
+    Archive::new(db.clone())
+        .insert(&rows)
+        .await
+        .expect("insert");
+    let failures = metric_or_zero(&app, "archive_failures_total").await;
+
+    let mut sent = ids(&first);
+    sent.extend(ids(&send_many(&app, &alice, &c, 299).await));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    // Readiness poll: until the archiver has tried and failed.
+    while metric_or_zero(&app, "archive_failures_total").await <= failures {
+        assert!(tokio::time::Instant::now() < deadline, "no failure seen");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let key = format!("{prefix}stream:conv:{c}");
+    assert_eq!(
+        stream_length(&mut redis, &key).await,
+        300,
+        "nothing trimmed"
+    );
+    let (status, health) = app.get("/healthz", None).await;
+    assert_eq!(status, 200, "{health}");
+    assert_eq!(health["status"], "healthy");
+
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        "DELETE FROM messages WHERE ms = 1",
+    ))
+    .await
+    .expect("remove the blocker");
+    archived(&mut redis, &key).await;
+    assert_each_once(&sent, tiers(&mut redis, &key, &db).await);
+    assert_eq!(forward(&app, &alice, &c, 100).await, sent);
+    app.stop().await;
+}

@@ -234,6 +234,16 @@ async fn mark_due(
         .await
 }
 
+/// How a pass ended.
+enum Pass {
+    /// Nothing more due now (or the lease is another node's).
+    Done,
+    /// A full pass: more may be due at once.
+    More,
+    /// Every conversation tried failed: back off.
+    Stalled,
+}
+
 /// One node's archiving task.
 struct Archiver {
     hot: Hot,
@@ -250,21 +260,22 @@ impl Archiver {
                 () = wake, if backoff.is_none() => {}
                 () = tokio::time::sleep(backoff.unwrap_or(TICK)) => {}
             }
-            match self.pass().await {
-                Ok(more) => {
-                    backoff = None;
-                    if more {
-                        self.hot.inner.wake.notify_one();
-                    }
+            // A failure is retried after a pause, from wherever it stopped:
+            // the node stays healthy, and `archive_lag_seconds` shows it.
+            let stalled = match self.pass().await {
+                Ok(Pass::Done) => false,
+                Ok(Pass::More) => {
+                    self.hot.inner.wake.notify_one();
+                    false
                 }
-                // Retried after a pause, from wherever it stopped: the
-                // node stays healthy, and `archive_lag_seconds` shows it.
+                Ok(Pass::Stalled) => true,
                 Err(e) => {
                     e.log();
                     metrics::counter!("archive_failures_total").increment(1);
-                    backoff = Some(backoff.map_or(FIRST_BACKOFF, |b| (b * 2).min(MAX_BACKOFF)));
+                    true
                 }
-            }
+            };
+            backoff = stalled.then(|| backoff.map_or(FIRST_BACKOFF, |b| (b * 2).min(MAX_BACKOFF)));
         }
         let inner = &self.hot.inner;
         let released: redis::RedisResult<i64> = LEASE_RELEASE
@@ -278,8 +289,8 @@ impl Archiver {
     }
 
     /// Archives the due conversations of one pass when this node holds
-    /// the lease; true when more may be due at once.
-    async fn pass(&self) -> Result<bool> {
+    /// the lease. A conversation's failure is logged and counted here.
+    async fn pass(&self) -> Result<Pass> {
         let inner = &self.hot.inner;
         let mut conn = inner.manager.clone();
         let mut more = false;
@@ -292,21 +303,38 @@ impl Archiver {
                 .await
                 .map_err(storage)?;
             more = due.len() >= usize::try_from(CONVERSATIONS_PER_PASS).unwrap_or(usize::MAX);
+            let (mut archived, mut failed) = (0, false);
             for member in due {
                 let conversation = member.parse().ok().map(ConversationId);
                 let held = match conversation {
-                    Some(conversation) => self.archive(&mut conn, conversation).await?,
+                    Some(conversation) => self.archive(&mut conn, conversation).await,
                     // Not ours to archive: drop the hint.
-                    None => self.forget(&mut conn, &member).await.map(|()| true)?,
+                    None => self.forget(&mut conn, &member).await.map(|()| true),
                 };
-                if !held {
-                    more = false;
-                    break;
+                match held {
+                    Ok(true) => archived += 1,
+                    Ok(false) => {
+                        more = false;
+                        break;
+                    }
+                    // One conversation that cannot be archived (a row the
+                    // database refuses) must not hold up the others: it
+                    // stays due, is retried next pass, and shows in the lag.
+                    Err(e) => {
+                        e.log();
+                        metrics::counter!("archive_failures_total").increment(1);
+                        failed = true;
+                    }
                 }
+            }
+            // Nothing got through: the database or Redis is down; back off.
+            if failed && archived == 0 {
+                self.measure_lag(&mut conn).await?;
+                return Ok(Pass::Stalled);
             }
         }
         self.measure_lag(&mut conn).await?;
-        Ok(more)
+        Ok(if more { Pass::More } else { Pass::Done })
     }
 
     /// Takes or renews the lease; true when this node holds it.
