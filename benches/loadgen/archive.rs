@@ -98,7 +98,7 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
             refused += 1;
         }
         done += 1;
-        if done % 100_000 == 0 {
+        if done.is_multiple_of(100_000) {
             eprintln!("{done} sent in {:.0}s", started.elapsed().as_secs_f64());
         }
     }
