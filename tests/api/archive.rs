@@ -256,7 +256,8 @@ async fn since_replay_edits_and_deletes_reach_archived_messages() {
     archive_env(&mut env);
     let app = env.spawn().await;
     let alice = app.signup("alice").await;
-    let c = create_conversation(&app, &alice, "old news", &[]).await;
+    let bob = app.signup("bob").await;
+    let c = create_conversation(&app, &alice, "old news", &[&bob]).await;
     let sent = ids(&send_many(&app, &alice, &c, 300).await);
     if let Some((mut redis, prefix)) = env.redis().await {
         archived(&mut redis, &format!("{prefix}stream:conv:{c}")).await;
@@ -316,6 +317,18 @@ async fn since_replay_edits_and_deletes_reach_archived_messages() {
     assert!(page[2]["editedAt"].is_string());
     assert_eq!(page[3]["deleted"], true);
     assert_eq!(page[3]["content"], "");
+
+    // A read marker on an archived message: its place comes from the
+    // archive (301 messages, 11 read, the deleted one among those read).
+    let body = app
+        .graphql(
+            "mutation($id: ID!, $upTo: StreamId!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount lastReadId } }",
+            json!({ "id": c, "upTo": sent[10] }),
+            Some(&bob.access),
+        )
+        .await;
+    assert_eq!(body["data"]["markRead"]["unreadCount"], 290, "{body}");
+    assert_eq!(body["data"]["markRead"]["lastReadId"], sent[10].as_str());
     app.stop().await;
 }
 
@@ -485,4 +498,35 @@ async fn a_refusing_database_leaves_the_node_healthy_and_archiving_resumes() {
     assert_each_once(&sent, tiers(&mut redis, &key, &db).await);
     assert_eq!(forward(&app, &alice, &c, 100).await, sent);
     app.stop().await;
+}
+
+/// Two nodes, both sending, one lease: each entry archived once, and
+/// either node serves the whole history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_archive_each_entry_once() {
+    let mut env = TestEnv::new().await;
+    let Some((mut redis, prefix)) = env.redis().await else {
+        return;
+    };
+    archive_env(&mut env);
+    let (one, two) = (env.spawn().await, env.spawn().await);
+    let alice = one.signup("alice").await;
+    let c = create_conversation(&one, &alice, "shared", &[]).await;
+    let (a, b) = tokio::join!(
+        send_many(&one, &alice, &c, 300),
+        send_many(&two, &alice, &c, 300)
+    );
+    let mut sent: Vec<Value> = a.into_iter().chain(b).collect();
+    sent.sort_by_key(stream_id);
+    let sent = ids(&sent);
+    let key = format!("{prefix}stream:conv:{c}");
+    archived(&mut redis, &key).await;
+    let db = Database::connect(&env.vars()["DATABASE_URL"])
+        .await
+        .expect("database");
+    assert_each_once(&sent, tiers(&mut redis, &key, &db).await);
+    assert_eq!(forward(&two, &alice, &c, 100).await, sent);
+    assert_eq!(backward(&one, &alice, &c, 100).await, sent);
+    one.stop().await;
+    two.stop().await;
 }
