@@ -110,7 +110,7 @@ impl Backends {
                 if let Some(limit) = config.stream_hot_messages {
                     let hot = message_log::redis::archiver::Hot::new(
                         message_log::archive::Archive::new(db.clone()),
-                        limit,
+                        (limit, config.stream_archive_min_age),
                         manager.clone(),
                         keys.clone(),
                     );

@@ -9,6 +9,11 @@
 //! shutdown, taken over by another node when it expires), works through
 //! that set.
 //!
+//! Entries younger than `STREAM_ARCHIVE_MIN_AGE_SECS` stay whatever the
+//! limit: the node's stream readers `XREAD` the stream itself (only pages
+//! and catch-ups read across the boundary), so an entry trimmed before a
+//! lagging reader reached it would never be published live.
+//!
 //! How, in steps that are each safe to repeat after a crash between any
 //! two of them: (1) read the oldest entries beyond the limit, with the
 //! numbers that give each its ordinal; (2) insert them into the database
@@ -61,20 +66,25 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// ... up to this.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// KEYS[1]: a stream; ARGV[1]: its hot limit; ARGV[2]: the batch size.
-/// Returns `{entries-added, length, oldest entries beyond the limit}`.
+/// KEYS[1]: a stream; ARGV[1]: its hot limit; ARGV[2]: the batch size;
+/// ARGV[3]: the minimum age in milliseconds. Returns `{entries-added,
+/// length, oldest entries beyond the limit and older than the minimum}`.
 static TAKE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 local len = redis.call('XLEN', KEYS[1])
 local excess = len - tonumber(ARGV[1])
 if excess <= 0 then return {0, len, {}} end
+local t = redis.call('TIME')
+local newest = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - tonumber(ARGV[3])
+if newest < 0 then return {0, len, {}} end
 local added = 0
 local info = redis.call('XINFO', 'STREAM', KEYS[1])
 for i = 1, #info, 2 do
   if info[i] == 'entries-added' then added = info[i + 1] end
 end
-return {added, len, redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', math.min(excess, tonumber(ARGV[2])))}
+local upto = string.format('%.0f', newest)
+return {added, len, redis.call('XRANGE', KEYS[1], '-', upto, 'COUNT', math.min(excess, tonumber(ARGV[2])))}
 ",
     )
 });
@@ -118,6 +128,10 @@ struct Inner {
     archive: Archive,
     /// Entries each stream keeps.
     limit: u64,
+    /// Entries younger than this stay in the stream whatever the limit:
+    /// the node's stream readers `XREAD` the stream itself, and an entry
+    /// trimmed before a lagging reader got to it would never be published.
+    min_age: Duration,
     /// The length past which a stream is due: the limit plus a tenth, so
     /// a batch moves many entries, not one per append.
     threshold: u64,
@@ -129,13 +143,20 @@ struct Inner {
 
 impl Hot {
     /// Streams keep `limit` entries (at least one: a stream's last entry
-    /// is its tail); older ones go to `archive`.
-    pub fn new(archive: Archive, limit: u64, manager: ConnectionManager, keys: RedisKeys) -> Self {
+    /// is its tail), and every entry younger than `min_age`; older ones go
+    /// to `archive`.
+    pub fn new(
+        archive: Archive,
+        (limit, min_age): (u64, Duration),
+        manager: ConnectionManager,
+        keys: RedisKeys,
+    ) -> Self {
         let limit = limit.max(1);
         Self {
             inner: Arc::new(Inner {
                 archive,
                 limit,
+                min_age,
                 threshold: limit + (limit / 10).max(1),
                 manager,
                 keys,
@@ -244,6 +265,16 @@ enum Pass {
     Stalled,
 }
 
+/// How one conversation's archiving ended.
+enum Caught {
+    /// Within its limit: no longer due.
+    Up,
+    /// Over its limit, but its oldest entries are too young to move.
+    Waiting,
+    /// Another node holds the lease now.
+    LeaseLost,
+}
+
 /// One node's archiving task.
 struct Archiver {
     hot: Hot,
@@ -303,17 +334,18 @@ impl Archiver {
                 .await
                 .map_err(storage)?;
             more = due.len() >= usize::try_from(CONVERSATIONS_PER_PASS).unwrap_or(usize::MAX);
-            let (mut archived, mut failed) = (0, false);
+            let (mut archived, mut waiting, mut failed) = (0, 0, false);
             for member in due {
                 let conversation = member.parse().ok().map(ConversationId);
-                let held = match conversation {
+                let outcome = match conversation {
                     Some(conversation) => self.archive(&mut conn, conversation).await,
                     // Not ours to archive: drop the hint.
-                    None => self.forget(&mut conn, &member).await.map(|()| true),
+                    None => self.forget(&mut conn, &member).await.map(|()| Caught::Up),
                 };
-                match held {
-                    Ok(true) => archived += 1,
-                    Ok(false) => {
+                match outcome {
+                    Ok(Caught::Up) => archived += 1,
+                    Ok(Caught::Waiting) => waiting += 1,
+                    Ok(Caught::LeaseLost) => {
                         more = false;
                         break;
                     }
@@ -328,10 +360,13 @@ impl Archiver {
                 }
             }
             // Nothing got through: the database or Redis is down; back off.
-            if failed && archived == 0 {
+            if failed && archived == 0 && waiting == 0 {
                 self.measure_lag(&mut conn).await?;
                 return Ok(Pass::Stalled);
             }
+            // Streams only waiting for their entries to age are for the
+            // next tick, not for a pass at once.
+            more = more && archived > 0;
         }
         self.measure_lag(&mut conn).await?;
         Ok(if more { Pass::More } else { Pass::Done })
@@ -350,23 +385,41 @@ impl Archiver {
     }
 
     /// Moves one conversation's entries beyond the limit to the archive,
-    /// batch by batch; false when the lease was lost on the way.
+    /// batch by batch.
     async fn archive(
         &self,
         conn: &mut ConnectionManager,
         conversation: ConversationId,
-    ) -> Result<bool> {
+    ) -> Result<Caught> {
         let inner = &self.hot.inner;
         let key = inner.keys.stream(conversation);
+        let mut moved = false;
         loop {
             let (added, length, batch): (u64, u64, StreamRangeReply) = TAKE
                 .key(&key)
                 .arg(inner.limit)
                 .arg(BATCH)
+                .arg(u64::try_from(inner.min_age.as_millis()).unwrap_or(u64::MAX))
                 .invoke_async(conn)
                 .await
                 .map_err(storage)?;
             let Some(last) = batch.ids.last() else {
+                // Over the limit with nothing old enough to move: it stays
+                // due, and the next tick looks again. Its wait counts from
+                // the last batch moved (a busy stream is always over).
+                if length > inner.limit {
+                    if moved {
+                        redis::cmd("ZADD")
+                            .arg(inner.keys.archive_due())
+                            .arg("XX")
+                            .arg(Utc::now().timestamp_millis())
+                            .arg(conversation.to_string())
+                            .query_async::<i64>(conn)
+                            .await
+                            .map_err(storage)?;
+                    }
+                    return Ok(Caught::Waiting);
+                }
                 break;
             };
             let last: StreamId = last
@@ -403,9 +456,10 @@ impl Archiver {
                 .query_async(conn)
                 .await
                 .map_err(storage)?;
+            moved = true;
             tracing::debug!(conversation.id = %conversation, archived = rows.len(), inserted, up_to = %last, "archived");
             if !self.lease(conn).await? {
-                return Ok(false);
+                return Ok(Caught::LeaseLost);
             }
         }
         self.forget(conn, &conversation.to_string()).await?;
@@ -421,7 +475,7 @@ impl Archiver {
                 .await
                 .map_err(storage)?;
         }
-        Ok(true)
+        Ok(Caught::Up)
     }
 
     async fn forget(&self, conn: &mut ConnectionManager, member: &str) -> Result<()> {
