@@ -108,7 +108,7 @@ impl Backends {
                     senders,
                 );
                 if let Some(limit) = config.stream_hot_messages {
-                    let hot = message_log::redis::archiver::Hot::new(
+                    let hot = message_log::redis::hot::Hot::new(
                         message_log::archive::Archive::new(db.clone()),
                         (limit, config.stream_archive_min_age),
                         manager.clone(),

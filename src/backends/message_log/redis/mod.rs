@@ -2,8 +2,9 @@
 //! django-chat's key and field names so either server reads the other's.
 //! Its live side, the node's stream readers, is in [`stream_reader`].
 
-pub mod archiver;
+mod archiver;
 mod changes;
+pub mod hot;
 mod ordinals;
 pub mod senders;
 pub mod stream_reader;
@@ -15,7 +16,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use redis::{Value, aio::ConnectionManager, streams::StreamRangeReply};
 
-use self::{archiver::Hot, senders::Senders};
+use self::{hot::Hot, senders::Senders};
 use super::{Appended, Changed, EventPage, Head, MessageLog, Note, Page, Position};
 use crate::{
     backends::redis_keys::RedisKeys,
