@@ -21,6 +21,11 @@ use crate::{
     error::Result,
 };
 
+/// While a stream stays over its threshold (its entries too young to
+/// move, or the archiver failing), one append in this many marks it due
+/// again: one mark would do, were none ever lost.
+const REMARK_EVERY: u64 = 64;
+
 /// The hot tier's limit and the archive behind it, shared by the log
 /// (reads across the boundary, due hints) and the node's archiver.
 #[derive(Clone)]
@@ -80,11 +85,17 @@ impl Hot {
     }
 
     /// After an append left the stream `length` long: marks it due when
-    /// it is over the threshold. A failure is logged, not returned: the
-    /// message is stored, and the next append marks it again.
+    /// it has just gone over the threshold (appends grow a stream one at a
+    /// time, so exactly one sees that length; the archiver marks a stream
+    /// it leaves over), and again every [`REMARK_EVERY`] appends while it
+    /// stays over, in case that mark was lost. A failure is logged, not
+    /// returned: the message is stored, and a later append marks it again.
     pub(super) async fn appended(&self, conversation: ConversationId, length: u64) {
         let inner = &self.inner;
-        if length <= inner.threshold {
+        let Some(over) = length.checked_sub(inner.threshold + 1) else {
+            return;
+        };
+        if !over.is_multiple_of(REMARK_EVERY) {
             return;
         }
         if let Err(e) = mark_due(&mut inner.manager.clone(), &inner.keys, conversation).await {
