@@ -533,3 +533,53 @@ async fn two_nodes_archive_each_entry_once() {
     one.stop().await;
     two.stop().await;
 }
+
+/// Entries django-chat wrote (no `ordinal` field) are numbered when
+/// archived as the stream numbers them, so unread counts stay right.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn django_chat_entries_keep_their_places_in_the_archive() {
+    let mut env = TestEnv::new().await;
+    let Some((mut redis, prefix)) = env.redis().await else {
+        return;
+    };
+    archive_env(&mut env);
+    let app = env.spawn().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let c = create_conversation(&app, &alice, "mixed", &[&bob]).await;
+    let first = app.send_message(&alice, &c, "ours").await;
+    let key = format!("{prefix}stream:conv:{c}");
+    let mut pipe = redis::pipe();
+    for n in 0..300 {
+        pipe.cmd("XADD")
+            .arg(&key)
+            .arg("*")
+            .arg("user_id")
+            .arg(alice.id)
+            .arg("username")
+            .arg("alice")
+            .arg("content")
+            .arg(format!("django {n}"))
+            .arg("timestamp")
+            .arg("2024-05-01T12:00:00.000000");
+    }
+    let django: Vec<String> = pipe.query_async(&mut redis).await.expect("xadd");
+    // Django-chat's appends do not mark the stream due; one in 64 of ours
+    // over the threshold does.
+    send_many(&app, &alice, &c, 64).await;
+    archived(&mut redis, &key).await;
+
+    let body = app
+        .graphql(
+            "mutation($id: ID!, $upTo: StreamId!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount } }",
+            json!({ "id": c, "upTo": django[49] }),
+            Some(&bob.access),
+        )
+        .await;
+    // 365 messages, the first 51 read.
+    assert_eq!(body["data"]["markRead"]["unreadCount"], 314, "{body}");
+    let mut all = vec![first["id"].as_str().expect("id").to_owned()];
+    all.extend(django);
+    assert_eq!(forward(&app, &bob, &c, 100).await[..301], all[..]);
+    app.stop().await;
+}
