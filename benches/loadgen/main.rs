@@ -8,6 +8,7 @@
 //! cargo bench --bench loadgen -- history --concurrency 10 --duration 20
 //! cargo bench --bench loadgen -- auth --concurrency 4 --duration 10
 //! cargo bench --bench loadgen -- typing --users 200 --conversations 20 --node http://127.0.0.1:8001
+//! cargo bench --bench loadgen -- archive --messages 1000000 --conversations 1000
 //! ```
 //! The server must allow the send rate: run it with a high
 //! `RATE_LIMIT_MESSAGES`. Every loop is bounded in time and count, and the
@@ -18,6 +19,7 @@
 )]
 
 mod api;
+mod archive;
 mod auth;
 mod connections;
 mod fanout;
@@ -63,6 +65,9 @@ enum Scenario {
     /// Users typing at keystroke rate and sending now and then, over one
     /// or several nodes: typing signals, presence, Redis commands.
     Typing(typing::Args),
+    /// M messages across N conversations with the archive on: Redis memory,
+    /// archive lag, history from Redis vs the database.
+    Archive(archive::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -89,6 +94,7 @@ fn main() -> anyhow::Result<()> {
             Scenario::Auth(args) => auth::run(&api, args).await,
             Scenario::Inbox(args) => inbox::run(&api, args).await,
             Scenario::Typing(args) => typing::run(&api, args).await,
+            Scenario::Archive(args) => archive::run(&api, args).await,
         }
     })
 }

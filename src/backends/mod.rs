@@ -102,13 +102,24 @@ impl Backends {
                     config.stream_readers,
                     shutdown.clone(),
                 ));
-                Ok(Self {
-                    message_log: Arc::new(message_log::redis::RedisLog::new(
+                let mut log = message_log::redis::RedisLog::new(
+                    manager.clone(),
+                    keys.clone(),
+                    config.stream_maxlen,
+                    senders,
+                );
+                if let Some(limit) = config.stream_hot_messages {
+                    let hot = message_log::redis::hot::Hot::new(
+                        message_log::archive::Archive::new(db.clone()),
+                        (limit, config.stream_archive_min_age),
                         manager.clone(),
                         keys.clone(),
-                        config.stream_maxlen,
-                        senders,
-                    )),
+                    );
+                    hot.start(shutdown.clone());
+                    log = log.with_archive(hot);
+                }
+                Ok(Self {
+                    message_log: Arc::new(log),
                     limiter: Limiter::new(
                         Arc::new(rate_limit::redis::RedisLimiter::new(
                             manager.clone(),

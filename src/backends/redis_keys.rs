@@ -38,6 +38,18 @@ impl RedisKeys {
         format!("{}chatstream:deleted:{}", self.prefix, conversation)
     }
 
+    /// The conversations whose streams are over their hot limit, scored by
+    /// when they went over (chatstream's own; see the archiver).
+    pub fn archive_due(&self) -> String {
+        format!("{}chatstream:archive:due", self.prefix)
+    }
+
+    /// The archiver's lease: the id of the one node archiving, expiring
+    /// unless renewed.
+    pub fn archive_lease(&self) -> String {
+        format!("{}chatstream:archive:lease", self.prefix)
+    }
+
     /// A node's private wake-up stream for one of its readers.
     pub fn wake(&self, node: &str, reader: usize) -> String {
         format!("{}chatstream:wake:{node}:{reader}", self.prefix)

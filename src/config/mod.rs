@@ -83,8 +83,18 @@ pub struct Config {
     /// `ALLOWED_ORIGINS`: browser origins allowed for CORS and WebSocket upgrades.
     pub allowed_origins: Vec<String>,
     pub log_format: LogFormat,
-    /// `STREAM_MAXLEN`: approximate cap per conversation stream; unset keeps all history.
+    /// `STREAM_MAXLEN`: approximate cap per conversation stream, trimming
+    /// without archiving (history beyond it is lost); unset: no such cap.
     pub stream_maxlen: Option<u64>,
+    /// `STREAM_HOT_MESSAGES` (default 10,000): in Redis mode, entries each
+    /// stream keeps; older ones are archived to the database and read
+    /// from there. `None` when `STREAM_MAXLEN` is set instead (the two
+    /// are exclusive).
+    pub stream_hot_messages: Option<u64>,
+    /// `STREAM_ARCHIVE_MIN_AGE_SECS` (default 30): entries younger than
+    /// this are never archived, whatever the hot limit (a margin for the
+    /// stream readers, which read the stream itself).
+    pub stream_archive_min_age: Duration,
     /// `GRAPHQL_WS_INIT_TIMEOUT_SECS`: how long a graphql-ws client may wait
     /// before `connection_init`.
     pub graphql_ws_init_timeout: Duration,
@@ -238,6 +248,10 @@ impl Config {
                 None => None,
                 Some(_) => Some(env.parse::<u64>("STREAM_MAXLEN", 0)?),
             },
+            stream_hot_messages: env.stream_hot_messages()?,
+            stream_archive_min_age: Duration::from_secs(
+                env.parse("STREAM_ARCHIVE_MIN_AGE_SECS", 30)?,
+            ),
             graphql_ws_init_timeout: Duration::from_secs(
                 env.parse("GRAPHQL_WS_INIT_TIMEOUT_SECS", 10)?,
             ),
@@ -316,6 +330,8 @@ impl fmt::Debug for Config {
             .field("allowed_origins", &self.allowed_origins)
             .field("log_format", &self.log_format)
             .field("stream_maxlen", &self.stream_maxlen)
+            .field("stream_hot_messages", &self.stream_hot_messages)
+            .field("stream_archive_min_age", &self.stream_archive_min_age)
             .field("metrics_token", &self.metrics_token.is_some())
             .field("connections", &self.connections)
             .field("graphql_introspection", &self.graphql_introspection)
@@ -366,6 +382,24 @@ mod tests {
             let err = Config::from_vars(vars(&[(variable, "0")])).err();
             assert_eq!(err.map(|e| e.variable), Some(variable));
         }
+    }
+
+    #[test]
+    fn the_archive_is_on_unless_trimming_without_it_is_asked_for() {
+        let config = Config::from_vars(HashMap::new()).expect("defaults are valid");
+        assert_eq!(config.stream_hot_messages, Some(10_000));
+        assert_eq!(config.stream_archive_min_age, Duration::from_secs(30));
+        assert_eq!(config.stream_maxlen, None);
+        let lossy = Config::from_vars(vars(&[("STREAM_MAXLEN", "5000")])).expect("valid");
+        assert_eq!(
+            (lossy.stream_maxlen, lossy.stream_hot_messages),
+            (Some(5000), None)
+        );
+        let both = vars(&[("STREAM_MAXLEN", "5000"), ("STREAM_HOT_MESSAGES", "100")]);
+        let err = Config::from_vars(both).err();
+        assert_eq!(err.map(|e| e.variable), Some("STREAM_HOT_MESSAGES"));
+        let err = Config::from_vars(vars(&[("STREAM_HOT_MESSAGES", "0")])).err();
+        assert_eq!(err.map(|e| e.variable), Some("STREAM_HOT_MESSAGES"));
     }
 
     #[test]

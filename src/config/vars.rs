@@ -176,6 +176,22 @@ impl Vars {
         Ok(value)
     }
 
+    /// `STREAM_HOT_MESSAGES`, or `None` (no archive) when `STREAM_MAXLEN`
+    /// is set: trimming that loses history and an archive that keeps it
+    /// cannot both govern a stream, so setting both is refused.
+    pub(super) fn stream_hot_messages(&self) -> Result<Option<u64>, ConfigError> {
+        match (self.get("STREAM_HOT_MESSAGES"), self.get("STREAM_MAXLEN")) {
+            (Some(_), Some(_)) => Err(ConfigError {
+                variable: "STREAM_HOT_MESSAGES",
+                reason: "cannot be set together with STREAM_MAXLEN (which trims without \
+                         archiving); unset one of them"
+                    .into(),
+            }),
+            (_, Some(_)) => Ok(None),
+            (_, None) => self.positive("STREAM_HOT_MESSAGES", 10_000).map(Some),
+        }
+    }
+
     pub(super) fn invalid(&self, variable: &'static str, got: &str, expected: &str) -> ConfigError {
         ConfigError {
             variable,

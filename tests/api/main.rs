@@ -5,6 +5,7 @@
 
 mod abuse;
 mod accounts;
+mod archive;
 mod armed_on_connect;
 mod conversations;
 mod credentials;

@@ -496,7 +496,7 @@ impl EmbeddedLog {
 }
 
 /// One row of the log by id.
-async fn find_message(
+pub(super) async fn find_message(
     db: &DatabaseConnection,
     conversation: ConversationId,
     id: StreamId,
@@ -577,7 +577,7 @@ async fn load_last(db: &DatabaseConnection, conversation: ConversationId) -> Res
 }
 
 /// The last message of `conversation` matching `filter`, with its ordinal.
-async fn last_position(
+pub(super) async fn last_position(
     db: &DatabaseConnection,
     conversation: ConversationId,
     filter: Condition,
@@ -617,7 +617,7 @@ async fn last_position(
 
 /// Rows strictly beyond `id` in the direction of `order`, comparing
 /// `(ms, seq)` as a tuple: ids are numbers, and `"10-0" < "9-0"` as text.
-fn beyond(id: StreamId, order: Order) -> Condition {
+pub(super) fn beyond(id: StreamId, order: Order) -> Condition {
     let (ms, seq) = saturating_i64(id);
     let (ms_col, seq_col) = (messages::Column::Ms, messages::Column::Seq);
     let (ms_beyond, seq_beyond) = match order {
@@ -655,20 +655,20 @@ fn now_ms() -> u64 {
 
 /// A cursor as columns. Stored ids fit in `i64`, so clamping a larger cursor
 /// to `i64::MAX` changes no comparison with a row that can exist.
-fn saturating_i64(id: StreamId) -> (i64, i64) {
+pub(super) fn saturating_i64(id: StreamId) -> (i64, i64) {
     let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     (clamp(id.ms), clamp(id.seq))
 }
 
-fn to_i64(n: u64) -> Result<i64, DbErr> {
+pub(super) fn to_i64(n: u64) -> Result<i64, DbErr> {
     i64::try_from(n).map_err(|_| DbErr::Custom(format!("stream id part {n} exceeds i64")))
 }
 
-fn to_u64(n: i64) -> Result<u64> {
+pub(super) fn to_u64(n: i64) -> Result<u64> {
     u64::try_from(n).map_err(|_| Error::Storage(anyhow!("negative stream id part {n} in messages")))
 }
 
-fn to_message(row: messages::Model) -> Result<Message> {
+pub(super) fn to_message(row: messages::Model) -> Result<Message> {
     Ok(Message {
         id: StreamId::new(to_u64(row.ms)?, to_u64(row.seq)?),
         conversation_id: ConversationId(row.conversation_id),

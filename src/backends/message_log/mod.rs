@@ -8,6 +8,7 @@
 //! before it, so a reader resuming after any id misses none of either. The
 //! log also keeps each message's current state, which reads return.
 
+pub mod archive;
 pub mod embedded;
 pub mod redis;
 

@@ -27,27 +27,29 @@ use crate::domain::{
 
 /// KEYS: the message stream, the event stream, the hash of changed
 /// messages, the sorted set of deleted ones. ARGV: message id, kind
-/// (`edited` | `deleted`), the new state, user id, content, timestamp, then
-/// more field, value, ... of the event (the message's sender and time, so
-/// an event is read without its message).
+/// (`edited` | `deleted`), the new state, user id, content, timestamp, the
+/// message's ordinal when it is archived (trimmed from the stream; empty
+/// otherwise), then more field, value, ... of the event (the message's
+/// sender and time, so an event is read without its message).
 /// Returns `{'missing'}`, `{'deleted', state}` or `{'changed', event id}`.
 static CHANGE: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
         "{NEXT_ID}{}",
         r"
 local entry = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])[1]
-if not entry then return {'missing'} end
+local archived = tonumber(ARGV[7])
+if not entry and not archived then return {'missing'} end
 local prior = redis.call('HGET', KEYS[3], ARGV[1])
 if prior and string.sub(prior, 1, 1) == 'D' then return {'deleted', prior} end
 local id = next_id({KEYS[1], KEYS[2]})
 local event = {'XADD', KEYS[2], id, 'kind', ARGV[2], 'message_id', ARGV[1],
   'user_id', ARGV[4], 'content', ARGV[5], 'timestamp', ARGV[6]}
-for i = 7, #ARGV do table.insert(event, ARGV[i]) end
+for i = 8, #ARGV do table.insert(event, ARGV[i]) end
 redis.call(unpack(event))
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
 if ARGV[2] == 'deleted' then
-  local n = nil
-  local fields = entry[2]
+  local n = archived
+  local fields = entry and entry[2] or {}
   for j = 1, #fields, 2 do
     if fields[j] == 'ordinal' then n = tonumber(fields[j + 1]) end
   end
@@ -112,30 +114,32 @@ pub(super) enum Outcome {
     Changed(String),
 }
 
-/// Records `message` (already changed) as `change` by `user`.
+/// Records `message` (already changed) as `change` by `user`. `archived`
+/// is its ordinal when the caller found it in the archive, not the stream.
 pub(super) async fn change(
     conn: &mut ConnectionManager,
-    keys: ChangeKeys,
+    keys: &ChangeKeys,
     message: &Message,
     change: &Change,
-    user: i64,
-    timestamp: String,
+    (user, timestamp): (i64, String),
+    archived: Option<u64>,
 ) -> RedisResult<Outcome> {
     let kind = match change {
         Change::Edit { .. } => "edited",
         Change::Delete => "deleted",
     };
     let reply: Vec<String> = CHANGE
-        .key(keys.stream)
-        .key(keys.events)
-        .key(keys.changed)
-        .key(keys.deleted)
+        .key(&keys.stream)
+        .key(&keys.events)
+        .key(&keys.changed)
+        .key(&keys.deleted)
         .arg(message.id.to_string())
         .arg(kind)
         .arg(encode_state(message))
         .arg(user)
         .arg(&message.content)
         .arg(timestamp)
+        .arg(archived.map(|n| n.to_string()).unwrap_or_default())
         .arg(&[
             ("sender_id", message.sender.id.0.to_string()),
             ("username", message.sender.username.clone()),

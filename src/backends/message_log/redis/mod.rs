@@ -2,7 +2,9 @@
 //! django-chat's key and field names so either server reads the other's.
 //! Its live side, the node's stream readers, is in [`stream_reader`].
 
+mod archiver;
 mod changes;
+pub mod hot;
 mod ordinals;
 pub mod senders;
 pub mod stream_reader;
@@ -14,7 +16,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use redis::{Value, aio::ConnectionManager, streams::StreamRangeReply};
 
-use self::senders::Senders;
+use self::{hot::Hot, senders::Senders};
 use super::{Appended, Changed, EventPage, Head, MessageLog, Note, Page, Position};
 use crate::{
     backends::redis_keys::RedisKeys,
@@ -31,6 +33,9 @@ pub struct RedisLog {
     keys: RedisKeys,
     stream_maxlen: Option<u64>,
     senders: Senders,
+    /// Present when the archive is on: entries beyond the hot limit move
+    /// to the database, and reads continue there.
+    hot: Option<Hot>,
 }
 
 impl RedisLog {
@@ -47,44 +52,74 @@ impl RedisLog {
             keys,
             stream_maxlen,
             senders,
+            hot: None,
         }
     }
 
-    /// `XRANGE`/`XREVRANGE` with one entry more than `limit`, to learn
-    /// whether more lie beyond the page. Entries come back in the order read.
-    async fn range(
+    /// Turns the archive on: streams over `hot`'s limit are reported to
+    /// the archiver, and reads go on into its database past the stream's
+    /// first entry.
+    pub fn with_archive(mut self, hot: Hot) -> Self {
+        self.hot = Some(hot);
+        self
+    }
+
+    /// `XRANGE`/`XREVRANGE` of up to `count` entries, decoded, in the
+    /// order read, with how many entries were read. With the archive on,
+    /// also the stream's first id, read in the same transaction: the
+    /// boundary below which entries are in the archive.
+    async fn hot_range(
         &self,
         command: &str,
         conversation: ConversationId,
         (start, end): (String, &str),
-        limit: usize,
-    ) -> Result<Page> {
-        let reply: StreamRangeReply = redis::cmd(command)
-            .arg(self.keys.stream(conversation))
+        count: usize,
+    ) -> Result<(Vec<Message>, usize, Option<StreamId>)> {
+        let key = self.keys.stream(conversation);
+        let mut pipe = redis::pipe();
+        if self.hot.is_some() {
+            pipe.atomic();
+            pipe.cmd("XRANGE")
+                .arg(&key)
+                .arg("-")
+                .arg("+")
+                .arg("COUNT")
+                .arg(1);
+        }
+        pipe.cmd(command)
+            .arg(&key)
             .arg(start)
             .arg(end)
             .arg("COUNT")
-            .arg(limit.saturating_add(1))
+            .arg(count);
+        let mut replies: Vec<StreamRangeReply> = pipe
             .query_async(&mut self.manager.clone())
             .await
             .map_err(storage)?;
-        let has_more = reply.ids.len() > limit;
-        let mut messages: Vec<Message> = reply
+        let reply = replies.pop().unwrap_or_default();
+        let first = replies
+            .pop()
+            .and_then(|first| first.ids.first().and_then(|e| e.id.parse().ok()));
+        let messages = reply
             .ids
             .iter()
-            .take(limit)
             .filter_map(|entry| decode_entry(conversation, &entry.id, &entry.map))
             .collect();
-        // Edits and deletes: one more round trip per page.
+        Ok((messages, reply.ids.len(), first))
+    }
+
+    /// Edits and deletes overlaid, senders completed: one more round trip
+    /// each per page, whichever tier its messages came from.
+    async fn finish(&self, conversation: ConversationId, messages: &mut [Message]) -> Result<()> {
         changes::overlay(
             &mut self.manager.clone(),
             self.keys.changed(conversation),
-            &mut messages,
+            messages,
         )
         .await
         .map_err(storage)?;
-        self.senders.complete(&mut messages).await;
-        Ok(Page { messages, has_more })
+        self.senders.complete(messages).await;
+        Ok(())
     }
 }
 
@@ -106,10 +141,13 @@ impl MessageLog for RedisLog {
             self.keys.stream(new.conversation_id),
             self.keys.events(new.conversation_id),
         );
-        let (id, count) =
+        let (id, count, length) =
             ordinals::append(&mut self.manager.clone(), keys, self.stream_maxlen, &fields)
                 .await
                 .map_err(storage)?;
+        if let Some(tier) = &self.hot {
+            tier.appended(new.conversation_id, length).await;
+        }
         let id = id
             .parse::<StreamId>()
             .map_err(|_| Error::Storage(anyhow!("XADD returned {id:?}, not a stream id")))?;
@@ -162,10 +200,16 @@ impl MessageLog for RedisLog {
         let found = ordinals::position(&mut self.manager.clone(), key, at.to_string())
             .await
             .map_err(storage)?;
-        Ok(found.and_then(|(id, count)| {
+        let found = found.and_then(|(id, count)| {
             let id = id.parse().ok()?;
             Some(Position { id, count })
-        }))
+        });
+        match (found, &self.hot) {
+            // Nothing in the stream at or before `at`: it is older than
+            // the stream's first entry, so the answer is in the archive.
+            (None, Some(tier)) => tier.archive().position_at(conversation, at).await,
+            (found, _) => Ok(found),
+        }
     }
 
     async fn last_id(&self, conversation: ConversationId) -> Result<StreamId> {
@@ -204,29 +248,38 @@ impl MessageLog for RedisLog {
         cursor: Cursor,
         limit: usize,
     ) -> Result<Page> {
+        // One entry more than asked tells whether more lie beyond the page.
         // Exclusive bounds are given as the neighbouring ids: nothing lies
         // after the largest id or before `0-0`, and Redis refuses `(` there.
-        let before = match cursor {
-            Cursor::After(id) => {
-                let Some(start) = id.successor() else {
-                    return Ok(Page::default());
-                };
-                return self
-                    .range("XRANGE", conversation, (start.to_string(), "+"), limit)
-                    .await;
-            }
-            Cursor::Latest => "+".to_owned(),
+        let fetch = limit.saturating_add(1);
+        let (command, bounds) = match cursor {
+            Cursor::After(id) => match id.successor() {
+                Some(start) => ("XRANGE", (start.to_string(), "+")),
+                None => return Ok(Page::default()),
+            },
+            Cursor::Latest => ("XREVRANGE", ("+".to_owned(), "-")),
             Cursor::Before(id) => match id.predecessor() {
-                Some(end) => end.to_string(),
+                Some(end) => ("XREVRANGE", (end.to_string(), "-")),
                 None => return Ok(Page::default()),
             },
         };
-        let mut page = self
-            .range("XREVRANGE", conversation, (before, "-"), limit)
-            .await?;
-        page.messages.reverse();
-        Ok(page)
+        let (hot, read, first) = self.hot_range(command, conversation, bounds, fetch).await?;
+        let (mut messages, read) = match &self.hot {
+            Some(tier) => {
+                tier.join(conversation, cursor, (hot, read, first), fetch)
+                    .await?
+            }
+            None => (hot, read),
+        };
+        let has_more = read > limit;
+        messages.truncate(limit);
+        if command == "XREVRANGE" {
+            messages.reverse();
+        }
+        self.finish(conversation, &mut messages).await?;
+        Ok(Page { messages, has_more })
     }
+
     async fn read_events(
         &self,
         conversation: ConversationId,
@@ -273,6 +326,12 @@ impl MessageLog for RedisLog {
             .iter()
             .filter_map(|entry| decode_entry(conversation, &entry.id, &entry.map))
             .collect();
+        if messages.is_empty()
+            && let Some(tier) = &self.hot
+            && let Some(archived) = tier.archive().get(conversation, id).await?
+        {
+            messages.push(archived.message);
+        }
         if let (Some(message), Some(state)) = (messages.first_mut(), state) {
             changes::apply_state(message, &state);
         }
@@ -290,16 +349,21 @@ impl MessageLog for RedisLog {
         };
         let message = from.clone().changed(&change);
         let timestamp = format_timestamp(Utc::now());
-        let outcome = changes::change(
-            &mut self.manager.clone(),
-            keys,
-            &message,
-            &change,
-            by.0,
-            timestamp,
-        )
-        .await
-        .map_err(storage)?;
+        let record = |archived: Option<u64>| {
+            let mut conn = self.manager.clone();
+            let (keys, message, change) = (&keys, &message, &change);
+            let by = (by.0, timestamp.clone());
+            async move { changes::change(&mut conn, keys, message, change, by, archived).await }
+        };
+        let mut outcome = record(None).await.map_err(storage)?;
+        // Not in the stream: archived (and trimmed) since it was read, or
+        // long before. The archive is durable, so its row is proof enough.
+        if matches!(outcome, changes::Outcome::Missing)
+            && let Some(tier) = &self.hot
+            && let Some(archived) = tier.archive().get(conversation, from.id).await?
+        {
+            outcome = record(Some(archived.ordinal)).await.map_err(storage)?;
+        }
         Ok(match outcome {
             changes::Outcome::Missing => Changed::Missing,
             changes::Outcome::Deleted(state) => {

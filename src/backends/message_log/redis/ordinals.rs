@@ -41,7 +41,7 @@ end
 
 /// Adds an entry numbered with its ordinal. KEYS[1]: the stream; KEYS[2]:
 /// the conversation's event stream; ARGV[1]: the approximate MAXLEN or "";
-/// ARGV[2..]: field, value, ... Returns `{id, ordinal}`. Once the
+/// ARGV[2..]: field, value, ... Returns `{id, ordinal, length}`. Once the
 /// conversation has events, the id is chosen after theirs too.
 static APPEND: LazyLock<Script> = LazyLock::new(|| {
     Script::new(&format!(
@@ -67,7 +67,7 @@ end
 for i = 2, #ARGV do table.insert(args, ARGV[i]) end
 table.insert(args, 'ordinal'); table.insert(args, tostring(n))
 local id = redis.call(unpack(args))
-return {id, n}
+return {id, n, redis.call('XLEN', KEYS[1])}
 "
     ))
 });
@@ -133,13 +133,13 @@ return {entry[1], added - #after}
 pub(super) type Entry = (String, HashMap<String, Value>);
 
 /// `XADD` of `fields` numbered with the entry's ordinal; returns the new
-/// id and ordinal.
+/// id, its ordinal and the stream's length after it.
 pub(super) async fn append(
     conn: &mut ConnectionManager,
     (key, events): (String, String),
     maxlen: Option<u64>,
     fields: &[(&str, String)],
-) -> RedisResult<(String, u64)> {
+) -> RedisResult<(String, u64, u64)> {
     let mut invocation = APPEND.prepare_invoke();
     invocation
         .key(key)
