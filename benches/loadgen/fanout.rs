@@ -44,6 +44,10 @@ pub struct Args {
     /// Seconds to wait for stragglers after sending stops.
     #[arg(long, default_value_t = 10)]
     drain: u64,
+    /// The server's process id: report its CPU time per delivery (from
+    /// /proc/<pid>/stat, sending and draining included).
+    #[arg(long)]
+    server_pid: Option<u32>,
 }
 
 /// What one subscriber saw during one step.
@@ -106,6 +110,8 @@ struct Step {
     out_of_order: u64,
     latency: Histogram<u64>,
     seconds: f64,
+    /// Server CPU seconds over the step, with `--server-pid`.
+    cpu_s: Option<f64>,
 }
 
 impl Step {
@@ -117,13 +123,19 @@ impl Step {
     }
 
     fn json(&self) -> serde_json::Value {
-        json!({
+        let mut json = json!({
             "rate": self.rate, "sent": self.sent, "failed_sends": self.failed_sends,
             "expected_deliveries": self.expected, "received": self.received, "lost": self.lost,
             "duplicated": self.duplicated, "out_of_order": self.out_of_order,
             "deliveries_per_sec": self.received as f64 / self.seconds,
             "latency": report::percentiles(&self.latency),
-        })
+        });
+        report::merge(&mut json, self.cpu().0);
+        json
+    }
+
+    fn cpu(&self) -> (serde_json::Value, String) {
+        report::cpu(self.cpu_s, self.received, "delivery")
     }
 }
 
@@ -158,7 +170,8 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
     let mut step_no = 1;
     let mut best: Option<Step> = None;
     loop {
-        let step = run_step(
+        let meter = report::CpuMeter::start(args.server_pid)?;
+        let mut step = run_step(
             api,
             &args,
             rate,
@@ -169,10 +182,11 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
             clock,
         )
         .await;
+        step.cpu_s = meter.stop()?;
         eprintln!("rate {:.0}/s: {}", rate, step.json());
         let ok = step.ok();
         if !args.max {
-            let human = format!(
+            let mut human = format!(
                 "{} subscribers ({:?}) in {} conversation(s), {:.0} msg/s for {} s\nsent {} (failed {}), expected {} deliveries, received {}, lost {}, duplicated {}, out of order {}\nlatency p50 {:.1} ms p95 {:.1} ms p99 {:.1} ms max {:.1} ms, {:.0} deliveries/s",
                 args.subscribers,
                 args.protocol,
@@ -192,6 +206,10 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
                 step.latency.max() as f64 / 1000.0,
                 step.received as f64 / step.seconds
             );
+            let (_, cpu) = step.cpu();
+            if !cpu.is_empty() {
+                human.push_str(&format!("\n{cpu}"));
+            }
             let mut json = step.json();
             json["protocol"] = json!(format!("{:?}", args.protocol).to_lowercase());
             json["subscribers"] = json!(args.subscribers);
@@ -209,13 +227,19 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
         step_no += 1;
     }
     let held = best.as_ref().map_or(0.0, |s| s.rate);
-    let human = format!(
+    let mut human = format!(
         "{} subscribers ({:?}): highest rate held {:.0} msg/s ({:.0} deliveries/s) with nothing lost and p99 <= 250 ms",
         args.subscribers,
         args.protocol,
         held,
         held * (args.subscribers as f64 / conversations as f64)
     );
+    if let Some(best) = &best {
+        let (_, cpu) = best.cpu();
+        if !cpu.is_empty() {
+            human.push_str(&format!("; at that rate {cpu}"));
+        }
+    }
     report::emit(
         "fanout-max",
         &human,
@@ -421,5 +445,6 @@ async fn run_step(
         out_of_order,
         latency,
         seconds: sending.max(0.001),
+        cpu_s: None,
     }
 }

@@ -19,6 +19,10 @@ pub struct Args {
     /// Messages in the conversation before measuring.
     #[arg(long, default_value_t = 500)]
     messages: usize,
+    /// The server's process id: report its CPU time per request (from
+    /// /proc/<pid>/stat) for each surface.
+    #[arg(long)]
+    server_pid: Option<u32>,
 }
 
 pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
@@ -48,6 +52,7 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
         send.value_at_quantile(0.99) as f64 / 1000.0
     );
     for kind in ["rest", "graphql"] {
+        let meter = report::CpuMeter::start(args.server_pid)?;
         let deadline = Instant::now() + Duration::from_secs(args.duration);
         let mut workers = Vec::new();
         for _ in 0..args.concurrency {
@@ -94,14 +99,17 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
                 errors += e;
             }
         }
+        let (cpu_json, cpu_human) = report::cpu(meter.stop()?, latency.len(), "request");
         let rps = latency.len() as f64 / args.duration as f64;
         human.push_str(&format!(
-            "{kind}: {rps:.0} req/s at concurrency {}, p50 {:.2} ms p99 {:.2} ms, errors {errors}\n",
+            "{kind}: {rps:.0} req/s at concurrency {}, p50 {:.2} ms p99 {:.2} ms, errors {errors}{}{cpu_human}\n",
             args.concurrency,
             latency.value_at_quantile(0.5) as f64 / 1000.0,
-            latency.value_at_quantile(0.99) as f64 / 1000.0
+            latency.value_at_quantile(0.99) as f64 / 1000.0,
+            if cpu_human.is_empty() { "" } else { "; " },
         ));
         results[kind] = json!({ "requests_per_sec": rps, "errors": errors, "latency": report::percentiles(&latency) });
+        report::merge(&mut results[kind], cpu_json);
     }
     results["concurrency"] = json!(args.concurrency);
     report::emit("history", human.trim_end(), results);

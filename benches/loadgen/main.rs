@@ -9,6 +9,7 @@
 //! cargo bench --bench loadgen -- auth --concurrency 4 --duration 10
 //! cargo bench --bench loadgen -- typing --users 200 --conversations 20 --node http://127.0.0.1:8001
 //! cargo bench --bench loadgen -- archive --messages 1000000 --conversations 1000
+//! cargo bench --bench loadgen -- sends --concurrency 50 --conversations 50 --duration 15 --redis-url redis://127.0.0.1:6379
 //! ```
 //! The server must allow the send rate: run it with a high
 //! `RATE_LIMIT_MESSAGES`. Every loop is bounded in time and count, and the
@@ -26,6 +27,7 @@ mod fanout;
 mod history;
 mod inbox;
 mod report;
+mod sends;
 mod typing;
 mod ws;
 
@@ -68,6 +70,9 @@ enum Scenario {
     /// M messages across N conversations with the archive on: Redis memory,
     /// archive lag, history from Redis vs the database.
     Archive(archive::Args),
+    /// C concurrent senders across K conversations over REST and GraphQL:
+    /// sends/s and latency, against raw Redis XADD measured in the same run.
+    Sends(sends::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -95,6 +100,7 @@ fn main() -> anyhow::Result<()> {
             Scenario::Inbox(args) => inbox::run(&api, args).await,
             Scenario::Typing(args) => typing::run(&api, args).await,
             Scenario::Archive(args) => archive::run(&api, args).await,
+            Scenario::Sends(args) => sends::run(&api, args).await,
         }
     })
 }
