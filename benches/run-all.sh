@@ -94,11 +94,18 @@ SERVER_PID=""
 DATABASE=""
 stop_server() {
   if [ -n "$SERVER_PID" ]; then
+    # A graceful shutdown closes every socket first; bounded all the same.
     kill "$SERVER_PID" 2>/dev/null || true
+    local deadline=$((SECONDS + 15))
+    while kill -0 "$SERVER_PID" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do
+      sleep 0.2
+    done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
     SERVER_PID=""
   fi
   if [ -n "$DATABASE" ]; then
+    redis-cli -u "$BENCH_REDIS_URL" FLUSHDB >/dev/null || true
     psql -qX "$DATABASE_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$DATABASE\" WITH (FORCE)" >/dev/null ||
       echo "run-all: could not drop database $DATABASE" >&2
     DATABASE=""
@@ -161,7 +168,9 @@ while IFS='|' read -r label takes_pid arguments; do
   done
 done < <(scenarios)
 
-python3 - "$RESULTS" "$COMMANDS" "$RUNS" "$SIZE" "$(git rev-parse --short HEAD)" <<'PY'
+COMMIT="$(git rev-parse --short HEAD)"
+git diff --quiet HEAD -- || COMMIT="$COMMIT (with uncommitted changes)"
+python3 - "$RESULTS" "$COMMANDS" "$RUNS" "$SIZE" "$COMMIT" <<'PY'
 """The collected JSON lines -> a Markdown table of medians (min–max)."""
 import datetime
 import json
@@ -200,7 +209,7 @@ METRICS = {
         ("GraphQL errors", "graphql.errors"),
         ("GraphQL server CPU µs/send", "graphql.server_cpu_us_per_send"),
         ("raw XADD ops/s", "xadd.per_sec"),
-        ("REST / XADD", "rest.ratio_to_xadd"), ("GraphQL / XADD", "graphql.ratio_to_xadd"),
+        ("REST / XADD %", "rest.ratio_to_xadd", 100), ("GraphQL / XADD %", "graphql.ratio_to_xadd", 100),
     ],
     "archive": [
         ("sends/s", "sends_per_sec"), ("max archive lag s", "archive_lag_max_secs"),
@@ -221,7 +230,9 @@ def lookup(value, path):
 def fmt(x):
     if abs(x) >= 100 or x == int(x):
         return f"{x:,.0f}"
-    return f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}" if abs(x) >= 1 else f"{x:.3g}"
 
 
 runs_by_label = {}
@@ -246,8 +257,9 @@ for label, results in runs_by_label.items():
         print(f"| {label} | failed runs | {len(results) - len(done)} of {len(results)} | |")
     if not done:
         continue
-    for name, path in METRICS.get(done[0].get("scenario"), []):
-        values = [v for v in (lookup(r, path) for r in done) if v is not None]
+    for name, path, *scale in METRICS.get(done[0].get("scenario"), []):
+        factor = scale[0] if scale else 1
+        values = [v * factor for v in (lookup(r, path) for r in done) if v is not None]
         if not values:
             continue
         spread = f"{fmt(min(values))}–{fmt(max(values))}" if len(values) > 1 else ""
