@@ -28,6 +28,11 @@ pub struct Args {
     /// Seconds to hold the connections after measuring.
     #[arg(long, default_value_t = 0)]
     hold: u64,
+    /// Users the sockets are spread over, each a participant (1: every
+    /// socket is the owner's). Presence is kept per user: more users show
+    /// what it costs.
+    #[arg(long, default_value_t = 1)]
+    users: usize,
 }
 
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {
@@ -46,6 +51,14 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
     let conversation = api
         .create_conversation(&owner, &format!("idle {tag}"))
         .await?;
+    let mut users = vec![owner.clone()];
+    if args.users > 1 {
+        let others = api::users(api, &format!("lgc{tag}u"), args.users - 1).await?;
+        for user in &others {
+            api.add_participant(&owner, &conversation, user).await?;
+        }
+        users.extend(others);
+    }
     let target = Target {
         api,
         protocol: args.protocol,
@@ -55,23 +68,25 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
     // The baseline is taken with a first batch already open: one-off costs
     // (pools, the allocator's first pages, where it keeps the 19 MiB argon2
     // buffer of the signup above) would otherwise move it by megabytes.
-    let (warm, _) = target.open(args.warm).await?;
+    // The owner's alone: the users come online in the measured batch.
+    let (warm, _) = target.open(args.warm, &users[..1]).await?;
     let before = rss_kib(args.server_pid)?;
     let started = Instant::now();
-    let (sockets, live) = target.open(args.connections).await?;
+    let (sockets, live) = target.open(args.connections, &users).await?;
     let after = rss_kib(args.server_pid)?;
     let per = (after.saturating_sub(before)) as f64 / args.connections.max(1) as f64;
     let human = format!(
-        "{} {:?} subscriptions ({live} confirmed live) in {:.1}s after {} warm-up ones; server RSS {before} KiB -> {after} KiB: {per:.2} KiB per connection",
+        "{} {:?} subscriptions of {} user(s) ({live} confirmed live) in {:.1}s after {} warm-up ones; server RSS {before} KiB -> {after} KiB: {per:.2} KiB per connection",
         args.connections,
         args.protocol,
+        users.len(),
         started.elapsed().as_secs_f64(),
         args.warm,
     );
     report::emit(
         "connections",
         &human,
-        json!({ "protocol": format!("{:?}", args.protocol).to_lowercase(), "connections": args.connections,
+        json!({ "protocol": format!("{:?}", args.protocol).to_lowercase(), "connections": args.connections, "users": users.len(),
                 "warm_up": args.warm, "live": live, "rss_before_kib": before, "rss_after_kib": after,
                 "kib_per_connection": per }),
     );
@@ -92,9 +107,16 @@ struct Target<'a> {
 impl Target<'_> {
     /// Opens `count` subscriptions and waits until each has seen a message;
     /// returns them and how many confirmed.
-    async fn open(&self, count: usize) -> anyhow::Result<(Vec<ws::Socket>, usize)> {
+    async fn open(
+        &self,
+        count: usize,
+        users: &[api::User],
+    ) -> anyhow::Result<(Vec<ws::Socket>, usize)> {
         let sockets: Vec<anyhow::Result<ws::Socket>> = stream::iter(0..count)
-            .map(|_| ws::subscribe(self.api, self.protocol, self.owner, self.conversation))
+            .map(|n| {
+                let user = &users[n % users.len()];
+                ws::subscribe(self.api, self.protocol, user, self.conversation)
+            })
             .buffer_unordered(128)
             .collect()
             .await;
