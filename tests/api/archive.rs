@@ -427,20 +427,7 @@ fn as_message(json: &Value, sender: &TestUser) -> Message {
 }
 
 async fn metric_or_zero(app: &TestApp, name: &str) -> f64 {
-    let scrape = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("scrape")
-        .text()
-        .await
-        .expect("body");
-    scrape
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
+    app.metric_opt(name).await.unwrap_or(0.0)
 }
 
 /// The database refuses a batch (here a row in the way of its ordinals,

@@ -302,6 +302,13 @@ impl TestApp {
     /// One sample's value from `/metrics`, by its exact name and labels
     /// (e.g. `websocket_refused_total{reason="too_many_sockets"}`).
     pub async fn metric(&self, sample: &str) -> f64 {
+        self.metric_opt(sample)
+            .await
+            .unwrap_or_else(|| panic!("{sample} in the scrape"))
+    }
+
+    /// Like [`TestApp::metric`], `None` when the sample is not (yet) there.
+    pub async fn metric_opt(&self, sample: &str) -> Option<f64> {
         let scrape = self
             .client
             .get(self.url("/metrics"))
@@ -315,7 +322,6 @@ impl TestApp {
             .lines()
             .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' '))
             .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("{sample} in the scrape"))
     }
 
     pub async fn post(&self, path: &str, body: Value, token: Option<&str>) -> (StatusCode, Value) {

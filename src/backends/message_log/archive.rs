@@ -16,7 +16,7 @@ use sea_orm::{
 };
 
 use super::Position;
-use super::embedded::{beyond, find_message, last_position, saturating_i64, to_i64, to_message};
+use super::embedded::{beyond, find_message, position_at, to_i64, to_message};
 use crate::{
     domain::{ConversationId, StreamId, message::Message},
     error::Result,
@@ -158,12 +158,6 @@ impl Archive {
         conversation: ConversationId,
         at: StreamId,
     ) -> Result<Option<Position>> {
-        let (ms, seq) = saturating_i64(at);
-        let not_after = Condition::any().add(messages::Column::Ms.lt(ms)).add(
-            Condition::all()
-                .add(messages::Column::Ms.eq(ms))
-                .add(messages::Column::Seq.lte(seq)),
-        );
-        last_position(&self.db, conversation, not_after).await
+        position_at(&self.db, conversation, at).await
     }
 }

@@ -181,13 +181,7 @@ impl MessageLog for EmbeddedLog {
         conversation: ConversationId,
         at: StreamId,
     ) -> Result<Option<Position>> {
-        let (ms, seq) = saturating_i64(at);
-        let not_after = Condition::any().add(messages::Column::Ms.lt(ms)).add(
-            Condition::all()
-                .add(messages::Column::Ms.eq(ms))
-                .add(messages::Column::Seq.lte(seq)),
-        );
-        last_position(&self.db, conversation, not_after).await
+        position_at(&self.db, conversation, at).await
     }
 
     async fn read(
@@ -577,6 +571,22 @@ async fn load_last(db: &DatabaseConnection, conversation: ConversationId) -> Res
 }
 
 /// The last message of `conversation` matching `filter`, with its ordinal.
+/// The last stored message at or before `at`, with its ordinal (the
+/// embedded log's, and the archived part of a Redis log's).
+pub(super) async fn position_at(
+    db: &DatabaseConnection,
+    conversation: ConversationId,
+    at: StreamId,
+) -> Result<Option<Position>> {
+    let (ms, seq) = saturating_i64(at);
+    let not_after = Condition::any().add(messages::Column::Ms.lt(ms)).add(
+        Condition::all()
+            .add(messages::Column::Ms.eq(ms))
+            .add(messages::Column::Seq.lte(seq)),
+    );
+    last_position(db, conversation, not_after).await
+}
+
 pub(super) async fn last_position(
     db: &DatabaseConnection,
     conversation: ConversationId,
