@@ -258,9 +258,7 @@ async fn since_replay_edits_and_deletes_reach_archived_messages() {
     let mut env = TestEnv::new().await;
     archive_env(&mut env);
     let app = env.spawn().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let c = create_conversation(&app, &alice, "old news", &[&bob]).await;
+    let (alice, bob, c) = app.pair("old news").await;
     let sent = ids(&send_many(&app, &alice, &c, 300).await);
     if let Some((mut redis, prefix)) = env.redis().await {
         archived(&mut redis, &format!("{prefix}stream:conv:{c}")).await;
@@ -531,9 +529,7 @@ async fn django_chat_entries_keep_their_places_in_the_archive() {
     };
     archive_env(&mut env);
     let app = env.spawn().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let c = create_conversation(&app, &alice, "mixed", &[&bob]).await;
+    let (alice, bob, c) = app.pair("mixed").await;
     let first = app.send_message(&alice, &c, "ours").await;
     let key = format!("{prefix}stream:conv:{c}");
     let mut pipe = redis::pipe();

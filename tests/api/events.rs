@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::{
     conversations::create_conversation,
     helpers::{TestApp, TestEnv, TestUser},
+    support::id_of,
     ws_client::WsClient,
 };
 
@@ -51,28 +52,9 @@ async fn gql(app: &TestApp, user: &TestUser, query: &str, variables: Value) -> V
     body["data"].clone()
 }
 
-async fn edit(app: &TestApp, user: &TestUser, c: &str, m: &str, content: &str) {
-    gql(
-        app,
-        user,
-        "mutation($c: ID!, $m: StreamId!, $t: String!) { editMessage(conversationId: $c, messageId: $m, content: $t) { id } }",
-        json!({ "c": c, "m": m, "t": content }),
-    )
-    .await;
-}
-
-async fn delete(app: &TestApp, user: &TestUser, c: &str, m: &str) {
-    gql(
-        app,
-        user,
-        "mutation($c: ID!, $m: StreamId!) { deleteMessage(conversationId: $c, messageId: $m) { id } }",
-        json!({ "c": c, "m": m }),
-    )
-    .await;
-}
-
-fn id_of(message: &Value) -> String {
-    message["id"].as_str().expect("an id").to_owned()
+/// Asserts a mutation's answer carries no error.
+fn ok(body: Value) {
+    assert!(body["errors"].is_null(), "{body}");
 }
 
 /// Sends two messages, edits the first, deletes the second, sends a third:
@@ -80,8 +62,8 @@ fn id_of(message: &Value) -> String {
 async fn five_events(app: &TestApp, alice: &TestUser, c: &str) -> [String; 3] {
     let m1 = id_of(&app.send_message(alice, c, "one").await);
     let m2 = id_of(&app.send_message(alice, c, "two").await);
-    edit(app, alice, c, &m1, "one, edited").await;
-    delete(app, alice, c, &m2).await;
+    ok(app.edit_message(alice, c, &m1, "one, edited").await);
+    ok(app.delete_message(alice, c, &m2).await);
     let m3 = id_of(&app.send_message(alice, c, "three").await);
     [m1, m2, m3]
 }
@@ -121,9 +103,7 @@ fn check_five(events: &[Seen], [m1, m2, m3]: &[String; 3]) {
 #[tokio::test]
 async fn events_arrive_live_in_order_and_resume_after_an_edit_and_a_delete() {
     let app = TestApp::spawn().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let c = create_conversation(&app, &alice, "Events", &[&bob]).await;
+    let (alice, bob, c) = app.pair("Events").await;
     // `since` on the empty conversation: nothing can be missed while arming.
     let mut live = subscribe(&app, &bob, &c, "0-0").await;
     let mut added = WsClient::modern(&app).await;
@@ -156,7 +136,7 @@ async fn events_arrive_live_in_order_and_resume_after_an_edit_and_a_delete() {
     );
 
     // Then each goes live, with no duplicate.
-    edit(&app, &alice, &c, &ids[2], "three, edited").await;
+    ok(app.edit_message(&alice, &c, &ids[2], "three, edited").await);
     for client in [&mut live, &mut resumed, &mut from_start] {
         let next = next_event(client).await;
         assert_eq!(
@@ -224,14 +204,11 @@ fn error_of(frame: &Value) -> String {
 /// resume there replays them. Redis mode only.
 #[tokio::test]
 async fn events_cross_nodes() {
-    let env = TestEnv::new().await;
-    if !env.uses_redis() {
+    let Some(env) = TestEnv::shared().await else {
         return;
-    }
+    };
     let (one, two) = (env.spawn().await, env.spawn().await);
-    let alice = one.signup("alice").await;
-    let bob = one.signup("bob").await;
-    let c = create_conversation(&one, &alice, "Nodes", &[&bob]).await;
+    let (alice, bob, c) = one.pair("Nodes").await;
     let mut on_two = subscribe(&two, &bob, &c, "0-0").await;
     let ids = five_events(&one, &alice, &c).await;
     let events = next_events(&mut on_two, 5).await;
@@ -243,7 +220,7 @@ async fn events_cross_nodes() {
         replayed.iter().map(|e| &e.1).collect::<Vec<_>>(),
         events[3..].iter().map(|e| &e.1).collect::<Vec<_>>()
     );
-    delete(&two, &alice, &c, &ids[2]).await;
+    ok(two.delete_message(&alice, &c, &ids[2]).await);
     assert_eq!(next_event(&mut on_two).await.0, "MessageDeleted");
     assert_eq!(next_event(&mut resumed).await.0, "MessageDeleted");
     drop((on_two, resumed));

@@ -64,9 +64,7 @@ async fn the_inbox_hears_conversations_created_after_it_and_their_messages() {
     let mut env = TestEnv::new().await;
     env.set("RATE_LIMIT_MESSAGES", "1000");
     let app = env.spawn_owned().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let probe = create_conversation(&app, &alice, "Probe", &[&bob]).await;
+    let (alice, bob, probe) = app.pair("Probe").await;
     let mut inbox = subscribe(&app, &bob).await;
     until_ready(&mut inbox, (&app, &alice), &probe).await;
 
@@ -134,14 +132,11 @@ async fn the_inbox_hears_conversations_created_after_it_and_their_messages() {
 /// only.
 #[tokio::test]
 async fn the_inbox_hears_other_nodes() {
-    let env = TestEnv::new().await;
-    if !env.uses_redis() {
+    let Some(env) = TestEnv::shared().await else {
         return;
-    }
+    };
     let (one, two) = (env.spawn().await, env.spawn().await);
-    let alice = one.signup("alice").await;
-    let bob = one.signup("bob").await;
-    let probe = create_conversation(&one, &alice, "Probe", &[&bob]).await;
+    let (alice, bob, probe) = one.pair("Probe").await;
     let mut inbox = subscribe(&two, &bob).await;
     until_ready(&mut inbox, (&one, &alice), &probe).await;
     let fresh = create_conversation(&one, &alice, "Elsewhere", &[&bob]).await;

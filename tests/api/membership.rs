@@ -195,10 +195,9 @@ async fn removal_ends_live_subscriptions_and_legacy_sockets() {
 
 #[tokio::test]
 async fn leaving_on_one_node_ends_subscriptions_on_another() {
-    let env = TestEnv::new().await;
-    if !env.uses_redis() {
+    let Some(env) = TestEnv::shared().await else {
         return;
-    }
+    };
     let (one, two) = (env.spawn().await, env.spawn().await);
     let alice = one.signup("alice").await;
     let carol = one.signup("carol").await;

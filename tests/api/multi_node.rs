@@ -18,17 +18,6 @@ use crate::{
 type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 const WAIT: Duration = Duration::from_secs(10);
 
-/// Several nodes need the shared backends; embedded mode is one node.
-async fn shared_env() -> Option<TestEnv> {
-    let env = TestEnv::new().await;
-    if env.uses_redis() {
-        Some(env)
-    } else {
-        eprintln!("skipped: several nodes need TEST_DATABASE_URL and TEST_REDIS_URL");
-        None
-    }
-}
-
 /// The next text frame as JSON, skipping protocol keep-alives.
 async fn next_json(socket: &mut Socket) -> Value {
     loop {
@@ -95,13 +84,11 @@ async fn send(
 
 #[tokio::test]
 async fn a_message_sent_on_one_node_reaches_subscribers_on_another() {
-    let Some(env) = shared_env().await else {
+    let Some(env) = TestEnv::shared().await else {
         return;
     };
     let (a, b) = (env.spawn().await, env.spawn().await);
-    let alice = a.signup("alice").await;
-    let bob = a.signup("bob").await;
-    let conversation = create_conversation(&a, &alice, "across", &[&bob]).await;
+    let (alice, bob, conversation) = a.pair("across").await;
 
     // graphql-ws has no "subscribed" acknowledgement: `since` on the empty
     // conversation makes the first message certain to arrive, however long
@@ -142,7 +129,7 @@ async fn a_message_sent_on_one_node_reaches_subscribers_on_another() {
 
 #[tokio::test]
 async fn the_rate_limit_counts_across_nodes() {
-    let Some(mut env) = shared_env().await else {
+    let Some(mut env) = TestEnv::shared().await else {
         return;
     };
     env.set("RATE_LIMIT_MESSAGES", "3");
@@ -163,7 +150,7 @@ async fn the_rate_limit_counts_across_nodes() {
 
 #[tokio::test]
 async fn a_subscriber_moves_to_another_node_and_misses_nothing() {
-    let Some(mut env) = shared_env().await else {
+    let Some(mut env) = TestEnv::shared().await else {
         return;
     };
     env.set("RATE_LIMIT_MESSAGES", "100000");

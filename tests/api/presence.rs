@@ -165,11 +165,9 @@ async fn presence_opens_on_one_node_and_is_seen_on_the_other() {
 
 #[tokio::test]
 async fn a_killed_node_s_users_go_offline_on_the_others() {
-    let mut env = TestEnv::new().await;
-    if !env.uses_redis() {
-        eprintln!("skipped: a second node needs TEST_DATABASE_URL and TEST_REDIS_URL");
+    let Some(mut env) = TestEnv::shared().await else {
         return;
-    }
+    };
     env.set("SOCKET_TTL_SECS", "3");
     let survivor = env.spawn().await;
     let ada = survivor.signup("ada").await;

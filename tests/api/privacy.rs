@@ -6,15 +6,13 @@ use serde_json::{Value, json};
 
 use crate::{
     conversations::create_conversation,
-    helpers::{TestApp, TestEnv, TestUser},
+    helpers::{TestApp, TestUser},
     legacy_ws,
     ws_client::WsClient,
 };
 
 async fn private_app() -> TestApp {
-    let mut env = TestEnv::new().await;
-    env.set("EMAIL_VISIBILITY", "self");
-    env.spawn_owned().await
+    TestApp::spawn_with(&[("EMAIL_VISIBILITY", "self")]).await
 }
 
 /// Each participant's email as `viewer` sees it in the conversation, by
@@ -42,9 +40,7 @@ async fn rest_emails(app: &TestApp, viewer: &TestUser, id: &str) -> Value {
 #[tokio::test]
 async fn with_self_only_one_s_own_email_is_shown_on_every_surface() {
     let app = private_app().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let id = create_conversation(&app, &alice, "pair", &[&bob]).await;
+    let (alice, bob, id) = app.pair("pair").await;
 
     // REST conversation detail and list.
     assert_eq!(
@@ -137,9 +133,7 @@ async fn with_self_only_one_s_own_email_is_shown_on_every_surface() {
 #[tokio::test]
 async fn by_default_co_participants_see_each_other_s_email() {
     let app = TestApp::spawn().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let id = create_conversation(&app, &alice, "pair", &[&bob]).await;
+    let (alice, bob, id) = app.pair("pair").await;
     assert_eq!(
         rest_emails(&app, &bob, &id).await,
         json!({ "alice": "alice@example.com", "bob": "bob@example.com", "created_by": "alice@example.com" })

@@ -30,18 +30,10 @@ async fn mark(app: &TestApp, user: &TestUser, conversation: &str, up_to: &str) -
     .await
 }
 
-async fn app_without_throttle() -> TestApp {
-    let mut env = TestEnv::new().await;
-    env.set("RATE_LIMIT_MESSAGES", "100000");
-    env.spawn_owned().await
-}
-
 #[tokio::test]
 async fn unread_counts_follow_sends_by_others_by_me_and_mark_read() {
-    let app = app_without_throttle().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let conversation = create_conversation(&app, &alice, "Reads", &[&bob]).await;
+    let app = TestApp::unthrottled().await;
+    let (alice, bob, conversation) = app.pair("Reads").await;
 
     let empty = seen_by(&app, &bob, &conversation).await;
     assert_eq!(empty["unreadCount"], 0);
@@ -115,9 +107,7 @@ async fn mark_read_refuses_bad_ids_and_outsiders() {
 #[tokio::test]
 async fn rest_conversations_carry_read_state_and_read_moves_it() {
     let app = TestApp::spawn().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let conversation = create_conversation(&app, &alice, "Rest", &[&bob]).await;
+    let (alice, bob, conversation) = app.pair("Rest").await;
     let first = app.send_message(&alice, &conversation, "one").await;
     app.send_message(&alice, &conversation, "two").await;
 
@@ -232,9 +222,7 @@ async fn entries_written_by_django_chat_count_exactly() {
         return;
     };
     let app = env.spawn_owned().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let conversation = create_conversation(&app, &alice, "Mixed", &[&bob]).await;
+    let (alice, bob, conversation) = app.pair("Mixed").await;
     app.send_message(&alice, &conversation, "ours").await;
     let key = format!("{prefix}stream:conv:{conversation}");
     let mut pipe = redis::pipe();

@@ -260,11 +260,9 @@ async fn scrape_refusals(app: &TestApp) -> f64 {
 
 #[tokio::test]
 async fn the_socket_cap_is_shared_by_every_node() {
-    let mut env = TestEnv::new().await;
-    if !env.uses_redis() {
-        eprintln!("skipped: several nodes need TEST_DATABASE_URL and TEST_REDIS_URL");
+    let Some(mut env) = TestEnv::shared().await else {
         return;
-    }
+    };
     env.set("MAX_SOCKETS_PER_USER", "2");
     let one = env.spawn().await;
     let two = env.spawn().await;
