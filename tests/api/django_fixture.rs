@@ -9,7 +9,7 @@ use std::{
 
 use serde_json::Value;
 
-use crate::helpers::TestEnv;
+use crate::helpers::{TestEnv, TestUser};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/django-chat");
 
@@ -154,6 +154,31 @@ pub fn dump_django_tables(url: &str, part: &str) -> String {
         args.extend(["-t", table.as_str()]);
     }
     pg_dump(url, &args)
+}
+
+/// Appends `count` messages of `sender` to `key` as django-chat writes
+/// them (its fields, no ordinal of ours); returns their ids.
+pub async fn xadd_as_django_chat(
+    redis: &mut redis::aio::MultiplexedConnection,
+    key: &str,
+    sender: &TestUser,
+    count: usize,
+) -> Vec<String> {
+    let mut pipe = redis::pipe();
+    for n in 0..count {
+        pipe.cmd("XADD")
+            .arg(key)
+            .arg("*")
+            .arg("user_id")
+            .arg(sender.id)
+            .arg("username")
+            .arg(&sender.username)
+            .arg("content")
+            .arg(format!("django {n}"))
+            .arg("timestamp")
+            .arg("2024-05-01T12:00:00.000000");
+    }
+    pipe.query_async(redis).await.expect("xadd")
 }
 
 /// Reads `key` as a django-chat node would, which breaks unless every entry

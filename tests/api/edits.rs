@@ -309,12 +309,7 @@ async fn unread_counts_leave_deleted_messages_out_and_edits_change_nothing() {
     app.delete_message(&alice, &c, &ids[2]).await;
     assert_eq!(seen(&bob).await["unreadCount"], 3);
     // A deletion before my marker changes nothing of my count.
-    app.graphql(
-        "mutation($id: ID!, $upTo: StreamId!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount } }",
-        json!({ "id": c, "upTo": ids[1] }),
-        Some(&bob.access),
-    )
-    .await;
+    app.mark_read(&bob, &c, &ids[1]).await;
     assert_eq!(seen(&bob).await["unreadCount"], 1, "m3 only: m2 is deleted");
     app.delete_message(&alice, &c, &ids[0]).await;
     assert_eq!(seen(&bob).await["unreadCount"], 1);
@@ -345,12 +340,7 @@ async fn django_chat_still_reads_only_messages() {
     let second = id_of(&app.send_message(&bob, &c, "second").await);
     app.edit_message(&alice, &c, &first, "first, edited").await;
     app.delete_message(&bob, &c, &second).await;
-    app.graphql(
-        "mutation($id: ID!, $upTo: StreamId!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount } }",
-        json!({ "id": c, "upTo": second }),
-        Some(&alice.access),
-    )
-    .await;
+    app.mark_read(&alice, &c, &second).await;
     let third = app.send_message(&alice, &c, "third").await;
     let key = format!("{prefix}stream:conv:{c}");
     assert_eq!(read_as_django_chat(&mut redis, &key).await, 3);

@@ -8,6 +8,7 @@ use crate::{
     conversations::create_conversation,
     helpers::{TestApp, TestUser},
     legacy_ws,
+    support::id_of,
     ws_client::WsClient,
 };
 
@@ -150,15 +151,7 @@ async fn with_self_conversation_events_show_no_one_else_s_email() {
     let carol = app.signup("carol").await;
     let id = create_conversation(&app, &alice, "trio", &[&bob]).await;
     let first = app.send_message(&bob, &id, "hi").await;
-    let first_id = first["id"].as_str().expect("message id").to_owned();
-    let mark = "mutation($id: ID!, $upTo: StreamId!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount } }";
-    let body = app
-        .graphql(
-            mark,
-            json!({ "id": id, "upTo": first_id }),
-            Some(&alice.access),
-        )
-        .await;
+    let body = app.mark_read(&alice, &id, &id_of(&first)).await;
     assert!(body["errors"].is_null(), "{body}");
 
     let events = "subscription($id: ID!, $since: StreamId) { conversationEvents(conversationId: $id, since: $since) { \

@@ -113,6 +113,7 @@ impl TestApp {
 }
 
 const EDIT: &str = "mutation($c: ID!, $m: StreamId!, $content: String!) { editMessage(conversationId: $c, messageId: $m, content: $content) { id content editedAt deleted sender { id } } }";
+const MARK_READ: &str = "mutation($id: ID!, $upTo: StreamId!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount lastReadId } }";
 const DELETE: &str = "mutation($c: ID!, $m: StreamId!) { deleteMessage(conversationId: $c, messageId: $m) { id content editedAt deleted } }";
 
 impl TestApp {
@@ -126,6 +127,13 @@ impl TestApp {
     pub async fn delete_message(&self, user: &TestUser, c: &str, m: &str) -> Value {
         self.graphql(DELETE, json!({ "c": c, "m": m }), Some(&user.access))
             .await
+    }
+
+    /// Moves `user`'s read marker in `conversation` to `up_to` over GraphQL;
+    /// the whole answer.
+    pub async fn mark_read(&self, user: &TestUser, conversation: &str, up_to: &str) -> Value {
+        let variables = json!({ "id": conversation, "upTo": up_to });
+        self.graphql(MARK_READ, variables, Some(&user.access)).await
     }
 }
 
