@@ -42,13 +42,7 @@ async fn control_characters_in_names_and_emails_are_field_errors() {
         assert!(body[field].is_array(), "{field}: {body}");
     }
 
-    let (status, body) = app
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": format!("ada{NUL}@example.com"), "password": PASSWORD }),
-            None,
-        )
-        .await;
+    let (status, body) = app.login(&format!("ada{NUL}@example.com"), PASSWORD).await;
     // No account has such an email: the login fails like any other.
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
 
@@ -215,13 +209,7 @@ async fn bodies_over_the_limit_are_413_in_each_surface_s_json_shape() {
     let body: Value = response.json().await.expect("JSON body");
     assert!(body["errors"][0]["message"].is_string(), "{body}");
 
-    let (status, body) = app
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": "x".repeat(300 * 1024), "password": PASSWORD }),
-            None,
-        )
-        .await;
+    let (status, body) = app.login(&"x".repeat(300 * 1024), PASSWORD).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert_eq!(body["detail"], "Request body is too large", "{body}");
 }

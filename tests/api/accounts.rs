@@ -190,35 +190,17 @@ async fn malformed_bodies_are_400_not_500() {
 async fn rest_login_succeeds_and_fails_like_django_chat() {
     let app = TestApp::spawn().await;
     let user = app.signup("lin").await;
-    let (status, body) = app
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": "LIN@example.com", "password": PASSWORD }),
-            None,
-        )
-        .await;
+    let (status, body) = app.login("LIN@example.com", PASSWORD).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["user"]["id"], user.id);
     assert_eq!(body["user"]["username"], user.username.as_str());
     assert!(body["tokens"]["access"].is_string());
 
-    let (status, body) = app
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": user.email, "password": "Wr0ng-password" }),
-            None,
-        )
-        .await;
+    let (status, body) = app.login(&user.email, "Wr0ng-password").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body, json!({ "error": "Invalid credentials" }));
 
-    let (status, body) = app
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": "nobody@example.com", "password": PASSWORD }),
-            None,
-        )
-        .await;
+    let (status, body) = app.login("nobody@example.com", PASSWORD).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body, json!({ "error": "Invalid credentials" }));
 

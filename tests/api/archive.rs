@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::{
     conversations::create_conversation,
-    django_fixture::xadd_as_django_chat,
+    django_fixture::{stream_entries, xadd_as_django_chat},
     helpers::{TestApp, TestEnv, TestUser},
     support::id_of,
     ws_client::WsClient,
@@ -185,13 +185,7 @@ async fn tiers(
     key: &str,
     db: &DatabaseConnection,
 ) -> (Vec<String>, Vec<String>) {
-    let hot: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-        .arg(key)
-        .arg("-")
-        .arg("+")
-        .query_async(redis)
-        .await
-        .expect("XRANGE");
+    let hot = stream_entries(redis, key).await;
     let rows = db
         .query_all_raw(Statement::from_string(
             db.get_database_backend(),

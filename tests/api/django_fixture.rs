@@ -181,6 +181,20 @@ pub async fn xadd_as_django_chat(
     pipe.query_async(redis).await.expect("xadd")
 }
 
+/// Every entry of the stream `key`, oldest first.
+pub async fn stream_entries(
+    redis: &mut redis::aio::MultiplexedConnection,
+    key: &str,
+) -> redis::streams::StreamRangeReply {
+    redis::cmd("XRANGE")
+        .arg(key)
+        .arg("-")
+        .arg("+")
+        .query_async(redis)
+        .await
+        .expect("XRANGE")
+}
+
 /// Reads `key` as a django-chat node would, which breaks unless every entry
 /// is a message in django-chat's form: an integer `user_id`, a `username`,
 /// a `content` and a naive ISO `timestamp`. Answers how many entries there are.
@@ -188,13 +202,7 @@ pub async fn read_as_django_chat(
     redis: &mut redis::aio::MultiplexedConnection,
     key: &str,
 ) -> usize {
-    let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-        .arg(key)
-        .arg("-")
-        .arg("+")
-        .query_async(redis)
-        .await
-        .expect("XRANGE");
+    let entries = stream_entries(redis, key).await;
     for entry in &entries.ids {
         let field = |name: &str| -> String {
             entry

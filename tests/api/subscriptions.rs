@@ -23,6 +23,13 @@ const SEND: &str = r#"mutation($id: ID!, $content: String!) {
   sendMessage(conversationId: $id, content: $content) { id content }
 }"#;
 
+/// Sends a message over GraphQL and returns its id.
+async fn send_graphql(app: &TestApp, user: &TestUser, conversation: &str, content: &str) -> String {
+    let variables = json!({ "id": conversation, "content": content });
+    let body = app.graphql(SEND, variables, Some(&user.access)).await;
+    id_of(&body["data"]["sendMessage"])
+}
+
 /// Sends `count` messages of `size` characters from `senders` concurrent
 /// REST clients; returns every id.
 async fn send_many(
@@ -102,16 +109,12 @@ async fn reference_client_receives_messages_sent_over_rest_and_graphql() {
         .expect("subscribed");
 
     let rest = app.send_message_id(&alice, &id, "over REST").await;
-    let body = app
-        .graphql(
-            SEND,
-            json!({ "id": id, "content": "over GraphQL" }),
-            Some(&alice.access),
-        )
-        .await;
-    let graphql = body["data"]["sendMessage"]["id"].as_str().expect("id");
+    let graphql = send_graphql(&app, &alice, &id, "over GraphQL").await;
 
-    for (expected_id, content) in [(rest.as_str(), "over REST"), (graphql, "over GraphQL")] {
+    for (expected_id, content) in [
+        (rest.as_str(), "over REST"),
+        (graphql.as_str(), "over GraphQL"),
+    ] {
         let response = timeout(WAIT, messages.next())
             .await
             .expect("a message within the deadline")
@@ -202,15 +205,9 @@ async fn legacy_protocol_delivers_and_stops() {
         (&message["id"], &message["content"]),
         (&json!(rest), &json!("over REST"))
     );
-    let body = app
-        .graphql(
-            SEND,
-            json!({ "id": id, "content": "over GraphQL" }),
-            Some(&alice.access),
-        )
-        .await;
+    let graphql = send_graphql(&app, &alice, &id, "over GraphQL").await;
     let message = client.next_message("a").await;
-    assert_eq!(message["id"], body["data"]["sendMessage"]["id"]);
+    assert_eq!(message["id"], graphql.as_str());
 
     // `stop` ends the operation; the id may then be used again.
     client.send(json!({ "type": "stop", "id": "a" })).await;

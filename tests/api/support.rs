@@ -61,6 +61,12 @@ impl TestApp {
         (alice, bob, conversation)
     }
 
+    /// Logs in over REST; the status and body.
+    pub async fn login(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        let body = json!({ "email": email, "password": password });
+        self.post("/api/v1/auth/login", body, None).await
+    }
+
     /// Sends a message over REST and returns its id.
     pub async fn send_message_id(
         &self,
