@@ -276,9 +276,7 @@ async fn since_replay_edits_and_deletes_reach_archived_messages() {
 
     // `since` an archived message: the rest of the archive, the stream,
     // then live.
-    let mut client = WsClient::modern(&app).await;
-    client.init(&alice.access).await;
-    client.message_added("s", &c, Some(&sent[10])).await;
+    let mut client = WsClient::watching(&app, &alice.access, "s", &c, Some(&sent[10])).await;
     let mut replayed = Vec::new();
     while replayed.len() < sent.len() - 11 {
         replayed.push(id_of(&client.next_message("s").await));

@@ -17,8 +17,7 @@ const EVENTS: &str = "subscription($id: ID!, $since: StreamId) { conversationEve
 type Seen = (String, String, String, String);
 
 async fn subscribe(app: &TestApp, user: &TestUser, conversation: &str, since: &str) -> WsClient {
-    let mut client = WsClient::modern(app).await;
-    client.init(&user.access).await;
+    let mut client = WsClient::signed_in(app, &user.access).await;
     client
         .subscribe("e", EVENTS, json!({ "id": conversation, "since": since }))
         .await;
@@ -100,9 +99,7 @@ async fn events_arrive_live_in_order_and_resume_after_an_edit_and_a_delete() {
     let (alice, bob, c) = app.pair("Events").await;
     // `since` on the empty conversation: nothing can be missed while arming.
     let mut live = subscribe(&app, &bob, &c, "0-0").await;
-    let mut added = WsClient::modern(&app).await;
-    added.init(&bob.access).await;
-    added.message_added("m", &c, Some("0-0")).await;
+    let mut added = WsClient::watching(&app, &bob.access, "m", &c, Some("0-0")).await;
 
     let ids = five_events(&app, &alice, &c).await;
     let events = next_events(&mut live, 5).await;
@@ -169,13 +166,7 @@ async fn outsiders_cannot_subscribe_and_removal_ends_the_stream() {
     let mut bobs = subscribe(&app, &bob, &c, "0-0").await;
     app.send_message(&alice, &c, "hello").await;
     assert_eq!(next_event(&mut bobs).await.3, "hello");
-    let (status, _) = app
-        .post(
-            &format!("/api/v1/conversations/{c}/remove_participant"),
-            json!({ "user_id": bob.id }),
-            Some(&alice.access),
-        )
-        .await;
+    let (status, _) = app.remove_participant(&alice, &c, &bob).await;
     assert_eq!(status, reqwest::StatusCode::OK);
     assert_eq!(error_of(&bobs.json_without_signals().await), "FORBIDDEN");
 }
@@ -245,8 +236,7 @@ async fn read_markers_and_membership_changes_are_events_too() {
     let bob = app.signup("bob").await;
     let carol = app.signup("carol").await;
     let c = create_conversation(&app, &alice, "Everything", &[&bob]).await;
-    let mut client = WsClient::modern(&app).await;
-    client.init(&alice.access).await;
+    let mut client = WsClient::signed_in(&app, &alice.access).await;
     client
         .subscribe("all", EVERY, json!({ "id": c, "since": "0-0" }))
         .await;
@@ -255,13 +245,7 @@ async fn read_markers_and_membership_changes_are_events_too() {
     ok(app.mark_read(&bob, &c, &m).await);
     // Not moving it is not an event.
     ok(app.mark_read(&bob, &c, &m).await);
-    let (status, _) = app
-        .post(
-            &format!("/api/v1/conversations/{c}/add_participant"),
-            json!({ "user_id": carol.id }),
-            Some(&alice.access),
-        )
-        .await;
+    let (status, _) = app.add_participant(&alice, &c, &carol).await;
     assert_eq!(status, reqwest::StatusCode::OK);
     let (status, _) = app
         .post(
@@ -290,8 +274,7 @@ async fn read_markers_and_membership_changes_are_events_too() {
         ]
     );
     // A resume after the message replays the other three, in order.
-    let mut resumed = WsClient::modern(&app).await;
-    resumed.init(&carol.access).await;
+    let mut resumed = WsClient::signed_in(&app, &carol.access).await;
     resumed
         .subscribe("all", EVERY, json!({ "id": c, "since": m }))
         .await;

@@ -14,8 +14,7 @@ use crate::{
 const INBOX: &str = "subscription { inbox { __typename ... on ConversationChanged { conversation { id unreadCount lastMessage { content } participants { user { username } } } } ... on AddedToConversation { conversation { id name unreadCount } } ... on RemovedFromConversation { conversationId } } }";
 
 async fn subscribe(app: &TestApp, user: &TestUser) -> WsClient {
-    let mut client = WsClient::modern(app).await;
-    client.init(&user.access).await;
+    let mut client = WsClient::signed_in(app, &user.access).await;
     client.subscribe("inbox", INBOX, json!({})).await;
     client
 }
@@ -96,13 +95,7 @@ async fn the_inbox_hears_conversations_created_after_it_and_their_messages() {
 
     // Participants changing is a change; being removed ends the feed of it.
     let carol = app.signup("carol").await;
-    let (status, _) = app
-        .post(
-            &format!("/api/v1/conversations/{fresh}/add_participant"),
-            json!({ "user_id": carol.id }),
-            Some(&alice.access),
-        )
-        .await;
+    let (status, _) = app.add_participant(&alice, &fresh, &carol).await;
     assert_eq!(status, reqwest::StatusCode::OK);
     // A load of the burst may still be on its way: the last state counts.
     loop {
@@ -116,13 +109,7 @@ async fn the_inbox_hears_conversations_created_after_it_and_their_messages() {
         }
         assert_eq!(participants, Some(2), "{event}");
     }
-    let (status, _) = app
-        .post(
-            &format!("/api/v1/conversations/{fresh}/remove_participant"),
-            json!({ "user_id": bob.id }),
-            Some(&alice.access),
-        )
-        .await;
+    let (status, _) = app.remove_participant(&alice, &fresh, &bob).await;
     assert_eq!(status, reqwest::StatusCode::OK);
     let (kind, _) = next_about(&mut inbox, &fresh).await;
     assert_eq!(kind, "RemovedFromConversation");

@@ -12,6 +12,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async, tungsten
 use crate::{
     conversations::create_conversation,
     helpers::{TestApp, TestEnv, TestUser},
+    support::id_of,
     ws_client::WsClient,
 };
 
@@ -33,19 +34,6 @@ async fn next_json(socket: &mut Socket) -> Value {
             }
         }
     }
-}
-
-/// A graphql-transport-ws subscription to `messageAdded`.
-async fn subscribe(
-    app: &TestApp,
-    user: &TestUser,
-    conversation: &str,
-    since: Option<&str>,
-) -> WsClient {
-    let mut client = WsClient::modern(app).await;
-    client.init(&user.access).await;
-    client.message_added("1", conversation, since).await;
-    client
 }
 
 /// The next `messageAdded` (id, content) on a graphql-ws subscription.
@@ -93,7 +81,7 @@ async fn a_message_sent_on_one_node_reaches_subscribers_on_another() {
     // graphql-ws has no "subscribed" acknowledgement: `since` on the empty
     // conversation makes the first message certain to arrive, however long
     // arming takes.
-    let mut gql = subscribe(&b, &bob, &conversation, Some("0-0")).await;
+    let mut gql = WsClient::watching(&b, &bob.access, "1", &conversation, Some("0-0")).await;
     let mut old = legacy(&b, &bob, &conversation).await;
     let (status, first) = send(&a, &alice, &conversation, "from node A").await;
     assert_eq!(status, StatusCode::CREATED);
@@ -109,13 +97,8 @@ async fn a_message_sent_on_one_node_reaches_subscribers_on_another() {
     assert_eq!(frame["message"]["content"], "from node A");
 
     // And the other way round, sent over the legacy protocol on node B.
-    let mut on_a = subscribe(
-        &a,
-        &alice,
-        &conversation,
-        Some(first["id"].as_str().expect("id")),
-    )
-    .await;
+    let since = id_of(&first);
+    let mut on_a = WsClient::watching(&a, &alice.access, "1", &conversation, Some(&since)).await;
     old.send(Message::text(
         json!({ "type": "message.send", "content": "from node B" }).to_string(),
     ))
@@ -159,7 +142,7 @@ async fn a_subscriber_moves_to_another_node_and_misses_nothing() {
     let bob = a.signup("sender").await;
     let conversation = create_conversation(&a, &alice, "moving", &[&bob]).await;
 
-    let mut socket = subscribe(&a, &alice, &conversation, Some("0-0")).await;
+    let mut socket = WsClient::watching(&a, &alice.access, "1", &conversation, Some("0-0")).await;
     let mut expected = Vec::new();
     for i in 0..5 {
         let (_, body) = send(&b, &bob, &conversation, &format!("before {i}")).await;
@@ -181,7 +164,8 @@ async fn a_subscriber_moves_to_another_node_and_misses_nothing() {
         expected.push(body["id"].as_str().expect("id").to_owned());
     }
     let last_seen = seen.last().expect("saw messages").clone();
-    let mut moved = subscribe(&b, &alice, &conversation, Some(&last_seen)).await;
+    let mut moved =
+        WsClient::watching(&b, &alice.access, "1", &conversation, Some(&last_seen)).await;
     for i in 0..3 {
         let (_, body) = send(&b, &bob, &conversation, &format!("after {i}")).await;
         expected.push(body["id"].as_str().expect("id").to_owned());

@@ -25,8 +25,7 @@ pub const SIGNALS: &str = "subscription($id: ID!) { conversationEvents(conversat
 /// sends is the probe — the subscription carries signals from the moment
 /// it carries messages.
 pub async fn watch(app: &TestApp, user: &TestUser, conversation: &str) -> WsClient {
-    let mut client = WsClient::modern(app).await;
-    client.init(&user.access).await;
+    let mut client = WsClient::signed_in(app, &user.access).await;
     client
         .subscribe("s", SIGNALS, json!({ "id": conversation }))
         .await;

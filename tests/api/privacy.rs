@@ -75,8 +75,7 @@ async fn with_self_only_one_s_own_email_is_shown_on_every_surface() {
     assert!(history.to_string().contains("hello"), "{history}");
 
     // graphql-ws: a replayed message, then a live one.
-    let mut client = WsClient::modern(&app).await;
-    client.init(&bob.access).await;
+    let mut client = WsClient::signed_in(&app, &bob.access).await;
     let added = "subscription($id: ID!, $since: StreamId) { \
                  messageAdded(conversationId: $id, since: $since) { content sender { email } } }";
     client
@@ -158,8 +157,7 @@ async fn with_self_conversation_events_show_no_one_else_s_email() {
                   __typename ... on MessageAdded { message { sender { username email } } } \
                   ... on ReadMarkerMoved { user { username email } } \
                   ... on ParticipantJoined { user { username email } } } }";
-    let mut client = WsClient::modern(&app).await;
-    client.init(&bob.access).await;
+    let mut client = WsClient::signed_in(&app, &bob.access).await;
     client
         .subscribe("1", events, json!({ "id": id, "since": "0-0" }))
         .await;
@@ -173,13 +171,7 @@ async fn with_self_conversation_events_show_no_one_else_s_email() {
     assert_eq!(marker["user"]["username"], "alice", "{marker}");
     assert_eq!(marker["user"]["email"], "", "{marker}");
     // Live: carol joins.
-    let (status, _) = app
-        .post(
-            &format!("/api/v1/conversations/{id}/add_participant"),
-            json!({ "user_id": carol.id }),
-            Some(&alice.access),
-        )
-        .await;
+    let (status, _) = app.add_participant(&alice, &id, &carol).await;
     assert_eq!(status, StatusCode::OK);
     let joined = client.next_log_event("1").await;
     let joined = &joined["data"]["conversationEvents"];

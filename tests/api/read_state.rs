@@ -139,13 +139,7 @@ async fn newcomers_start_with_nothing_unread() {
     let conversation = create_conversation(&app, &alice, "Old news", &[]).await;
     app.send_message(&alice, &conversation, "before carol")
         .await;
-    let (status, body) = app
-        .post(
-            &format!("/api/v1/conversations/{conversation}/add_participant"),
-            json!({ "user_id": carol.id }),
-            Some(&alice.access),
-        )
-        .await;
+    let (status, body) = app.add_participant(&alice, &conversation, &carol).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let carols = seen_by(&app, &carol, &conversation).await;
     assert_eq!(carols["unreadCount"], 0);

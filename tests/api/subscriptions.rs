@@ -23,6 +23,18 @@ const SEND: &str = r#"mutation($id: ID!, $content: String!) {
   sendMessage(conversationId: $id, content: $content) { id content }
 }"#;
 
+/// A `messageAdded` subscriber from the start whose socket reads into a
+/// 4 KB buffer, so the server's writes to it stall once it stops reading.
+async fn slow_subscriber(app: &TestApp, user: &TestUser, id: &str, conversation: &str) -> WsClient {
+    let mut slow = Connect::new("/graphql/ws", Some(MODERN))
+        .recv_buffer(4096)
+        .expect(app)
+        .await;
+    slow.init(&user.access).await;
+    slow.message_added(id, conversation, Some("0-0")).await;
+    slow
+}
+
 /// Sends a message over GraphQL and returns its id.
 async fn send_graphql(app: &TestApp, user: &TestUser, conversation: &str, content: &str) -> String {
     let variables = json!({ "id": conversation, "content": content });
@@ -156,8 +168,7 @@ async fn each_subscriber_gets_its_own_selection_of_a_shared_message() {
     ];
     let mut clients = Vec::new();
     for (query, user, more) in &shapes {
-        let mut client = WsClient::modern(&app).await;
-        client.init(&user.access).await;
+        let mut client = WsClient::signed_in(&app, &user.access).await;
         let mut variables = json!({ "id": id, "since": "0-0" });
         if query.contains("$more") {
             variables["more"] = json!(more);
@@ -347,25 +358,21 @@ async fn protocol_violations_close_with_their_codes() {
         r#"{"type":"subscribe","payload":{"query":"{ me { id } }"}}"#,
         r#"{"type":"subscribe","id":"1"}"#,
     ] {
-        let mut client = WsClient::modern(&app).await;
-        client.init(&user.access).await;
+        let mut client = WsClient::signed_in(&app, &user.access).await;
         client.send_text(invalid).await;
         assert_eq!(client.closed().await.0, 4400, "{invalid}");
     }
 
     // A subscription keeps its id busy until it ends.
     let conversation = create_conversation(&app, &user, "dup", &[]).await;
-    let mut client = WsClient::modern(&app).await;
-    client.init(&user.access).await;
-    client.message_added("dup", &conversation, None).await;
+    let mut client = WsClient::watching(&app, &user.access, "dup", &conversation, None).await;
     client.message_added("dup", &conversation, None).await;
     assert_eq!(
         client.closed().await,
         (4409, "Subscriber for dup already exists".to_owned())
     );
 
-    let mut client = WsClient::modern(&app).await;
-    client.init(&user.access).await;
+    let mut client = WsClient::signed_in(&app, &user.access).await;
     client.send(json!({ "type": "connection_init" })).await;
     assert_eq!(
         client.closed().await,
@@ -393,8 +400,7 @@ async fn pings_both_ways() {
     ])
     .await;
     let user = app.signup("gina").await;
-    let mut client = WsClient::modern(&app).await;
-    client.init(&user.access).await;
+    let mut client = WsClient::signed_in(&app, &user.access).await;
     client
         .send(json!({ "type": "ping", "payload": { "n": 7 } }))
         .await;
@@ -434,8 +440,7 @@ async fn operation_errors_reach_the_client() {
     let app = TestApp::spawn().await;
     let (alice, _, id) = app.pair("live").await;
     let outsider = app.signup("mallory").await;
-    let mut client = WsClient::modern(&app).await;
-    client.init(&outsider.access).await;
+    let mut client = WsClient::signed_in(&app, &outsider.access).await;
 
     // Not a participant: a GraphQL error, then the operation completes.
     client.message_added("1", &id, None).await;
@@ -465,8 +470,7 @@ async fn operation_errors_reach_the_client() {
     assert!(frame["payload"][0]["message"].is_string());
 
     // Mutations and queries run over the socket too.
-    let mut client = WsClient::modern(&app).await;
-    client.init(&alice.access).await;
+    let mut client = WsClient::signed_in(&app, &alice.access).await;
     client
         .subscribe(
             "send",
@@ -513,9 +517,7 @@ async fn since_replays_what_was_missed_then_goes_live() {
     for i in 0..5 {
         sent.push(app.send_message_id(&alice, &id, &format!("m{i}")).await);
     }
-    let mut client = WsClient::modern(&app).await;
-    client.init(&bob.access).await;
-    client.message_added("s", &id, Some(&sent[1])).await;
+    let mut client = WsClient::watching(&app, &bob.access, "s", &id, Some(&sent[1])).await;
     // The 3rd, 4th and 5th.
     for (i, expected) in sent.iter().enumerate().skip(2) {
         let message = client.next_message("s").await;
@@ -533,9 +535,7 @@ async fn without_since_only_new_messages_arrive() {
     let app = TestApp::spawn_with(&[("RATE_LIMIT_MESSAGES", "100000")]).await;
     let (alice, bob, id) = app.pair("live").await;
     app.send_message_id(&alice, &id, "before subscribing").await;
-    let mut client = WsClient::modern(&app).await;
-    client.init(&bob.access).await;
-    client.message_added("live", &id, None).await;
+    let mut client = WsClient::watching(&app, &bob.access, "live", &id, None).await;
     // Readiness poll: the subscription is armed once a probe gets through.
     let first = loop {
         app.send_message_id(&alice, &id, "probe").await;
@@ -584,9 +584,7 @@ async fn catch_up_during_concurrent_sends_has_no_gap_or_duplicate() {
             last
         })
     };
-    let mut client = WsClient::modern(&app).await;
-    client.init(&bob.access).await;
-    client.message_added("c", &id, Some(&since)).await;
+    let mut client = WsClient::watching(&app, &bob.access, "c", &id, Some(&since)).await;
     let last = sender.await.expect("sender");
     let received = ids_until(&mut client, "c", &last).await;
     assert_eq!(received, log_after(&app, &bob, &id, &since).await);
@@ -600,15 +598,8 @@ async fn a_slow_consumer_catches_up_from_the_log_in_order() {
     let app =
         TestApp::spawn_with(&[("RATE_LIMIT_MESSAGES", "100000"), ("LIVE_BUFFER", "64")]).await;
     let (alice, bob, id) = app.pair("live").await;
-    let mut slow = Connect::new("/graphql/ws", Some(MODERN))
-        .recv_buffer(4096)
-        .expect(&app)
-        .await;
-    slow.init(&bob.access).await;
-    slow.message_added("slow", &id, Some("0-0")).await;
-    let mut fast = WsClient::modern(&app).await;
-    fast.init(&bob.access).await;
-    fast.message_added("fast", &id, Some("0-0")).await;
+    let mut slow = slow_subscriber(&app, &bob, "slow", &id).await;
+    let mut fast = WsClient::watching(&app, &bob.access, "fast", &id, Some("0-0")).await;
     let reader = tokio::spawn(async move {
         let mut ids = Vec::with_capacity(COUNT);
         while ids.len() < COUNT {
@@ -649,12 +640,7 @@ async fn a_consumer_past_the_lag_bound_is_closed_4008_and_resumes_with_since() {
     ])
     .await;
     let (alice, bob, id) = app.pair("live").await;
-    let mut slow = Connect::new("/graphql/ws", Some(MODERN))
-        .recv_buffer(4096)
-        .expect(&app)
-        .await;
-    slow.init(&bob.access).await;
-    slow.message_added("s", &id, Some("0-0")).await;
+    let mut slow = slow_subscriber(&app, &bob, "s", &id).await;
     // ~6.5 MB of frames: more than the socket buffers hold (see above).
     send_many(&app, &alice, &id, 3_000, 16, 2_000).await;
 
@@ -678,9 +664,7 @@ async fn a_consumer_past_the_lag_bound_is_closed_4008_and_resumes_with_since() {
 
     // Reconnecting with `since` resumes exactly where it stopped.
     let since = received.last().map_or("0-0".to_owned(), Clone::clone);
-    let mut again = WsClient::modern(&app).await;
-    again.init(&bob.access).await;
-    again.message_added("s", &id, Some(&since)).await;
+    let mut again = WsClient::watching(&app, &bob.access, "s", &id, Some(&since)).await;
     let rest = ids_until(&mut again, "s", log.last().expect("last")).await;
     assert_eq!(rest, log[received.len()..]);
 }
@@ -689,9 +673,7 @@ async fn a_consumer_past_the_lag_bound_is_closed_4008_and_resumes_with_since() {
 async fn shutdown_closes_subscriptions_with_1001() {
     let app = TestApp::spawn().await;
     let (_, bob, id) = app.pair("live").await;
-    let mut client = WsClient::modern(&app).await;
-    client.init(&bob.access).await;
-    client.message_added("s", &id, None).await;
+    let mut client = WsClient::watching(&app, &bob.access, "s", &id, None).await;
     let mut legacy = Connect::new("/graphql", Some(LEGACY)).expect(&app).await;
     legacy.init(&bob.access).await;
     app.stop().await;

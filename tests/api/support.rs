@@ -67,6 +67,41 @@ impl TestApp {
         self.post("/api/v1/auth/login", body, None).await
     }
 
+    /// `admin` adds `user` to `conversation` over REST; the status and body.
+    pub async fn add_participant(
+        &self,
+        admin: &TestUser,
+        conversation: &str,
+        user: &TestUser,
+    ) -> (StatusCode, Value) {
+        self.membership_change(admin, conversation, "add_participant", user)
+            .await
+    }
+
+    /// `admin` removes `user` from `conversation` over REST; the status and
+    /// body.
+    pub async fn remove_participant(
+        &self,
+        admin: &TestUser,
+        conversation: &str,
+        user: &TestUser,
+    ) -> (StatusCode, Value) {
+        self.membership_change(admin, conversation, "remove_participant", user)
+            .await
+    }
+
+    async fn membership_change(
+        &self,
+        admin: &TestUser,
+        conversation: &str,
+        action: &str,
+        user: &TestUser,
+    ) -> (StatusCode, Value) {
+        let path = format!("/api/v1/conversations/{conversation}/{action}");
+        let body = json!({ "user_id": user.id });
+        self.post(&path, body, Some(&admin.access)).await
+    }
+
     /// Sends a message over REST and returns its id.
     pub async fn send_message_id(
         &self,
