@@ -62,34 +62,10 @@ async fn database(env: &TestEnv) -> DatabaseConnection {
 /// Sends `count` messages from four concurrent senders; returns them
 /// (REST JSON) in id order.
 async fn send_many(app: &TestApp, user: &TestUser, conversation: &str, count: usize) -> Vec<Value> {
-    let senders: Vec<_> = (0..4)
-        .map(|task| {
-            let (client, url, token) = (
-                app.client.clone(),
-                app.url(&format!("/api/v1/conversations/{conversation}/messages")),
-                user.access.clone(),
-            );
-            tokio::spawn(async move {
-                let mut sent = Vec::new();
-                for n in (task..count).step_by(4) {
-                    let response = client
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .json(&json!({ "content": format!("message {n}") }))
-                        .send()
-                        .await
-                        .expect("sent");
-                    assert_eq!(response.status(), 201);
-                    sent.push(response.json::<Value>().await.expect("json"));
-                }
-                sent
-            })
-        })
-        .collect();
-    let mut sent = Vec::new();
-    for sender in senders {
-        sent.extend(sender.await.expect("sender"));
-    }
+    let sent = app
+        .send_concurrently(user, conversation, count, 4, |n| format!("message {n}"))
+        .await;
+    let mut sent: Vec<Value> = sent.into_iter().flatten().collect();
     sent.sort_by_key(stream_id);
     sent
 }
