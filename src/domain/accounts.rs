@@ -73,10 +73,7 @@ pub async fn signup(state: &AppState, input: SignupInput, client: IpAddr) -> Res
     v.finish()?;
 
     auth_throttle::admit_signup(state, client).await?;
-    let password = {
-        let _slot = state.hash_slots.acquire().await?;
-        passwords::hash(input.password).await?
-    };
+    let password = hash_in_a_slot(state, input.password).await?;
     let new_user = NewUser {
         email,
         username,
@@ -111,6 +108,13 @@ async fn create_session(state: &AppState, new_user: NewUser) -> Result<Session> 
     txn.commit().await?;
     tracing::info!(user.id = user.id.0, "user signed up");
     Ok(Session { user, tokens })
+}
+
+/// Hashes a new password once one of the node's hash slots is free (the
+/// slots bound how much CPU and memory argon2 may take at once).
+async fn hash_in_a_slot(state: &AppState, password: String) -> Result<String> {
+    let _slot = state.hash_slots.acquire().await?;
+    passwords::hash(password).await
 }
 
 /// Checks credentials. Unknown emails, wrong passwords and inactive accounts
@@ -197,10 +201,7 @@ pub async fn create_superuser(state: &AppState, input: SuperuserInput) -> Result
     check_password(&mut v, &input.password);
     check_taken(state, &mut v, &email, &username).await?;
     v.finish()?;
-    let password = {
-        let _slot = state.hash_slots.acquire().await?;
-        passwords::hash(input.password).await?
-    };
+    let password = hash_in_a_slot(state, input.password).await?;
     let new_user = NewUser {
         email,
         username,

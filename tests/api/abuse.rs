@@ -42,13 +42,7 @@ async fn control_characters_in_names_and_emails_are_field_errors() {
         assert!(body[field].is_array(), "{field}: {body}");
     }
 
-    let (status, body) = app
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": format!("ada{NUL}@example.com"), "password": PASSWORD }),
-            None,
-        )
-        .await;
+    let (status, body) = app.login(&format!("ada{NUL}@example.com"), PASSWORD).await;
     // No account has such an email: the login fails like any other.
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
 
@@ -157,9 +151,7 @@ async fn history_and_since_at_the_ends_of_the_id_space_are_empty_not_errors() {
 
     // A subscription from the largest id is accepted and waits: the next
     // frame is the server's answer to our ping, not an error.
-    let mut client = WsClient::modern(&app).await;
-    client.init(&owner.access).await;
-    client.message_added("1", &id, Some(&largest)).await;
+    let mut client = WsClient::watching(&app, &owner.access, "1", &id, Some(&largest)).await;
     client.send(json!({ "type": "ping" })).await;
     let frame = client.raw_json().await;
     assert_eq!(frame["type"], "pong", "{frame}");
@@ -215,13 +207,7 @@ async fn bodies_over_the_limit_are_413_in_each_surface_s_json_shape() {
     let body: Value = response.json().await.expect("JSON body");
     assert!(body["errors"][0]["message"].is_string(), "{body}");
 
-    let (status, body) = app
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": "x".repeat(300 * 1024), "password": PASSWORD }),
-            None,
-        )
-        .await;
+    let (status, body) = app.login(&"x".repeat(300 * 1024), PASSWORD).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert_eq!(body["detail"], "Request body is too large", "{body}");
 }
@@ -239,8 +225,7 @@ async fn a_frame_over_the_body_limit_is_closed_with_1009_on_both_protocols() {
     legacy.send_text(&frame).await;
     assert_eq!(legacy.closed().await.0, 1009, "legacy");
 
-    let mut graphql = WsClient::modern(&app).await;
-    graphql.init(&owner.access).await;
+    let mut graphql = WsClient::signed_in(&app, &owner.access).await;
     graphql.send_text(&frame).await;
     assert_eq!(graphql.closed().await.0, 1009, "graphql-ws");
 }
@@ -344,8 +329,7 @@ async fn past_max_connections_a_new_one_is_refused_with_503() {
     let app = env.spawn_owned().await;
     let owner = app.signup("crowded").await;
     // The signup's keep-alive connection stays open: the client's pool.
-    let mut socket = WsClient::modern(&app).await;
-    socket.init(&owner.access).await;
+    let mut socket = WsClient::signed_in(&app, &owner.access).await;
 
     let address = app.address.trim_start_matches("http://").to_owned();
     let mut third = tokio::net::TcpStream::connect(&address)

@@ -16,6 +16,11 @@ fn signup_body(email: &str, username: &str) -> Value {
     })
 }
 
+/// Posts a signup body over REST; the status and body.
+async fn post_signup(app: &TestApp, body: Value) -> (StatusCode, Value) {
+    app.post("/api/v1/auth/signup", body, None).await
+}
+
 const SIGNUP: &str = r#"mutation($input: SignupInput!) {
   signup(input: $input) { user { id email username firstName lastName fullName } tokens { access refresh } }
 }"#;
@@ -110,7 +115,7 @@ async fn password_rules_are_enforced() {
         let mut body = signup_body(&format!("p{i}@example.com"), &format!("p{i}"));
         body["password"] = json!(password);
         body["password_confirm"] = json!(password);
-        let (status, body) = app.post("/api/v1/auth/signup", body, None).await;
+        let (status, body) = post_signup(&app, body).await;
         let expected = if ok {
             StatusCode::CREATED
         } else {
@@ -125,37 +130,19 @@ async fn password_rules_are_enforced() {
     let mut body = signup_body("long@example.com", "long");
     body["password"] = json!(long);
     body["password_confirm"] = json!(long);
-    let (status, _) = app.post("/api/v1/auth/signup", body, None).await;
+    let (status, _) = post_signup(&app, body).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
 async fn duplicate_email_is_case_insensitive_and_reported_on_email() {
     let app = TestApp::spawn().await;
-    let (status, _) = app
-        .post(
-            "/api/v1/auth/signup",
-            signup_body("dup@example.com", "first"),
-            None,
-        )
-        .await;
+    let (status, _) = post_signup(&app, signup_body("dup@example.com", "first")).await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, body) = app
-        .post(
-            "/api/v1/auth/signup",
-            signup_body("DUP@Example.COM", "second"),
-            None,
-        )
-        .await;
+    let (status, body) = post_signup(&app, signup_body("DUP@Example.COM", "second")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["email"].is_array(), "{body}");
-    let (status, body) = app
-        .post(
-            "/api/v1/auth/signup",
-            signup_body("other@example.com", "first"),
-            None,
-        )
-        .await;
+    let (status, body) = post_signup(&app, signup_body("other@example.com", "first")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["username"].is_array(), "{body}");
 }
@@ -190,35 +177,17 @@ async fn malformed_bodies_are_400_not_500() {
 async fn rest_login_succeeds_and_fails_like_django_chat() {
     let app = TestApp::spawn().await;
     let user = app.signup("lin").await;
-    let (status, body) = app
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": "LIN@example.com", "password": PASSWORD }),
-            None,
-        )
-        .await;
+    let (status, body) = app.login("LIN@example.com", PASSWORD).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["user"]["id"], user.id);
     assert_eq!(body["user"]["username"], user.username.as_str());
     assert!(body["tokens"]["access"].is_string());
 
-    let (status, body) = app
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": user.email, "password": "Wr0ng-password" }),
-            None,
-        )
-        .await;
+    let (status, body) = app.login(&user.email, "Wr0ng-password").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body, json!({ "error": "Invalid credentials" }));
 
-    let (status, body) = app
-        .post(
-            "/api/v1/auth/login",
-            json!({ "email": "nobody@example.com", "password": PASSWORD }),
-            None,
-        )
-        .await;
+    let (status, body) = app.login("nobody@example.com", PASSWORD).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body, json!({ "error": "Invalid credentials" }));
 

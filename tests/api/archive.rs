@@ -17,7 +17,9 @@ use serde_json::{Value, json};
 
 use crate::{
     conversations::create_conversation,
+    django_fixture::{stream_entries, xadd_as_django_chat},
     helpers::{TestApp, TestEnv, TestUser},
+    support::id_of,
     ws_client::WsClient,
 };
 
@@ -31,45 +33,39 @@ const HISTORY: &str = r#"query($id: ID!, $from: StreamId, $before: StreamId, $li
   }
 }"#;
 
-fn archive_env(env: &mut TestEnv) {
+/// An environment whose streams keep `HOT` entries and archive the rest.
+async fn archive_env() -> TestEnv {
+    let mut env = TestEnv::new().await;
     env.set("STREAM_HOT_MESSAGES", &HOT.to_string());
     // Archive at once: the stream readers of these small tests are never
     // a hundred entries behind.
     env.set("STREAM_ARCHIVE_MIN_AGE_SECS", "0");
     env.set("RATE_LIMIT_MESSAGES", "100000");
+    env
+}
+
+/// [`archive_env`] on Redis, with a connection to it and the key prefix;
+/// `None` when embedded (the archive is Redis mode's).
+async fn archive_on_redis() -> Option<(TestEnv, MultiplexedConnection, String)> {
+    let env = archive_env().await;
+    let (redis, prefix) = env.redis().await?;
+    Some((env, redis, prefix))
+}
+
+/// The environment's database, as the archive sees it.
+async fn database(env: &TestEnv) -> DatabaseConnection {
+    Database::connect(&env.vars()["DATABASE_URL"])
+        .await
+        .expect("database")
 }
 
 /// Sends `count` messages from four concurrent senders; returns them
 /// (REST JSON) in id order.
 async fn send_many(app: &TestApp, user: &TestUser, conversation: &str, count: usize) -> Vec<Value> {
-    let senders: Vec<_> = (0..4)
-        .map(|task| {
-            let (client, url, token) = (
-                app.client.clone(),
-                app.url(&format!("/api/v1/conversations/{conversation}/messages")),
-                user.access.clone(),
-            );
-            tokio::spawn(async move {
-                let mut sent = Vec::new();
-                for n in (task..count).step_by(4) {
-                    let response = client
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .json(&json!({ "content": format!("message {n}") }))
-                        .send()
-                        .await
-                        .expect("sent");
-                    assert_eq!(response.status(), 201);
-                    sent.push(response.json::<Value>().await.expect("json"));
-                }
-                sent
-            })
-        })
-        .collect();
-    let mut sent = Vec::new();
-    for sender in senders {
-        sent.extend(sender.await.expect("sender"));
-    }
+    let sent = app
+        .send_concurrently(user, conversation, count, 4, |n| format!("message {n}"))
+        .await;
+    let mut sent: Vec<Value> = sent.into_iter().flatten().collect();
     sent.sort_by_key(stream_id);
     sent
 }
@@ -165,13 +161,7 @@ async fn tiers(
     key: &str,
     db: &DatabaseConnection,
 ) -> (Vec<String>, Vec<String>) {
-    let hot: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-        .arg(key)
-        .arg("-")
-        .arg("+")
-        .query_async(redis)
-        .await
-        .expect("XRANGE");
+    let hot = stream_entries(redis, key).await;
     let rows = db
         .query_all_raw(Statement::from_string(
             db.get_database_backend(),
@@ -205,8 +195,7 @@ fn assert_each_once(sent: &[String], (cold, hot): (Vec<String>, Vec<String>)) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_pages_across_the_archive_boundary_equal_what_was_sent() {
-    let mut env = TestEnv::new().await;
-    archive_env(&mut env);
+    let env = archive_env().await;
     let app = env.spawn().await;
     let user = app.signup("archivist").await;
     let c = create_conversation(&app, &user, "long", &[]).await;
@@ -216,9 +205,7 @@ async fn history_pages_across_the_archive_boundary_equal_what_was_sent() {
     if let Some((mut redis, prefix)) = env.redis().await {
         let key = format!("{prefix}stream:conv:{c}");
         archived(&mut redis, &key).await;
-        let db = Database::connect(&env.vars()["DATABASE_URL"])
-            .await
-            .expect("database");
+        let db = database(&env).await;
         let (cold, hot) = tiers(&mut redis, &key, &db).await;
         let archived_rows = cold.len();
         assert_each_once(&sent, (cold, hot));
@@ -255,12 +242,9 @@ async fn history_pages_across_the_archive_boundary_equal_what_was_sent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn since_replay_edits_and_deletes_reach_archived_messages() {
-    let mut env = TestEnv::new().await;
-    archive_env(&mut env);
+    let env = archive_env().await;
     let app = env.spawn().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let c = create_conversation(&app, &alice, "old news", &[&bob]).await;
+    let (alice, bob, c) = app.pair("old news").await;
     let sent = ids(&send_many(&app, &alice, &c, 300).await);
     if let Some((mut redis, prefix)) = env.redis().await {
         archived(&mut redis, &format!("{prefix}stream:conv:{c}")).await;
@@ -268,41 +252,22 @@ async fn since_replay_edits_and_deletes_reach_archived_messages() {
 
     // `since` an archived message: the rest of the archive, the stream,
     // then live.
-    let mut client = WsClient::modern(&app).await;
-    client.init(&alice.access).await;
-    client.message_added("s", &c, Some(&sent[10])).await;
+    let mut client = WsClient::watching(&app, &alice.access, "s", &c, Some(&sent[10])).await;
     let mut replayed = Vec::new();
     while replayed.len() < sent.len() - 11 {
-        replayed.push(
-            client.next_message("s").await["id"]
-                .as_str()
-                .expect("id")
-                .to_owned(),
-        );
+        replayed.push(id_of(&client.next_message("s").await));
     }
     assert_eq!(replayed, sent[11..]);
     let live = app.send_message(&alice, &c, "live").await;
     assert_eq!(client.next_message("s").await["id"], live["id"]);
 
     // Edit and delete messages that are in the archive by now.
-    let edit = app
-        .graphql(
-            "mutation($c: ID!, $m: StreamId!) { editMessage(conversationId: $c, messageId: $m, content: \"rewritten\") { id content } }",
-            json!({ "c": c, "m": sent[5] }),
-            Some(&alice.access),
-        )
-        .await;
+    let edit = app.edit_message(&alice, &c, &sent[5], "rewritten").await;
     assert_eq!(
         edit["data"]["editMessage"]["content"], "rewritten",
         "{edit}"
     );
-    let delete = app
-        .graphql(
-            "mutation($c: ID!, $m: StreamId!) { deleteMessage(conversationId: $c, messageId: $m) { id deleted } }",
-            json!({ "c": c, "m": sent[6] }),
-            Some(&alice.access),
-        )
-        .await;
+    let delete = app.delete_message(&alice, &c, &sent[6]).await;
     assert_eq!(delete["data"]["deleteMessage"]["deleted"], true, "{delete}");
     let body = app
         .graphql(
@@ -323,13 +288,7 @@ async fn since_replay_edits_and_deletes_reach_archived_messages() {
 
     // A read marker on an archived message: its place comes from the
     // archive (301 messages, 11 read, the deleted one among those read).
-    let body = app
-        .graphql(
-            "mutation($id: ID!, $upTo: StreamId!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount lastReadId } }",
-            json!({ "id": c, "upTo": sent[10] }),
-            Some(&bob.access),
-        )
-        .await;
+    let body = app.mark_read(&bob, &c, &sent[10]).await;
     assert_eq!(body["data"]["markRead"]["unreadCount"], 290, "{body}");
     assert_eq!(body["data"]["markRead"]["lastReadId"], sent[10].as_str());
     app.stop().await;
@@ -340,11 +299,9 @@ async fn since_replay_edits_and_deletes_reach_archived_messages() {
 /// and each entry ends up in exactly one place, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_nodes_half_done_batch_and_lease_archive_each_entry_once() {
-    let mut env = TestEnv::new().await;
-    let Some((mut redis, prefix)) = env.redis().await else {
+    let Some((env, mut redis, prefix)) = archive_on_redis().await else {
         return;
     };
-    archive_env(&mut env);
     let lease = format!("{prefix}chatstream:archive:lease");
     let _: () = redis::cmd("SET")
         .arg(&lease)
@@ -367,9 +324,7 @@ async fn a_dead_nodes_half_done_batch_and_lease_archive_each_entry_once() {
     );
 
     // The dead node's committed batch: the oldest 150 in the archive.
-    let db = Database::connect(&env.vars()["DATABASE_URL"])
-        .await
-        .expect("database");
+    let db = database(&env).await;
     let rows: Vec<Archived> = sent_json[..150]
         .iter()
         .zip(1..)
@@ -436,17 +391,13 @@ async fn metric_or_zero(app: &TestApp, name: &str) -> f64 {
 /// serves history, and once the database accepts the rows it catches up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refusing_database_leaves_the_node_healthy_and_archiving_resumes() {
-    let mut env = TestEnv::new().await;
-    let Some((mut redis, prefix)) = env.redis().await else {
+    let Some((env, mut redis, prefix)) = archive_on_redis().await else {
         return;
     };
-    archive_env(&mut env);
     let app = env.spawn().await;
     let alice = app.signup("alice").await;
     let c = create_conversation(&app, &alice, "blip", &[]).await;
-    let db = Database::connect(&env.vars()["DATABASE_URL"])
-        .await
-        .expect("database");
+    let db = database(&env).await;
     let first = send_many(&app, &alice, &c, 1).await;
     let mut blocker = as_message(&first[0], &alice);
     blocker.id = StreamId::new(1, 0);
@@ -494,11 +445,9 @@ async fn a_refusing_database_leaves_the_node_healthy_and_archiving_resumes() {
 /// either node serves the whole history.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_archive_each_entry_once() {
-    let mut env = TestEnv::new().await;
-    let Some((mut redis, prefix)) = env.redis().await else {
+    let Some((env, mut redis, prefix)) = archive_on_redis().await else {
         return;
     };
-    archive_env(&mut env);
     let (one, two) = (env.spawn().await, env.spawn().await);
     let alice = one.signup("alice").await;
     let c = create_conversation(&one, &alice, "shared", &[]).await;
@@ -511,9 +460,7 @@ async fn two_nodes_archive_each_entry_once() {
     let sent = ids(&sent);
     let key = format!("{prefix}stream:conv:{c}");
     archived(&mut redis, &key).await;
-    let db = Database::connect(&env.vars()["DATABASE_URL"])
-        .await
-        .expect("database");
+    let db = database(&env).await;
     assert_each_once(&sent, tiers(&mut redis, &key, &db).await);
     assert_eq!(forward(&two, &alice, &c, 100).await, sent);
     assert_eq!(backward(&one, &alice, &c, 100).await, sent);
@@ -525,44 +472,20 @@ async fn two_nodes_archive_each_entry_once() {
 /// archived as the stream numbers them, so unread counts stay right.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn django_chat_entries_keep_their_places_in_the_archive() {
-    let mut env = TestEnv::new().await;
-    let Some((mut redis, prefix)) = env.redis().await else {
+    let Some((env, mut redis, prefix)) = archive_on_redis().await else {
         return;
     };
-    archive_env(&mut env);
     let app = env.spawn().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let c = create_conversation(&app, &alice, "mixed", &[&bob]).await;
+    let (alice, bob, c) = app.pair("mixed").await;
     let first = app.send_message(&alice, &c, "ours").await;
     let key = format!("{prefix}stream:conv:{c}");
-    let mut pipe = redis::pipe();
-    for n in 0..300 {
-        pipe.cmd("XADD")
-            .arg(&key)
-            .arg("*")
-            .arg("user_id")
-            .arg(alice.id)
-            .arg("username")
-            .arg("alice")
-            .arg("content")
-            .arg(format!("django {n}"))
-            .arg("timestamp")
-            .arg("2024-05-01T12:00:00.000000");
-    }
-    let django: Vec<String> = pipe.query_async(&mut redis).await.expect("xadd");
+    let django = xadd_as_django_chat(&mut redis, &key, &alice, 300).await;
     // Django-chat's appends do not mark the stream due; one in 64 of ours
     // over the threshold does.
     send_many(&app, &alice, &c, 64).await;
     archived(&mut redis, &key).await;
 
-    let body = app
-        .graphql(
-            "mutation($id: ID!, $upTo: StreamId!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount } }",
-            json!({ "id": c, "upTo": django[49] }),
-            Some(&bob.access),
-        )
-        .await;
+    let body = app.mark_read(&bob, &c, &django[49]).await;
     // 365 messages, the first 51 read.
     assert_eq!(body["data"]["markRead"]["unreadCount"], 314, "{body}");
     let mut all = vec![first["id"].as_str().expect("id").to_owned()];
@@ -576,11 +499,9 @@ async fn django_chat_entries_keep_their_places_in_the_archive() {
 /// holds every message acknowledged before it started.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paging_while_the_archiver_trims_has_no_gap_or_duplicate() {
-    let mut env = TestEnv::new().await;
-    let Some((mut redis, prefix)) = env.redis().await else {
+    let Some((env, mut redis, prefix)) = archive_on_redis().await else {
         return;
     };
-    archive_env(&mut env);
     let app = env.spawn().await;
     let alice = app.signup("alice").await;
     let c = create_conversation(&app, &alice, "moving", &[]).await;

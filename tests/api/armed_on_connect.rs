@@ -149,7 +149,5 @@ async fn graphql_ws_subscribers_get_a_message_sent_the_instant_their_subscribes_
 
 /// A graphql-transport-ws socket past `connection_ack`.
 async fn acknowledged(app: &TestApp, user: &TestUser) -> Socket {
-    let mut client = WsClient::modern(app).await;
-    client.init(&user.access).await;
-    client.socket
+    WsClient::signed_in(app, &user.access).await.socket
 }

@@ -17,19 +17,9 @@ const LOGIN: &str = r#"mutation($email: String!, $password: String!) {
   login(input: { email: $email, password: $password }) { user { id username } tokens { access refresh } }
 }"#;
 
-/// Logs in over REST; the status and body.
-async fn login(app: &TestApp, email: &str, password: &str) -> (StatusCode, Value) {
-    app.post(
-        "/api/v1/auth/login",
-        json!({ "email": email, "password": password }),
-        None,
-    )
-    .await
-}
-
 /// Logs in over REST, which must succeed.
 async fn account(app: &TestApp, email: &str, password: &str) -> TestUser {
-    let (status, body) = login(app, email, password).await;
+    let (status, body) = app.login(email, password).await;
     assert_eq!(status, StatusCode::OK, "login of {email}: {body}");
     TestUser::from_session(email, &body)
 }
@@ -151,7 +141,7 @@ async fn django_chat_accounts_log_in_get_their_conversations_and_their_hashes_up
     }
 
     let (ada, _) = ACCOUNTS[0];
-    let (status, _) = login(&app, ada, "Analytical-Engine-1842").await;
+    let (status, _) = app.login(ada, "Analytical-Engine-1842").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Hashes chatstream does not verify are refused, even with the right
@@ -163,7 +153,7 @@ async fn django_chat_accounts_log_in_get_their_conversations_and_their_hashes_up
     )
     .await;
     assert_eq!(
-        login(&app, grace, grace_password).await.0,
+        app.login(grace, grace_password).await.0,
         StatusCode::UNAUTHORIZED
     );
     // Django lower-cases only an email's domain.
@@ -174,7 +164,7 @@ async fn django_chat_accounts_log_in_get_their_conversations_and_their_hashes_up
     .await;
     for email in ["ada@example.com", "ADA@example.com"] {
         assert_eq!(
-            login(&app, email, "Analytical-Engine-1843").await.0,
+            app.login(email, "Analytical-Engine-1843").await.0,
             StatusCode::OK
         );
     }
@@ -185,7 +175,7 @@ async fn django_chat_accounts_log_in_get_their_conversations_and_their_hashes_up
     )
     .await;
     assert_eq!(
-        login(&app, linus, linus_password).await.0,
+        app.login(linus, linus_password).await.0,
         StatusCode::UNAUTHORIZED
     );
     app.stop().await;

@@ -9,7 +9,7 @@ use std::{
 
 use serde_json::Value;
 
-use crate::helpers::TestEnv;
+use crate::helpers::{TestEnv, TestUser};
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/django-chat");
 
@@ -156,6 +156,45 @@ pub fn dump_django_tables(url: &str, part: &str) -> String {
     pg_dump(url, &args)
 }
 
+/// Appends `count` messages of `sender` to `key` as django-chat writes
+/// them (its fields, no ordinal of ours); returns their ids.
+pub async fn xadd_as_django_chat(
+    redis: &mut redis::aio::MultiplexedConnection,
+    key: &str,
+    sender: &TestUser,
+    count: usize,
+) -> Vec<String> {
+    let mut pipe = redis::pipe();
+    for n in 0..count {
+        pipe.cmd("XADD")
+            .arg(key)
+            .arg("*")
+            .arg("user_id")
+            .arg(sender.id)
+            .arg("username")
+            .arg(&sender.username)
+            .arg("content")
+            .arg(format!("django {n}"))
+            .arg("timestamp")
+            .arg("2024-05-01T12:00:00.000000");
+    }
+    pipe.query_async(redis).await.expect("xadd")
+}
+
+/// Every entry of the stream `key`, oldest first.
+pub async fn stream_entries(
+    redis: &mut redis::aio::MultiplexedConnection,
+    key: &str,
+) -> redis::streams::StreamRangeReply {
+    redis::cmd("XRANGE")
+        .arg(key)
+        .arg("-")
+        .arg("+")
+        .query_async(redis)
+        .await
+        .expect("XRANGE")
+}
+
 /// Reads `key` as a django-chat node would, which breaks unless every entry
 /// is a message in django-chat's form: an integer `user_id`, a `username`,
 /// a `content` and a naive ISO `timestamp`. Answers how many entries there are.
@@ -163,13 +202,7 @@ pub async fn read_as_django_chat(
     redis: &mut redis::aio::MultiplexedConnection,
     key: &str,
 ) -> usize {
-    let entries: redis::streams::StreamRangeReply = redis::cmd("XRANGE")
-        .arg(key)
-        .arg("-")
-        .arg("+")
-        .query_async(redis)
-        .await
-        .expect("XRANGE");
+    let entries = stream_entries(redis, key).await;
     for entry in &entries.ids {
         let field = |name: &str| -> String {
             entry

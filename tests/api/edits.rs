@@ -9,28 +9,13 @@ use crate::{
     conversations::create_conversation,
     django_fixture::read_as_django_chat,
     helpers::{TestApp, TestEnv, TestUser, error_code},
+    support::id_of,
 };
 
-const EDIT: &str = "mutation($c: ID!, $m: StreamId!, $content: String!) { editMessage(conversationId: $c, messageId: $m, content: $content) { id content editedAt deleted sender { id } } }";
-const DELETE: &str = "mutation($c: ID!, $m: StreamId!) { deleteMessage(conversationId: $c, messageId: $m) { id content editedAt deleted } }";
 const HISTORY: &str =
     "query($c: ID!) { messages(conversationId: $c) { messages { id content editedAt deleted } } }";
 const UNREAD: &str =
     "query($id: ID!) { conversation(id: $id) { unreadCount lastMessage { id content deleted } } }";
-
-async fn edit(app: &TestApp, user: &TestUser, c: &str, m: &str, content: &str) -> Value {
-    app.graphql(
-        EDIT,
-        json!({ "c": c, "m": m, "content": content }),
-        Some(&user.access),
-    )
-    .await
-}
-
-async fn delete(app: &TestApp, user: &TestUser, c: &str, m: &str) -> Value {
-    app.graphql(DELETE, json!({ "c": c, "m": m }), Some(&user.access))
-        .await
-}
 
 async fn history(app: &TestApp, user: &TestUser, c: &str) -> Vec<Value> {
     let body = app
@@ -42,26 +27,16 @@ async fn history(app: &TestApp, user: &TestUser, c: &str) -> Vec<Value> {
         .clone()
 }
 
-fn id_of(message: &Value) -> String {
-    message["id"].as_str().expect("an id").to_owned()
-}
-
-async fn app_with_limit(limit: &str) -> TestApp {
-    let mut env = TestEnv::new().await;
-    env.set("RATE_LIMIT_MESSAGES", limit);
-    env.spawn_owned().await
-}
-
 #[tokio::test]
 async fn only_the_sender_edits_with_the_send_rules() {
-    let app = app_with_limit("100").await;
+    let app = TestApp::spawn_with(&[("RATE_LIMIT_MESSAGES", "100")]).await;
     let alice = app.signup("alice").await;
     let bob = app.signup("bob").await;
     let eve = app.signup("eve").await;
     let c = create_conversation(&app, &alice, "Edits", &[&bob]).await;
     let m = id_of(&app.send_message(&alice, &c, "helo").await);
 
-    let body = edit(&app, &alice, &c, &m, "  hello  ").await;
+    let body = app.edit_message(&alice, &c, &m, "  hello  ").await;
     let edited = &body["data"]["editMessage"];
     assert_eq!(edited["content"], "hello", "{body}");
     assert_eq!(edited["id"], m.as_str(), "an edit keeps the id");
@@ -69,30 +44,30 @@ async fn only_the_sender_edits_with_the_send_rules() {
     assert_eq!(edited["deleted"], false);
 
     assert_eq!(
-        error_code(&edit(&app, &bob, &c, &m, "mine now").await),
+        error_code(&app.edit_message(&bob, &c, &m, "mine now").await),
         "FORBIDDEN"
     );
     assert_eq!(
-        error_code(&edit(&app, &eve, &c, &m, "outsider").await),
+        error_code(&app.edit_message(&eve, &c, &m, "outsider").await),
         "FORBIDDEN"
     );
     assert_eq!(
-        error_code(&edit(&app, &alice, &c, &m, "   ").await),
+        error_code(&app.edit_message(&alice, &c, &m, "   ").await),
         "INVALID_CONTENT"
     );
     assert_eq!(
-        error_code(&edit(&app, &alice, &c, &m, "a\0b").await),
+        error_code(&app.edit_message(&alice, &c, &m, "a\0b").await),
         "INVALID_CONTENT"
     );
     assert_eq!(
-        error_code(&edit(&app, &alice, &c, &m, &"x".repeat(2001)).await),
+        error_code(&app.edit_message(&alice, &c, &m, &"x".repeat(2001)).await),
         "CONTENT_TOO_LONG"
     );
     assert_eq!(
-        error_code(&edit(&app, &alice, &c, "1-0", "none").await),
+        error_code(&app.edit_message(&alice, &c, "1-0", "none").await),
         "NOT_FOUND"
     );
-    let body = edit(&app, &alice, &c, "yesterday", "bad id").await;
+    let body = app.edit_message(&alice, &c, "yesterday", "bad id").await;
     assert_eq!(error_code(&body), "VALIDATION_ERROR", "{body}");
     assert!(
         body["errors"][0]["extensions"]["fields"]["messageId"].is_array(),
@@ -105,10 +80,10 @@ async fn only_the_sender_edits_with_the_send_rules() {
 
     // Deleted messages cannot be edited.
     assert_eq!(
-        delete(&app, &alice, &c, &m).await["data"]["deleteMessage"]["deleted"],
+        app.delete_message(&alice, &c, &m).await["data"]["deleteMessage"]["deleted"],
         true
     );
-    let body = edit(&app, &alice, &c, &m, "back from the dead").await;
+    let body = app.edit_message(&alice, &c, &m, "back from the dead").await;
     assert_eq!(error_code(&body), "VALIDATION_ERROR", "{body}");
     assert!(
         body["errors"][0]["extensions"]["fields"]["messageId"].is_array(),
@@ -118,13 +93,13 @@ async fn only_the_sender_edits_with_the_send_rules() {
 
 #[tokio::test]
 async fn edits_share_the_send_rate_limit() {
-    let app = app_with_limit("3").await;
+    let app = TestApp::spawn_with(&[("RATE_LIMIT_MESSAGES", "3")]).await;
     let alice = app.signup("alice").await;
     let c = create_conversation(&app, &alice, "Throttled", &[]).await;
     let m = id_of(&app.send_message(&alice, &c, "one").await);
     app.send_message(&alice, &c, "two").await;
-    assert!(edit(&app, &alice, &c, &m, "one, edited").await["errors"].is_null());
-    let body = edit(&app, &alice, &c, &m, "one, edited again").await;
+    assert!(app.edit_message(&alice, &c, &m, "one, edited").await["errors"].is_null());
+    let body = app.edit_message(&alice, &c, &m, "one, edited again").await;
     assert_eq!(error_code(&body), "THROTTLED", "{body}");
     let (status, _) = app
         .post(
@@ -153,15 +128,15 @@ async fn the_sender_or_an_admin_deletes_nobody_else() {
 
     // A member may not delete someone else's message.
     assert_eq!(
-        error_code(&delete(&app, &bob, &c, &carols).await),
+        error_code(&app.delete_message(&bob, &c, &carols).await),
         "FORBIDDEN"
     );
     assert_eq!(
-        error_code(&delete(&app, &bob, &c, &alices).await),
+        error_code(&app.delete_message(&bob, &c, &alices).await),
         "FORBIDDEN"
     );
     // The sender may.
-    let body = delete(&app, &bob, &c, &bobs).await;
+    let body = app.delete_message(&bob, &c, &bobs).await;
     let deleted = &body["data"]["deleteMessage"];
     assert_eq!(
         (
@@ -174,11 +149,11 @@ async fn the_sender_or_an_admin_deletes_nobody_else() {
     );
     // The admin may delete anyone's, and deleting twice is no error.
     assert_eq!(
-        delete(&app, &alice, &c, &carols).await["data"]["deleteMessage"]["deleted"],
+        app.delete_message(&alice, &c, &carols).await["data"]["deleteMessage"]["deleted"],
         true
     );
     assert_eq!(
-        delete(&app, &alice, &c, &carols).await["data"]["deleteMessage"]["deleted"],
+        app.delete_message(&alice, &c, &carols).await["data"]["deleteMessage"]["deleted"],
         true
     );
 
@@ -207,9 +182,7 @@ async fn the_sender_or_an_admin_deletes_nobody_else() {
 #[tokio::test]
 async fn rest_edits_deletes_and_history_without_deleted_messages() {
     let app = TestApp::spawn().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let c = create_conversation(&app, &alice, "Rest", &[&bob]).await;
+    let (alice, bob, c) = app.pair("Rest").await;
     let first = id_of(&app.send_message(&alice, &c, "first").await);
     let second = id_of(&app.send_message(&alice, &c, "second").await);
     let path = |m: &str| format!("/api/v1/conversations/{c}/messages/{m}");
@@ -311,10 +284,8 @@ async fn rest_edits_deletes_and_history_without_deleted_messages() {
 
 #[tokio::test]
 async fn unread_counts_leave_deleted_messages_out_and_edits_change_nothing() {
-    let app = app_with_limit("100").await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let c = create_conversation(&app, &alice, "Counts", &[&bob]).await;
+    let app = TestApp::spawn_with(&[("RATE_LIMIT_MESSAGES", "100")]).await;
+    let (alice, bob, c) = app.pair("Counts").await;
     let mut ids = Vec::new();
     for n in 0..4 {
         ids.push(id_of(&app.send_message(&alice, &c, &format!("m{n}")).await));
@@ -329,26 +300,21 @@ async fn unread_counts_leave_deleted_messages_out_and_edits_change_nothing() {
         }
     };
     assert_eq!(seen(&bob).await["unreadCount"], 4);
-    edit(&app, &alice, &c, &ids[1], "m1, edited").await;
+    app.edit_message(&alice, &c, &ids[1], "m1, edited").await;
     assert_eq!(
         seen(&bob).await["unreadCount"],
         4,
         "an edit is not a new message"
     );
-    delete(&app, &alice, &c, &ids[2]).await;
+    app.delete_message(&alice, &c, &ids[2]).await;
     assert_eq!(seen(&bob).await["unreadCount"], 3);
     // A deletion before my marker changes nothing of my count.
-    app.graphql(
-        "mutation($id: ID!, $upTo: StreamId!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount } }",
-        json!({ "id": c, "upTo": ids[1] }),
-        Some(&bob.access),
-    )
-    .await;
+    app.mark_read(&bob, &c, &ids[1]).await;
     assert_eq!(seen(&bob).await["unreadCount"], 1, "m3 only: m2 is deleted");
-    delete(&app, &alice, &c, &ids[0]).await;
+    app.delete_message(&alice, &c, &ids[0]).await;
     assert_eq!(seen(&bob).await["unreadCount"], 1);
     // The latest message, deleted, shows as such.
-    delete(&app, &alice, &c, &ids[3]).await;
+    app.delete_message(&alice, &c, &ids[3]).await;
     let bobs = seen(&bob).await;
     assert_eq!(bobs["unreadCount"], 0, "{bobs}");
     assert_eq!(bobs["lastMessage"]["deleted"], true);
@@ -369,19 +335,12 @@ async fn django_chat_still_reads_only_messages() {
         return;
     };
     let app = env.spawn_owned().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let c = create_conversation(&app, &alice, "Shared", &[&bob]).await;
+    let (alice, bob, c) = app.pair("Shared").await;
     let first = id_of(&app.send_message(&alice, &c, "first").await);
     let second = id_of(&app.send_message(&bob, &c, "second").await);
-    edit(&app, &alice, &c, &first, "first, edited").await;
-    delete(&app, &bob, &c, &second).await;
-    app.graphql(
-        "mutation($id: ID!, $upTo: StreamId!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount } }",
-        json!({ "id": c, "upTo": second }),
-        Some(&alice.access),
-    )
-    .await;
+    app.edit_message(&alice, &c, &first, "first, edited").await;
+    app.delete_message(&bob, &c, &second).await;
+    app.mark_read(&alice, &c, &second).await;
     let third = app.send_message(&alice, &c, "third").await;
     let key = format!("{prefix}stream:conv:{c}");
     assert_eq!(read_as_django_chat(&mut redis, &key).await, 3);

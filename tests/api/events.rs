@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::{
     conversations::create_conversation,
     helpers::{TestApp, TestEnv, TestUser},
+    support::id_of,
     ws_client::WsClient,
 };
 
@@ -16,8 +17,7 @@ const EVENTS: &str = "subscription($id: ID!, $since: StreamId) { conversationEve
 type Seen = (String, String, String, String);
 
 async fn subscribe(app: &TestApp, user: &TestUser, conversation: &str, since: &str) -> WsClient {
-    let mut client = WsClient::modern(app).await;
-    client.init(&user.access).await;
+    let mut client = WsClient::signed_in(app, &user.access).await;
     client
         .subscribe("e", EVENTS, json!({ "id": conversation, "since": since }))
         .await;
@@ -45,34 +45,9 @@ async fn next_events(client: &mut WsClient, n: usize) -> Vec<Seen> {
     seen
 }
 
-async fn gql(app: &TestApp, user: &TestUser, query: &str, variables: Value) -> Value {
-    let body = app.graphql(query, variables, Some(&user.access)).await;
+/// Asserts a mutation's answer carries no error.
+fn ok(body: Value) {
     assert!(body["errors"].is_null(), "{body}");
-    body["data"].clone()
-}
-
-async fn edit(app: &TestApp, user: &TestUser, c: &str, m: &str, content: &str) {
-    gql(
-        app,
-        user,
-        "mutation($c: ID!, $m: StreamId!, $t: String!) { editMessage(conversationId: $c, messageId: $m, content: $t) { id } }",
-        json!({ "c": c, "m": m, "t": content }),
-    )
-    .await;
-}
-
-async fn delete(app: &TestApp, user: &TestUser, c: &str, m: &str) {
-    gql(
-        app,
-        user,
-        "mutation($c: ID!, $m: StreamId!) { deleteMessage(conversationId: $c, messageId: $m) { id } }",
-        json!({ "c": c, "m": m }),
-    )
-    .await;
-}
-
-fn id_of(message: &Value) -> String {
-    message["id"].as_str().expect("an id").to_owned()
 }
 
 /// Sends two messages, edits the first, deletes the second, sends a third:
@@ -80,8 +55,8 @@ fn id_of(message: &Value) -> String {
 async fn five_events(app: &TestApp, alice: &TestUser, c: &str) -> [String; 3] {
     let m1 = id_of(&app.send_message(alice, c, "one").await);
     let m2 = id_of(&app.send_message(alice, c, "two").await);
-    edit(app, alice, c, &m1, "one, edited").await;
-    delete(app, alice, c, &m2).await;
+    ok(app.edit_message(alice, c, &m1, "one, edited").await);
+    ok(app.delete_message(alice, c, &m2).await);
     let m3 = id_of(&app.send_message(alice, c, "three").await);
     [m1, m2, m3]
 }
@@ -121,14 +96,10 @@ fn check_five(events: &[Seen], [m1, m2, m3]: &[String; 3]) {
 #[tokio::test]
 async fn events_arrive_live_in_order_and_resume_after_an_edit_and_a_delete() {
     let app = TestApp::spawn().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let c = create_conversation(&app, &alice, "Events", &[&bob]).await;
+    let (alice, bob, c) = app.pair("Events").await;
     // `since` on the empty conversation: nothing can be missed while arming.
     let mut live = subscribe(&app, &bob, &c, "0-0").await;
-    let mut added = WsClient::modern(&app).await;
-    added.init(&bob.access).await;
-    added.message_added("m", &c, Some("0-0")).await;
+    let mut added = WsClient::watching(&app, &bob.access, "m", &c, Some("0-0")).await;
 
     let ids = five_events(&app, &alice, &c).await;
     let events = next_events(&mut live, 5).await;
@@ -156,7 +127,7 @@ async fn events_arrive_live_in_order_and_resume_after_an_edit_and_a_delete() {
     );
 
     // Then each goes live, with no duplicate.
-    edit(&app, &alice, &c, &ids[2], "three, edited").await;
+    ok(app.edit_message(&alice, &c, &ids[2], "three, edited").await);
     for client in [&mut live, &mut resumed, &mut from_start] {
         let next = next_event(client).await;
         assert_eq!(
@@ -195,13 +166,7 @@ async fn outsiders_cannot_subscribe_and_removal_ends_the_stream() {
     let mut bobs = subscribe(&app, &bob, &c, "0-0").await;
     app.send_message(&alice, &c, "hello").await;
     assert_eq!(next_event(&mut bobs).await.3, "hello");
-    let (status, _) = app
-        .post(
-            &format!("/api/v1/conversations/{c}/remove_participant"),
-            json!({ "user_id": bob.id }),
-            Some(&alice.access),
-        )
-        .await;
+    let (status, _) = app.remove_participant(&alice, &c, &bob).await;
     assert_eq!(status, reqwest::StatusCode::OK);
     assert_eq!(error_of(&bobs.json_without_signals().await), "FORBIDDEN");
 }
@@ -224,14 +189,11 @@ fn error_of(frame: &Value) -> String {
 /// resume there replays them. Redis mode only.
 #[tokio::test]
 async fn events_cross_nodes() {
-    let env = TestEnv::new().await;
-    if !env.uses_redis() {
+    let Some(env) = TestEnv::shared().await else {
         return;
-    }
+    };
     let (one, two) = (env.spawn().await, env.spawn().await);
-    let alice = one.signup("alice").await;
-    let bob = one.signup("bob").await;
-    let c = create_conversation(&one, &alice, "Nodes", &[&bob]).await;
+    let (alice, bob, c) = one.pair("Nodes").await;
     let mut on_two = subscribe(&two, &bob, &c, "0-0").await;
     let ids = five_events(&one, &alice, &c).await;
     let events = next_events(&mut on_two, 5).await;
@@ -243,7 +205,7 @@ async fn events_cross_nodes() {
         replayed.iter().map(|e| &e.1).collect::<Vec<_>>(),
         events[3..].iter().map(|e| &e.1).collect::<Vec<_>>()
     );
-    delete(&two, &alice, &c, &ids[2]).await;
+    ok(two.delete_message(&alice, &c, &ids[2]).await);
     assert_eq!(next_event(&mut on_two).await.0, "MessageDeleted");
     assert_eq!(next_event(&mut resumed).await.0, "MessageDeleted");
     drop((on_two, resumed));
@@ -274,35 +236,16 @@ async fn read_markers_and_membership_changes_are_events_too() {
     let bob = app.signup("bob").await;
     let carol = app.signup("carol").await;
     let c = create_conversation(&app, &alice, "Everything", &[&bob]).await;
-    let mut client = WsClient::modern(&app).await;
-    client.init(&alice.access).await;
+    let mut client = WsClient::signed_in(&app, &alice.access).await;
     client
         .subscribe("all", EVERY, json!({ "id": c, "since": "0-0" }))
         .await;
 
     let m = id_of(&app.send_message(&alice, &c, "hi").await);
-    gql(
-        &app,
-        &bob,
-        "mutation($id: ID!, $upTo: StreamId!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount } }",
-        json!({ "id": c, "upTo": m }),
-    )
-    .await;
+    ok(app.mark_read(&bob, &c, &m).await);
     // Not moving it is not an event.
-    gql(
-        &app,
-        &bob,
-        "mutation($id: ID!, $upTo: StreamId!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount } }",
-        json!({ "id": c, "upTo": m }),
-    )
-    .await;
-    let (status, _) = app
-        .post(
-            &format!("/api/v1/conversations/{c}/add_participant"),
-            json!({ "user_id": carol.id }),
-            Some(&alice.access),
-        )
-        .await;
+    ok(app.mark_read(&bob, &c, &m).await);
+    let (status, _) = app.add_participant(&alice, &c, &carol).await;
     assert_eq!(status, reqwest::StatusCode::OK);
     let (status, _) = app
         .post(
@@ -331,8 +274,7 @@ async fn read_markers_and_membership_changes_are_events_too() {
         ]
     );
     // A resume after the message replays the other three, in order.
-    let mut resumed = WsClient::modern(&app).await;
-    resumed.init(&carol.access).await;
+    let mut resumed = WsClient::signed_in(&app, &carol.access).await;
     resumed
         .subscribe("all", EVERY, json!({ "id": c, "since": m }))
         .await;

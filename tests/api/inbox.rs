@@ -14,8 +14,7 @@ use crate::{
 const INBOX: &str = "subscription { inbox { __typename ... on ConversationChanged { conversation { id unreadCount lastMessage { content } participants { user { username } } } } ... on AddedToConversation { conversation { id name unreadCount } } ... on RemovedFromConversation { conversationId } } }";
 
 async fn subscribe(app: &TestApp, user: &TestUser) -> WsClient {
-    let mut client = WsClient::modern(app).await;
-    client.init(&user.access).await;
+    let mut client = WsClient::signed_in(app, &user.access).await;
     client.subscribe("inbox", INBOX, json!({})).await;
     client
 }
@@ -64,9 +63,7 @@ async fn the_inbox_hears_conversations_created_after_it_and_their_messages() {
     let mut env = TestEnv::new().await;
     env.set("RATE_LIMIT_MESSAGES", "1000");
     let app = env.spawn_owned().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let probe = create_conversation(&app, &alice, "Probe", &[&bob]).await;
+    let (alice, bob, probe) = app.pair("Probe").await;
     let mut inbox = subscribe(&app, &bob).await;
     until_ready(&mut inbox, (&app, &alice), &probe).await;
 
@@ -98,13 +95,7 @@ async fn the_inbox_hears_conversations_created_after_it_and_their_messages() {
 
     // Participants changing is a change; being removed ends the feed of it.
     let carol = app.signup("carol").await;
-    let (status, _) = app
-        .post(
-            &format!("/api/v1/conversations/{fresh}/add_participant"),
-            json!({ "user_id": carol.id }),
-            Some(&alice.access),
-        )
-        .await;
+    let (status, _) = app.add_participant(&alice, &fresh, &carol).await;
     assert_eq!(status, reqwest::StatusCode::OK);
     // A load of the burst may still be on its way: the last state counts.
     loop {
@@ -118,13 +109,7 @@ async fn the_inbox_hears_conversations_created_after_it_and_their_messages() {
         }
         assert_eq!(participants, Some(2), "{event}");
     }
-    let (status, _) = app
-        .post(
-            &format!("/api/v1/conversations/{fresh}/remove_participant"),
-            json!({ "user_id": bob.id }),
-            Some(&alice.access),
-        )
-        .await;
+    let (status, _) = app.remove_participant(&alice, &fresh, &bob).await;
     assert_eq!(status, reqwest::StatusCode::OK);
     let (kind, _) = next_about(&mut inbox, &fresh).await;
     assert_eq!(kind, "RemovedFromConversation");
@@ -134,14 +119,11 @@ async fn the_inbox_hears_conversations_created_after_it_and_their_messages() {
 /// only.
 #[tokio::test]
 async fn the_inbox_hears_other_nodes() {
-    let env = TestEnv::new().await;
-    if !env.uses_redis() {
+    let Some(env) = TestEnv::shared().await else {
         return;
-    }
+    };
     let (one, two) = (env.spawn().await, env.spawn().await);
-    let alice = one.signup("alice").await;
-    let bob = one.signup("bob").await;
-    let probe = create_conversation(&one, &alice, "Probe", &[&bob]).await;
+    let (alice, bob, probe) = one.pair("Probe").await;
     let mut inbox = subscribe(&two, &bob).await;
     until_ready(&mut inbox, (&one, &alice), &probe).await;
     let fresh = create_conversation(&one, &alice, "Elsewhere", &[&bob]).await;

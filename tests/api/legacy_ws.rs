@@ -14,8 +14,8 @@ use tokio_tungstenite::{
 };
 
 use crate::{
-    conversations::create_conversation,
-    helpers::{TcpProxy, TestApp, TestEnv, TestUser, redis_upstream},
+    helpers::{TestApp, TestEnv, TestUser},
+    support::behind_a_redis_proxy,
 };
 
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -125,27 +125,10 @@ fn assert_message(frame: &Value, conversation: &str, sender: &TestUser, content:
     assert!(message["timestamp"].is_string(), "{frame}");
 }
 
-async fn send_rest(app: &TestApp, user: &TestUser, conversation: &str, content: &str) -> Value {
-    let path = format!("/api/v1/conversations/{conversation}/messages");
-    let (status, body) = app
-        .post(&path, json!({ "content": content }), Some(&user.access))
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    body
-}
-
-/// Two participants and their conversation.
-async fn pair(app: &TestApp) -> (TestUser, TestUser, String) {
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let id = create_conversation(app, &alice, "pair", &[&bob]).await;
-    (alice, bob, id)
-}
-
 #[tokio::test]
 async fn a_sent_message_reaches_every_participant_including_the_sender() {
     let app = TestApp::spawn().await;
-    let (alice, bob, id) = pair(&app).await;
+    let (alice, bob, id) = app.pair("pair").await;
     let mut a = connect(&app, &id, &alice).await;
     let mut b = connect(&app, &id, &bob).await;
 
@@ -170,10 +153,10 @@ async fn a_sent_message_reaches_every_participant_including_the_sender() {
 #[tokio::test]
 async fn messages_sent_over_rest_and_graphql_arrive() {
     let app = TestApp::spawn().await;
-    let (alice, bob, id) = pair(&app).await;
+    let (alice, bob, id) = app.pair("pair").await;
     let mut b = connect(&app, &id, &bob).await;
 
-    send_rest(&app, &alice, &id, "over REST").await;
+    app.send_message(&alice, &id, "over REST").await;
     assert_message(&next_json(&mut b).await, &id, &alice, "over REST");
 
     let body = app
@@ -194,7 +177,7 @@ async fn messages_sent_over_rest_and_graphql_arrive() {
 #[tokio::test]
 async fn the_token_may_come_in_the_authorization_header() {
     let app = TestApp::spawn().await;
-    let (alice, _, id) = pair(&app).await;
+    let (alice, _, id) = app.pair("pair").await;
     // Without the trailing slash too: the app trims it before routing.
     let url = ws_url(&app, &id, "");
     let mut request = url
@@ -211,7 +194,7 @@ async fn the_token_may_come_in_the_authorization_header() {
 #[tokio::test]
 async fn a_missing_or_invalid_token_closes_4001() {
     let app = TestApp::spawn().await;
-    let (alice, _, id) = pair(&app).await;
+    let (alice, _, id) = app.pair("pair").await;
     for query in [
         String::new(),
         "?token=not-a-jwt".to_owned(),
@@ -225,7 +208,7 @@ async fn a_missing_or_invalid_token_closes_4001() {
 #[tokio::test]
 async fn outsiders_absent_and_malformed_conversations_close_4003() {
     let app = TestApp::spawn().await;
-    let (_, _, id) = pair(&app).await;
+    let (_, _, id) = app.pair("pair").await;
     let eve = app.signup("eve").await;
     let token = format!("?token={}", eve.access);
     let absent = uuid::Uuid::new_v4().to_string();
@@ -238,7 +221,7 @@ async fn outsiders_absent_and_malformed_conversations_close_4003() {
 #[tokio::test]
 async fn bad_frames_get_error_frames_that_only_the_sender_sees() {
     let app = TestApp::spawn().await;
-    let (alice, bob, id) = pair(&app).await;
+    let (alice, bob, id) = app.pair("pair").await;
     let mut a = connect(&app, &id, &alice).await;
     let mut b = connect(&app, &id, &bob).await;
 
@@ -282,7 +265,7 @@ async fn a_throttled_send_reports_retry_after_to_the_sender_only() {
     let mut env = TestEnv::new().await;
     env.set("RATE_LIMIT_MESSAGES", "2");
     let app = env.spawn_owned().await;
-    let (alice, bob, id) = pair(&app).await;
+    let (alice, bob, id) = app.pair("pair").await;
     let mut a = connect(&app, &id, &alice).await;
     let mut b = connect(&app, &id, &bob).await;
 
@@ -309,10 +292,10 @@ async fn a_throttled_send_reports_retry_after_to_the_sender_only() {
 #[tokio::test]
 async fn since_replays_what_was_missed_then_goes_live() {
     let app = TestApp::spawn().await;
-    let (alice, bob, id) = pair(&app).await;
+    let (alice, bob, id) = app.pair("pair").await;
     let mut sent = Vec::new();
     for i in 1..=5 {
-        sent.push(send_rest(&app, &alice, &id, &format!("m{i}")).await);
+        sent.push(app.send_message(&alice, &id, &format!("m{i}")).await);
     }
     let query = format!(
         "?token={}&since={}",
@@ -323,14 +306,14 @@ async fn since_replays_what_was_missed_then_goes_live() {
     for expected in &sent[2..] {
         assert_eq!(next_json(&mut b).await["message"], *expected);
     }
-    send_rest(&app, &alice, &id, "m6").await;
+    app.send_message(&alice, &id, "m6").await;
     assert_message(&next_json(&mut b).await, &id, &alice, "m6");
 }
 
 #[tokio::test]
 async fn a_malformed_since_closes_4400() {
     let app = TestApp::spawn().await;
-    let (alice, _, id) = pair(&app).await;
+    let (alice, _, id) = app.pair("pair").await;
     let query = format!("?token={}&since=yesterday", alice.access);
     let mut socket = open(ws_url(&app, &id, &query)).await;
     assert_eq!(close_code(&mut socket).await, 4400);
@@ -341,7 +324,7 @@ async fn the_origin_of_an_upgrade_is_checked() {
     let mut env = TestEnv::new().await;
     env.set("ALLOWED_ORIGINS", "https://chat.example.com");
     let app = env.spawn_owned().await;
-    let (alice, _, id) = pair(&app).await;
+    let (alice, _, id) = app.pair("pair").await;
     let url = ws_url(&app, &id, &format!("?token={}", alice.access));
     let with_origin = |origin: &'static str| {
         let mut request = url.as_str().into_client_request().expect("valid request");
@@ -364,7 +347,7 @@ async fn the_origin_of_an_upgrade_is_checked() {
 #[tokio::test]
 async fn stopping_the_node_closes_sockets_with_1001() {
     let app = TestApp::spawn().await;
-    let (alice, _, id) = pair(&app).await;
+    let (alice, _, id) = app.pair("pair").await;
     let mut a = connect(&app, &id, &alice).await;
     let (_, code) = tokio::join!(app.stop(), close_code(&mut a));
     assert_eq!(code, 1001);
@@ -375,7 +358,7 @@ async fn idle_connections_are_pinged() {
     let mut env = TestEnv::new().await;
     env.set("WS_KEEPALIVE_SECS", "1");
     let app = env.spawn_owned().await;
-    let (alice, _, id) = pair(&app).await;
+    let (alice, _, id) = app.pair("pair").await;
     let mut a = connect(&app, &id, &alice).await;
     let ping = timeout(WAIT, a.next())
         .await
@@ -385,15 +368,10 @@ async fn idle_connections_are_pinged() {
 
 #[tokio::test]
 async fn a_redis_outage_is_a_storage_error_frame() {
-    let Some(upstream) = redis_upstream() else {
-        eprintln!("skipped: needs TEST_REDIS_URL");
+    let Some((proxy, app)) = behind_a_redis_proxy().await else {
         return;
     };
-    let proxy = TcpProxy::start(&upstream).await;
-    let mut env = TestEnv::new().await;
-    env.set("REDIS_URL", &format!("redis://127.0.0.1:{}", proxy.port));
-    let app = env.spawn_owned().await;
-    let (alice, _, id) = pair(&app).await;
+    let (alice, _, id) = app.pair("pair").await;
     let mut a = connect(&app, &id, &alice).await;
 
     proxy.cut();

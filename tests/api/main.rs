@@ -35,6 +35,7 @@ mod schema;
 mod socket_sessions;
 mod subscription_memory;
 mod subscriptions;
+mod support;
 mod throttling;
 mod typing;
 mod web_pages;

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::{
     conversations::create_conversation,
@@ -38,20 +38,6 @@ async fn roles(app: &TestApp, viewer: &TestUser, conversation: &str) -> Vec<(i64
         .collect()
 }
 
-async fn remove_over_rest(
-    app: &TestApp,
-    admin: &TestUser,
-    conversation: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    app.post(
-        &format!("/api/v1/conversations/{conversation}/remove_participant"),
-        body,
-        Some(&admin.access),
-    )
-    .await
-}
-
 #[tokio::test]
 async fn removed_and_departed_members_lose_access_and_the_last_admin_is_replaced() {
     let app = TestApp::spawn().await;
@@ -70,18 +56,21 @@ async fn removed_and_departed_members_lose_access_and_the_last_admin_is_replaced
         )
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
-    let (status, _) =
-        remove_over_rest(&app, &bob, &conversation, json!({ "user_id": carol.id })).await;
+    let (status, _) = app.remove_participant(&bob, &conversation, &carol).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, body) = remove_over_rest(&app, &alice, &conversation, json!({})).await;
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/conversations/{conversation}/remove_participant"),
+            json!({}),
+            Some(&alice.access),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(body["user_id"].is_array(), "{body}");
-    let (status, _) =
-        remove_over_rest(&app, &alice, &conversation, json!({ "user_id": dave.id })).await;
+    let (status, _) = app.remove_participant(&alice, &conversation, &dave).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "not a participant");
 
-    let (status, body) =
-        remove_over_rest(&app, &alice, &conversation, json!({ "user_id": carol.id })).await;
+    let (status, body) = app.remove_participant(&alice, &conversation, &carol).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!({ "success": true }));
     // Carol can no longer see, read or send.
@@ -133,13 +122,7 @@ async fn removed_and_departed_members_lose_access_and_the_last_admin_is_replaced
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Added back, Alice is a member again, with a fresh read marker.
-    let (status, _) = app
-        .post(
-            &format!("/api/v1/conversations/{conversation}/add_participant"),
-            json!({ "user_id": alice.id }),
-            Some(&bob.access),
-        )
-        .await;
+    let (status, _) = app.add_participant(&bob, &conversation, &alice).await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = app
         .post(
@@ -171,9 +154,7 @@ async fn removal_ends_live_subscriptions_and_legacy_sockets() {
     let carol = app.signup("carol").await;
     let conversation = create_conversation(&app, &alice, "Live", &[&carol]).await;
 
-    let mut client = WsClient::modern(&app).await;
-    client.init(&carol.access).await;
-    client.message_added("m", &conversation, None).await;
+    let mut client = WsClient::watching(&app, &carol.access, "m", &conversation, None).await;
     let mut legacy = legacy_ws::connect(&app, &conversation, &carol).await;
     // Both are live: each receives a message.
     app.send_message(&alice, &conversation, "are you there?")
@@ -185,8 +166,7 @@ async fn removal_ends_live_subscriptions_and_legacy_sockets() {
     );
 
     let removed_at = Instant::now();
-    let (status, _) =
-        remove_over_rest(&app, &alice, &conversation, json!({ "user_id": carol.id })).await;
+    let (status, _) = app.remove_participant(&alice, &conversation, &carol).await;
     assert_eq!(status, StatusCode::OK);
     expect_forbidden(&mut client, "m", removed_at).await;
     assert_eq!(legacy_ws::close_code(&mut legacy).await, 4003);
@@ -195,17 +175,14 @@ async fn removal_ends_live_subscriptions_and_legacy_sockets() {
 
 #[tokio::test]
 async fn leaving_on_one_node_ends_subscriptions_on_another() {
-    let env = TestEnv::new().await;
-    if !env.uses_redis() {
+    let Some(env) = TestEnv::shared().await else {
         return;
-    }
+    };
     let (one, two) = (env.spawn().await, env.spawn().await);
     let alice = one.signup("alice").await;
     let carol = one.signup("carol").await;
     let conversation = create_conversation(&one, &alice, "Nodes", &[&carol]).await;
-    let mut client = WsClient::modern(&two).await;
-    client.init(&carol.access).await;
-    client.message_added("m", &conversation, None).await;
+    let mut client = WsClient::watching(&two, &carol.access, "m", &conversation, None).await;
     one.send_message(&alice, &conversation, "hello from node one")
         .await;
     assert_eq!(
@@ -214,8 +191,7 @@ async fn leaving_on_one_node_ends_subscriptions_on_another() {
     );
 
     let removed_at = Instant::now();
-    let (status, _) =
-        remove_over_rest(&one, &alice, &conversation, json!({ "user_id": carol.id })).await;
+    let (status, _) = one.remove_participant(&alice, &conversation, &carol).await;
     assert_eq!(status, StatusCode::OK);
     expect_forbidden(&mut client, "m", removed_at).await;
     drop(client);

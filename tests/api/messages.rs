@@ -4,11 +4,12 @@
 use std::collections::HashSet;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::{
     conversations::create_conversation,
-    helpers::{TestApp, TestEnv, TestUser, error_code},
+    helpers::{TestApp, error_code},
+    support::{id_of, ids_of, parse_id},
 };
 
 const SEND: &str = r#"mutation($id: ID!, $content: String!) {
@@ -22,39 +23,12 @@ const HISTORY: &str = r#"query($id: ID!, $from: StreamId, $before: StreamId, $li
   }
 }"#;
 
-/// A node whose rate limit does not get in the way of bulk sends.
-async fn unthrottled() -> TestApp {
-    let mut env = TestEnv::new().await;
-    env.set("RATE_LIMIT_MESSAGES", "100000");
-    env.spawn_owned().await
-}
-
-async fn send_rest(app: &TestApp, user: &TestUser, conversation: &str, content: &str) -> Value {
-    app.send_message(user, conversation, content).await
-}
-
-fn ids(messages: &Value) -> Vec<String> {
-    messages
-        .as_array()
-        .expect("messages array")
-        .iter()
-        .map(|m| m["id"].as_str().expect("id").to_owned())
-        .collect()
-}
-
-fn parse_id(id: &str) -> (u64, u64) {
-    let (ms, seq) = id.split_once('-').expect("ms-seq");
-    (ms.parse().expect("ms"), seq.parse().expect("seq"))
-}
-
 #[tokio::test]
 async fn rest_send_then_graphql_read_and_the_reverse() {
     let app = TestApp::spawn().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let id = create_conversation(&app, &alice, "pair", &[&bob]).await;
+    let (alice, bob, id) = app.pair("pair").await;
 
-    let sent = send_rest(&app, &alice, &id, "  hello over REST  ").await;
+    let sent = app.send_message(&alice, &id, "  hello over REST  ").await;
     assert_eq!(sent["content"], "hello over REST");
     assert_eq!(sent["conversation_id"], id.as_str());
     assert_eq!(sent["user_id"], alice.id);
@@ -79,7 +53,7 @@ async fn rest_send_then_graphql_read_and_the_reverse() {
         .await;
     let page = &body["data"]["messages"];
     assert_eq!(
-        ids(&page["messages"]),
+        ids_of(&page["messages"]),
         vec![
             sent["id"].as_str().expect("id").to_owned(),
             gql["id"].as_str().expect("id").to_owned()
@@ -104,17 +78,12 @@ async fn rest_send_then_graphql_read_and_the_reverse() {
 
 #[tokio::test]
 async fn paging_120_messages_forward_and_backward_has_no_gap_or_duplicate() {
-    let app = unthrottled().await;
+    let app = TestApp::unthrottled().await;
     let user = app.signup("pager").await;
     let id = create_conversation(&app, &user, "long", &[]).await;
     let mut sent = Vec::new();
     for i in 0..120 {
-        sent.push(
-            send_rest(&app, &user, &id, &format!("m{i}")).await["id"]
-                .as_str()
-                .expect("id")
-                .to_owned(),
-        );
+        sent.push(app.send_message_id(&user, &id, &format!("m{i}")).await);
     }
     let ordered: Vec<(u64, u64)> = sent.iter().map(|s| parse_id(s)).collect();
     assert!(
@@ -133,7 +102,7 @@ async fn paging_120_messages_forward_and_backward_has_no_gap_or_duplicate() {
             )
             .await;
         assert_eq!(status, StatusCode::OK);
-        let page = ids(&body["messages"]);
+        let page = ids_of(&body["messages"]);
         if page.is_empty() {
             assert!(body["next_from"].is_null());
             break;
@@ -155,7 +124,7 @@ async fn paging_120_messages_forward_and_backward_has_no_gap_or_duplicate() {
             )
             .await;
         let page = &body["data"]["messages"];
-        let chunk = ids(&page["messages"]);
+        let chunk = ids_of(&page["messages"]);
         assert!(!chunk.is_empty(), "{body}");
         before = Some(chunk[0].clone());
         let more = page["hasMore"].as_bool().expect("hasMore");
@@ -177,7 +146,7 @@ async fn paging_120_messages_forward_and_backward_has_no_gap_or_duplicate() {
         )
         .await;
     assert_eq!(
-        ids(&body["data"]["messages"]["messages"]),
+        ids_of(&body["data"]["messages"]["messages"]),
         sent[110..].to_vec()
     );
     assert_eq!(body["data"]["messages"]["hasMore"], true);
@@ -185,36 +154,15 @@ async fn paging_120_messages_forward_and_backward_has_no_gap_or_duplicate() {
 
 #[tokio::test]
 async fn concurrent_senders_get_distinct_increasing_ids() {
-    let app = unthrottled().await;
+    let app = TestApp::unthrottled().await;
     let owner = app.signup("conc").await;
     let id = create_conversation(&app, &owner, "busy", &[]).await;
-    let mut tasks = Vec::new();
-    for sender in 0..20 {
-        let (client, url, token) = (
-            app.client.clone(),
-            app.url(&format!("/api/v1/conversations/{id}/messages")),
-            owner.access.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut got = Vec::new();
-            for i in 0..50 {
-                let response = client
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .json(&json!({ "content": format!("{sender}:{i}") }))
-                    .send()
-                    .await
-                    .expect("sent");
-                assert_eq!(response.status(), StatusCode::CREATED);
-                let body: Value = response.json().await.expect("json");
-                got.push(parse_id(body["id"].as_str().expect("id")));
-            }
-            got
-        }));
-    }
+    let sent = app
+        .send_concurrently(&owner, &id, 1000, 20, |n| format!("message {n}"))
+        .await;
     let mut all = Vec::new();
-    for task in tasks {
-        let got = task.await.expect("sender task");
+    for got in sent {
+        let got: Vec<(u64, u64)> = got.iter().map(|m| parse_id(&id_of(m))).collect();
         assert!(
             got.windows(2).all(|w| w[0] < w[1]),
             "each sender sees increasing ids"
@@ -233,7 +181,7 @@ async fn concurrent_senders_get_distinct_increasing_ids() {
                 Some(&owner.access),
             )
             .await;
-        let page = ids(&body["messages"]);
+        let page = ids_of(&body["messages"]);
         if page.is_empty() {
             break;
         }
@@ -300,7 +248,7 @@ async fn history_parameters_are_validated() {
     let app = TestApp::spawn().await;
     let user = app.signup("params").await;
     let id = create_conversation(&app, &user, "params", &[]).await;
-    send_rest(&app, &user, &id, "one").await;
+    app.send_message(&user, &id, "one").await;
     for bad in ["nope", "1-2-3", "-1", "1-x"] {
         let (status, body) = app
             .get(
@@ -386,15 +334,16 @@ async fn only_participants_read_and_send() {
 
 #[tokio::test]
 async fn rate_limit_applies_to_every_surface_and_throttled_sends_are_not_stored() {
-    let mut env = TestEnv::new().await;
-    env.set("RATE_LIMIT_MESSAGES", "3")
-        .set("RATE_LIMIT_WINDOW_SECS", "60");
-    let app = env.spawn_owned().await;
+    let app = TestApp::spawn_with(&[
+        ("RATE_LIMIT_MESSAGES", "3"),
+        ("RATE_LIMIT_WINDOW_SECS", "60"),
+    ])
+    .await;
     let user = app.signup("speedy").await;
     let id = create_conversation(&app, &user, "fast", &[]).await;
     let other = create_conversation(&app, &user, "elsewhere", &[]).await;
-    send_rest(&app, &user, &id, "1").await;
-    send_rest(&app, &user, &id, "2").await;
+    app.send_message(&user, &id, "1").await;
+    app.send_message(&user, &id, "2").await;
     let body = app
         .graphql(
             SEND,
@@ -435,7 +384,7 @@ async fn rate_limit_applies_to_every_surface_and_throttled_sends_are_not_stored(
     );
 
     // Per conversation: another conversation has its own budget.
-    send_rest(&app, &user, &other, "elsewhere").await;
+    app.send_message(&user, &other, "elsewhere").await;
 
     let (_, body) = app
         .get(

@@ -84,8 +84,7 @@ async fn metrics_count_real_traffic_by_route() {
     assert!(me["errors"].is_null(), "{me}");
     // Both kept open until the scrape: the gauge counts sockets while they live.
     let _legacy = legacy_ws::connect(&app, &conversation, &ada).await;
-    let mut subscriber = WsClient::modern(&app).await;
-    subscriber.init(&ada.access).await;
+    let mut subscriber = WsClient::signed_in(&app, &ada.access).await;
     // Replayed from the start of the log, so it arrives whatever the timing.
     subscriber
         .message_added("m", &conversation, Some("0-0"))

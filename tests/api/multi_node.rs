@@ -12,22 +12,12 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async, tungsten
 use crate::{
     conversations::create_conversation,
     helpers::{TestApp, TestEnv, TestUser},
+    support::id_of,
     ws_client::WsClient,
 };
 
 type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 const WAIT: Duration = Duration::from_secs(10);
-
-/// Several nodes need the shared backends; embedded mode is one node.
-async fn shared_env() -> Option<TestEnv> {
-    let env = TestEnv::new().await;
-    if env.uses_redis() {
-        Some(env)
-    } else {
-        eprintln!("skipped: several nodes need TEST_DATABASE_URL and TEST_REDIS_URL");
-        None
-    }
-}
 
 /// The next text frame as JSON, skipping protocol keep-alives.
 async fn next_json(socket: &mut Socket) -> Value {
@@ -44,19 +34,6 @@ async fn next_json(socket: &mut Socket) -> Value {
             }
         }
     }
-}
-
-/// A graphql-transport-ws subscription to `messageAdded`.
-async fn subscribe(
-    app: &TestApp,
-    user: &TestUser,
-    conversation: &str,
-    since: Option<&str>,
-) -> WsClient {
-    let mut client = WsClient::modern(app).await;
-    client.init(&user.access).await;
-    client.message_added("1", conversation, since).await;
-    client
 }
 
 /// The next `messageAdded` (id, content) on a graphql-ws subscription.
@@ -95,18 +72,16 @@ async fn send(
 
 #[tokio::test]
 async fn a_message_sent_on_one_node_reaches_subscribers_on_another() {
-    let Some(env) = shared_env().await else {
+    let Some(env) = TestEnv::shared().await else {
         return;
     };
     let (a, b) = (env.spawn().await, env.spawn().await);
-    let alice = a.signup("alice").await;
-    let bob = a.signup("bob").await;
-    let conversation = create_conversation(&a, &alice, "across", &[&bob]).await;
+    let (alice, bob, conversation) = a.pair("across").await;
 
     // graphql-ws has no "subscribed" acknowledgement: `since` on the empty
     // conversation makes the first message certain to arrive, however long
     // arming takes.
-    let mut gql = subscribe(&b, &bob, &conversation, Some("0-0")).await;
+    let mut gql = WsClient::watching(&b, &bob.access, "1", &conversation, Some("0-0")).await;
     let mut old = legacy(&b, &bob, &conversation).await;
     let (status, first) = send(&a, &alice, &conversation, "from node A").await;
     assert_eq!(status, StatusCode::CREATED);
@@ -122,13 +97,8 @@ async fn a_message_sent_on_one_node_reaches_subscribers_on_another() {
     assert_eq!(frame["message"]["content"], "from node A");
 
     // And the other way round, sent over the legacy protocol on node B.
-    let mut on_a = subscribe(
-        &a,
-        &alice,
-        &conversation,
-        Some(first["id"].as_str().expect("id")),
-    )
-    .await;
+    let since = id_of(&first);
+    let mut on_a = WsClient::watching(&a, &alice.access, "1", &conversation, Some(&since)).await;
     old.send(Message::text(
         json!({ "type": "message.send", "content": "from node B" }).to_string(),
     ))
@@ -142,7 +112,7 @@ async fn a_message_sent_on_one_node_reaches_subscribers_on_another() {
 
 #[tokio::test]
 async fn the_rate_limit_counts_across_nodes() {
-    let Some(mut env) = shared_env().await else {
+    let Some(mut env) = TestEnv::shared().await else {
         return;
     };
     env.set("RATE_LIMIT_MESSAGES", "3");
@@ -163,7 +133,7 @@ async fn the_rate_limit_counts_across_nodes() {
 
 #[tokio::test]
 async fn a_subscriber_moves_to_another_node_and_misses_nothing() {
-    let Some(mut env) = shared_env().await else {
+    let Some(mut env) = TestEnv::shared().await else {
         return;
     };
     env.set("RATE_LIMIT_MESSAGES", "100000");
@@ -172,7 +142,7 @@ async fn a_subscriber_moves_to_another_node_and_misses_nothing() {
     let bob = a.signup("sender").await;
     let conversation = create_conversation(&a, &alice, "moving", &[&bob]).await;
 
-    let mut socket = subscribe(&a, &alice, &conversation, Some("0-0")).await;
+    let mut socket = WsClient::watching(&a, &alice.access, "1", &conversation, Some("0-0")).await;
     let mut expected = Vec::new();
     for i in 0..5 {
         let (_, body) = send(&b, &bob, &conversation, &format!("before {i}")).await;
@@ -194,7 +164,8 @@ async fn a_subscriber_moves_to_another_node_and_misses_nothing() {
         expected.push(body["id"].as_str().expect("id").to_owned());
     }
     let last_seen = seen.last().expect("saw messages").clone();
-    let mut moved = subscribe(&b, &alice, &conversation, Some(&last_seen)).await;
+    let mut moved =
+        WsClient::watching(&b, &alice.access, "1", &conversation, Some(&last_seen)).await;
     for i in 0..3 {
         let (_, body) = send(&b, &bob, &conversation, &format!("after {i}")).await;
         expected.push(body["id"].as_str().expect("id").to_owned());

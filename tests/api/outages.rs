@@ -5,20 +5,14 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::{
-    conversations::create_conversation,
-    helpers::{TcpProxy, TestEnv, error_code, redis_upstream},
+    conversations::create_conversation, helpers::error_code, support::behind_a_redis_proxy,
 };
 
 #[tokio::test]
 async fn redis_outage_is_a_storage_error_and_unhealthy() {
-    let Some(upstream) = redis_upstream() else {
-        eprintln!("skipped: redis_outage needs TEST_REDIS_URL");
+    let Some((proxy, app)) = behind_a_redis_proxy().await else {
         return;
     };
-    let proxy = TcpProxy::start(&upstream).await;
-    let mut env = TestEnv::new().await;
-    env.set("REDIS_URL", &format!("redis://127.0.0.1:{}", proxy.port));
-    let app = env.spawn_owned().await;
     let user = app.signup("outage").await;
     let id = create_conversation(&app, &user, "fragile", &[]).await;
     let path = format!("/api/v1/conversations/{id}/messages");

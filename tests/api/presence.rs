@@ -25,8 +25,7 @@ pub const SIGNALS: &str = "subscription($id: ID!) { conversationEvents(conversat
 /// sends is the probe — the subscription carries signals from the moment
 /// it carries messages.
 pub async fn watch(app: &TestApp, user: &TestUser, conversation: &str) -> WsClient {
-    let mut client = WsClient::modern(app).await;
-    client.init(&user.access).await;
+    let mut client = WsClient::signed_in(app, &user.access).await;
     client
         .subscribe("s", SIGNALS, json!({ "id": conversation }))
         .await;
@@ -165,11 +164,9 @@ async fn presence_opens_on_one_node_and_is_seen_on_the_other() {
 
 #[tokio::test]
 async fn a_killed_node_s_users_go_offline_on_the_others() {
-    let mut env = TestEnv::new().await;
-    if !env.uses_redis() {
-        eprintln!("skipped: a second node needs TEST_DATABASE_URL and TEST_REDIS_URL");
+    let Some(mut env) = TestEnv::shared().await else {
         return;
-    }
+    };
     env.set("SOCKET_TTL_SECS", "3");
     let survivor = env.spawn().await;
     let ada = survivor.signup("ada").await;

@@ -6,15 +6,14 @@ use serde_json::{Value, json};
 
 use crate::{
     conversations::create_conversation,
-    helpers::{TestApp, TestEnv, TestUser},
+    helpers::{TestApp, TestUser},
     legacy_ws,
+    support::id_of,
     ws_client::WsClient,
 };
 
 async fn private_app() -> TestApp {
-    let mut env = TestEnv::new().await;
-    env.set("EMAIL_VISIBILITY", "self");
-    env.spawn_owned().await
+    TestApp::spawn_with(&[("EMAIL_VISIBILITY", "self")]).await
 }
 
 /// Each participant's email as `viewer` sees it in the conversation, by
@@ -42,9 +41,7 @@ async fn rest_emails(app: &TestApp, viewer: &TestUser, id: &str) -> Value {
 #[tokio::test]
 async fn with_self_only_one_s_own_email_is_shown_on_every_surface() {
     let app = private_app().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let id = create_conversation(&app, &alice, "pair", &[&bob]).await;
+    let (alice, bob, id) = app.pair("pair").await;
 
     // REST conversation detail and list.
     assert_eq!(
@@ -78,8 +75,7 @@ async fn with_self_only_one_s_own_email_is_shown_on_every_surface() {
     assert!(history.to_string().contains("hello"), "{history}");
 
     // graphql-ws: a replayed message, then a live one.
-    let mut client = WsClient::modern(&app).await;
-    client.init(&bob.access).await;
+    let mut client = WsClient::signed_in(&app, &bob.access).await;
     let added = "subscription($id: ID!, $since: StreamId) { \
                  messageAdded(conversationId: $id, since: $since) { content sender { email } } }";
     client
@@ -137,9 +133,7 @@ async fn with_self_only_one_s_own_email_is_shown_on_every_surface() {
 #[tokio::test]
 async fn by_default_co_participants_see_each_other_s_email() {
     let app = TestApp::spawn().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let id = create_conversation(&app, &alice, "pair", &[&bob]).await;
+    let (alice, bob, id) = app.pair("pair").await;
     assert_eq!(
         rest_emails(&app, &bob, &id).await,
         json!({ "alice": "alice@example.com", "bob": "bob@example.com", "created_by": "alice@example.com" })
@@ -156,23 +150,14 @@ async fn with_self_conversation_events_show_no_one_else_s_email() {
     let carol = app.signup("carol").await;
     let id = create_conversation(&app, &alice, "trio", &[&bob]).await;
     let first = app.send_message(&bob, &id, "hi").await;
-    let first_id = first["id"].as_str().expect("message id").to_owned();
-    let mark = "mutation($id: ID!, $upTo: StreamId!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount } }";
-    let body = app
-        .graphql(
-            mark,
-            json!({ "id": id, "upTo": first_id }),
-            Some(&alice.access),
-        )
-        .await;
+    let body = app.mark_read(&alice, &id, &id_of(&first)).await;
     assert!(body["errors"].is_null(), "{body}");
 
     let events = "subscription($id: ID!, $since: StreamId) { conversationEvents(conversationId: $id, since: $since) { \
                   __typename ... on MessageAdded { message { sender { username email } } } \
                   ... on ReadMarkerMoved { user { username email } } \
                   ... on ParticipantJoined { user { username email } } } }";
-    let mut client = WsClient::modern(&app).await;
-    client.init(&bob.access).await;
+    let mut client = WsClient::signed_in(&app, &bob.access).await;
     client
         .subscribe("1", events, json!({ "id": id, "since": "0-0" }))
         .await;
@@ -186,13 +171,7 @@ async fn with_self_conversation_events_show_no_one_else_s_email() {
     assert_eq!(marker["user"]["username"], "alice", "{marker}");
     assert_eq!(marker["user"]["email"], "", "{marker}");
     // Live: carol joins.
-    let (status, _) = app
-        .post(
-            &format!("/api/v1/conversations/{id}/add_participant"),
-            json!({ "user_id": carol.id }),
-            Some(&alice.access),
-        )
-        .await;
+    let (status, _) = app.add_participant(&alice, &id, &carol).await;
     assert_eq!(status, StatusCode::OK);
     let joined = client.next_log_event("1").await;
     let joined = &joined["data"]["conversationEvents"];

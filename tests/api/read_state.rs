@@ -6,12 +6,11 @@ use serde_json::{Value, json};
 
 use crate::{
     conversations::create_conversation,
-    django_fixture::read_as_django_chat,
+    django_fixture::{read_as_django_chat, xadd_as_django_chat},
     helpers::{TestApp, TestEnv, TestUser, error_code},
 };
 
 const ONE: &str = "query($id: ID!) { conversation(id: $id) { unreadCount lastReadId lastMessage { id content sender { id } } } }";
-const MARK: &str = "mutation($id: ID!, $upTo: StreamId!) { markRead(conversationId: $id, upTo: $upTo) { unreadCount lastReadId } }";
 const LIST: &str = "query($limit: Int, $offset: Int) { conversations(limit: $limit, offset: $offset) { count results { id unreadCount lastMessage { content } } } }";
 
 async fn seen_by(app: &TestApp, user: &TestUser, conversation: &str) -> Value {
@@ -21,27 +20,10 @@ async fn seen_by(app: &TestApp, user: &TestUser, conversation: &str) -> Value {
     body["data"]["conversation"].clone()
 }
 
-async fn mark(app: &TestApp, user: &TestUser, conversation: &str, up_to: &str) -> Value {
-    app.graphql(
-        MARK,
-        json!({ "id": conversation, "upTo": up_to }),
-        Some(&user.access),
-    )
-    .await
-}
-
-async fn app_without_throttle() -> TestApp {
-    let mut env = TestEnv::new().await;
-    env.set("RATE_LIMIT_MESSAGES", "100000");
-    env.spawn_owned().await
-}
-
 #[tokio::test]
 async fn unread_counts_follow_sends_by_others_by_me_and_mark_read() {
-    let app = app_without_throttle().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let conversation = create_conversation(&app, &alice, "Reads", &[&bob]).await;
+    let app = TestApp::unthrottled().await;
+    let (alice, bob, conversation) = app.pair("Reads").await;
 
     let empty = seen_by(&app, &bob, &conversation).await;
     assert_eq!(empty["unreadCount"], 0);
@@ -64,15 +46,15 @@ async fn unread_counts_follow_sends_by_others_by_me_and_mark_read() {
     assert_eq!(alices["unreadCount"], 0);
     assert_eq!(alices["lastReadId"], ids[2].as_str());
 
-    let body = mark(&app, &bob, &conversation, &ids[1]).await;
+    let body = app.mark_read(&bob, &conversation, &ids[1]).await;
     assert_eq!(body["data"]["markRead"]["unreadCount"], 1, "{body}");
     assert_eq!(body["data"]["markRead"]["lastReadId"], ids[1].as_str());
     // Backwards is a no-op.
-    let body = mark(&app, &bob, &conversation, &ids[0]).await;
+    let body = app.mark_read(&bob, &conversation, &ids[0]).await;
     assert_eq!(body["data"]["markRead"]["unreadCount"], 1, "{body}");
     assert_eq!(body["data"]["markRead"]["lastReadId"], ids[1].as_str());
     // Beyond the latest message: read up to it, not the messages to come.
-    let body = mark(&app, &bob, &conversation, "99999999999999-0").await;
+    let body = app.mark_read(&bob, &conversation, "99999999999999-0").await;
     assert_eq!(body["data"]["markRead"]["unreadCount"], 0, "{body}");
     assert_eq!(body["data"]["markRead"]["lastReadId"], ids[2].as_str());
     app.send_message(&alice, &conversation, "m3").await;
@@ -92,10 +74,10 @@ async fn mark_read_refuses_bad_ids_and_outsiders() {
     let alice = app.signup("alice").await;
     let eve = app.signup("eve").await;
     let conversation = create_conversation(&app, &alice, "Private", &[]).await;
-    let body = mark(&app, &alice, &conversation, "yesterday").await;
+    let body = app.mark_read(&alice, &conversation, "yesterday").await;
     assert_eq!(error_code(&body), "VALIDATION_ERROR", "{body}");
     assert!(body["errors"][0]["extensions"]["fields"]["upTo"].is_array());
-    let body = mark(&app, &eve, &conversation, "1-0").await;
+    let body = app.mark_read(&eve, &conversation, "1-0").await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 
     let path = format!("/api/v1/conversations/{conversation}/read");
@@ -115,9 +97,7 @@ async fn mark_read_refuses_bad_ids_and_outsiders() {
 #[tokio::test]
 async fn rest_conversations_carry_read_state_and_read_moves_it() {
     let app = TestApp::spawn().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let conversation = create_conversation(&app, &alice, "Rest", &[&bob]).await;
+    let (alice, bob, conversation) = app.pair("Rest").await;
     let first = app.send_message(&alice, &conversation, "one").await;
     app.send_message(&alice, &conversation, "two").await;
 
@@ -159,13 +139,7 @@ async fn newcomers_start_with_nothing_unread() {
     let conversation = create_conversation(&app, &alice, "Old news", &[]).await;
     app.send_message(&alice, &conversation, "before carol")
         .await;
-    let (status, body) = app
-        .post(
-            &format!("/api/v1/conversations/{conversation}/add_participant"),
-            json!({ "user_id": carol.id }),
-            Some(&alice.access),
-        )
-        .await;
+    let (status, body) = app.add_participant(&alice, &conversation, &carol).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let carols = seen_by(&app, &carol, &conversation).await;
     assert_eq!(carols["unreadCount"], 0);
@@ -232,33 +206,17 @@ async fn entries_written_by_django_chat_count_exactly() {
         return;
     };
     let app = env.spawn_owned().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let conversation = create_conversation(&app, &alice, "Mixed", &[&bob]).await;
+    let (alice, bob, conversation) = app.pair("Mixed").await;
     app.send_message(&alice, &conversation, "ours").await;
     let key = format!("{prefix}stream:conv:{conversation}");
-    let mut pipe = redis::pipe();
-    for n in 0..2000 {
-        pipe.cmd("XADD")
-            .arg(&key)
-            .arg("*")
-            .arg("user_id")
-            .arg(alice.id)
-            .arg("username")
-            .arg("alice")
-            .arg("content")
-            .arg(format!("django {n}"))
-            .arg("timestamp")
-            .arg("2024-05-01T12:00:00.000000");
-    }
-    let ids: Vec<String> = pipe.query_async(&mut redis).await.expect("xadd");
+    let ids = xadd_as_django_chat(&mut redis, &key, &alice, 2000).await;
     app.send_message(&alice, &conversation, "ours again").await;
     assert_eq!(
         seen_by(&app, &bob, &conversation).await["unreadCount"],
         2002
     );
 
-    let body = mark(&app, &bob, &conversation, &ids[999]).await;
+    let body = app.mark_read(&bob, &conversation, &ids[999]).await;
     assert_eq!(body["data"]["markRead"]["unreadCount"], 1001, "{body}");
     assert_eq!(body["data"]["markRead"]["lastReadId"], ids[999].as_str());
 

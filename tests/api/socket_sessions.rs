@@ -93,13 +93,6 @@ async fn legacy_open(app: &TestApp, conversation: &str, token: &str) -> Legacy {
     socket
 }
 
-/// A graphql-ws socket of `user`, acknowledged.
-async fn modern(app: &TestApp, token: &str) -> WsClient {
-    let mut client = WsClient::modern(app).await;
-    client.init(token).await;
-    client
-}
-
 pub async fn pair(app: &TestApp) -> (TestUser, String) {
     let ada = app.signup("ada").await;
     let conversation = create_conversation(app, &ada, "sessions", &[]).await;
@@ -110,7 +103,7 @@ pub async fn pair(app: &TestApp) -> (TestUser, String) {
 async fn sockets_close_when_their_token_expires_on_both_protocols() {
     let app = TestApp::spawn().await;
     let (ada, conversation) = pair(&app).await;
-    let mut graphql = modern(&app, &expiring_in(&ada, 2)).await;
+    let mut graphql = WsClient::signed_in(&app, &expiring_in(&ada, 2)).await;
     graphql.message_added("1", &conversation, None).await;
     let mut old = legacy_open(&app, &conversation, &expiring_in(&ada, 2)).await;
     assert_eq!(graphql.closed().await, (4403, "token expired".to_owned()));
@@ -119,7 +112,7 @@ async fn sockets_close_when_their_token_expires_on_both_protocols() {
         (4001, "token expired".to_owned())
     );
     // A fresh token opens a new session at once.
-    let mut again = modern(&app, &ada.access).await;
+    let mut again = WsClient::signed_in(&app, &ada.access).await;
     again.message_added("1", &conversation, None).await;
 }
 
@@ -169,14 +162,14 @@ async fn a_deactivated_account_loses_its_sockets_on_every_node_within_a_second()
     };
     let (ada, conversation) = pair(&first).await;
     let grace = first.signup("grace").await;
-    let mut graphql = modern(&first, &ada.access).await;
+    let mut graphql = WsClient::signed_in(&first, &ada.access).await;
     graphql.message_added("1", &conversation, None).await;
     let mut old = legacy_open(&first, &conversation, &ada.access).await;
     let mut elsewhere = match &second {
-        Some(second) => Some(modern(second, &ada.access).await),
+        Some(second) => Some(WsClient::signed_in(second, &ada.access).await),
         None => None,
     };
-    let mut bystander = modern(&first, &grace.access).await;
+    let mut bystander = WsClient::signed_in(&first, &grace.access).await;
 
     deactivate(&env, &ada).await;
     // Checked twice a second; 1.5 s leaves room for a loaded machine.
@@ -218,7 +211,7 @@ async fn the_socket_cap_per_user_counts_both_protocols_and_frees_a_closed_place(
     let app = env.spawn().await;
     let (ada, conversation) = pair(&app).await;
     let grace = app.signup("grace").await;
-    let graphql = modern(&app, &ada.access).await;
+    let graphql = WsClient::signed_in(&app, &ada.access).await;
     let _old = legacy_open(&app, &conversation, &ada.access).await;
     assert_eq!(
         modern_refused(&app, &ada.access).await,
@@ -230,7 +223,7 @@ async fn the_socket_cap_per_user_counts_both_protocols_and_frees_a_closed_place(
         (4029, "too many sockets".to_owned())
     );
     // Per user: Grace is not affected.
-    let _grace = modern(&app, &grace.access).await;
+    let _grace = WsClient::signed_in(&app, &grace.access).await;
     let refusals = scrape_refusals(&app).await;
     assert!(refusals >= 2.0, "counted: {refusals}");
     // Closing a socket frees its place (in Redis, once the node has removed
@@ -260,16 +253,14 @@ async fn scrape_refusals(app: &TestApp) -> f64 {
 
 #[tokio::test]
 async fn the_socket_cap_is_shared_by_every_node() {
-    let mut env = TestEnv::new().await;
-    if !env.uses_redis() {
-        eprintln!("skipped: several nodes need TEST_DATABASE_URL and TEST_REDIS_URL");
+    let Some(mut env) = TestEnv::shared().await else {
         return;
-    }
+    };
     env.set("MAX_SOCKETS_PER_USER", "2");
     let one = env.spawn().await;
     let two = env.spawn().await;
     let (ada, conversation) = pair(&one).await;
-    let _a = modern(&one, &ada.access).await;
+    let _a = WsClient::signed_in(&one, &ada.access).await;
     let _b = legacy_open(&two, &conversation, &ada.access).await;
     assert_eq!(modern_refused(&two, &ada.access).await.0, 4429);
     assert_eq!(modern_refused(&one, &ada.access).await.0, 4429);
@@ -287,7 +278,7 @@ async fn subscription_documents_are_capped_per_operation_and_per_socket() {
         .set("MAX_SUBSCRIPTION_BYTES_PER_SOCKET", "5000");
     let app = env.spawn().await;
     let (ada, conversation) = pair(&app).await;
-    let mut client = modern(&app, &ada.access).await;
+    let mut client = WsClient::signed_in(&app, &ada.access).await;
     let padded = |bytes: usize| {
         let query = crate::ws_client::MESSAGE_ADDED;
         format!("# {}\n{query}", "x".repeat(bytes - query.len()))

@@ -135,8 +135,7 @@ async fn big_subscriptions(
     let document = padded(bytes);
     let mut clients = Vec::new();
     for _ in 0..sockets {
-        let mut client = WsClient::modern(&server.app).await;
-        client.init(&ada.access).await;
+        let mut client = WsClient::signed_in(&server.app, &ada.access).await;
         for id in 0..per_socket {
             client
                 .subscribe(&id.to_string(), &document, variables.clone())
@@ -190,8 +189,7 @@ async fn issue_reproduction_with_the_caps_raised() {
 async fn a_240_kb_subscription_is_refused_with_an_error() {
     let app = TestApp::spawn().await;
     let ada = app.signup("ada").await;
-    let mut client = WsClient::modern(&app).await;
-    client.init(&ada.access).await;
+    let mut client = WsClient::signed_in(&app, &ada.access).await;
     client
         .subscribe("big", &padded(240_000), json!({ "id": Value::Null }))
         .await;

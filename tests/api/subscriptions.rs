@@ -12,7 +12,8 @@ use tokio_tungstenite::tungstenite;
 
 use crate::{
     conversations::create_conversation,
-    helpers::{TestApp, TestEnv, TestUser, error_code},
+    helpers::{TestApp, TestUser, error_code},
+    support::{id_of, parse_id},
     ws_client::{
         Connect, Frame, LEGACY, MESSAGE_ADDED, MODERN, Operation, Transport, WAIT, WsClient,
     },
@@ -22,9 +23,23 @@ const SEND: &str = r#"mutation($id: ID!, $content: String!) {
   sendMessage(conversationId: $id, content: $content) { id content }
 }"#;
 
-async fn send_rest(app: &TestApp, user: &TestUser, conversation: &str, content: &str) -> String {
-    let body = app.send_message(user, conversation, content).await;
-    body["id"].as_str().expect("message id").to_owned()
+/// A `messageAdded` subscriber from the start whose socket reads into a
+/// 4 KB buffer, so the server's writes to it stall once it stops reading.
+async fn slow_subscriber(app: &TestApp, user: &TestUser, id: &str, conversation: &str) -> WsClient {
+    let mut slow = Connect::new("/graphql/ws", Some(MODERN))
+        .recv_buffer(4096)
+        .expect(app)
+        .await;
+    slow.init(&user.access).await;
+    slow.message_added(id, conversation, Some("0-0")).await;
+    slow
+}
+
+/// Sends a message over GraphQL and returns its id.
+async fn send_graphql(app: &TestApp, user: &TestUser, conversation: &str, content: &str) -> String {
+    let variables = json!({ "id": conversation, "content": content });
+    let body = app.graphql(SEND, variables, Some(&user.access)).await;
+    id_of(&body["data"]["sendMessage"])
 }
 
 /// Sends `count` messages of `size` characters from `senders` concurrent
@@ -37,34 +52,12 @@ async fn send_many(
     senders: usize,
     size: usize,
 ) -> Vec<String> {
-    let url = app.url(&format!("/api/v1/conversations/{conversation}/messages"));
-    let tasks: Vec<_> = (0..senders)
-        .map(|sender| {
-            let (client, url, token) = (app.client.clone(), url.clone(), user.access.clone());
-            let content = "x".repeat(size);
-            tokio::spawn(async move {
-                let mut ids = Vec::new();
-                for _ in (sender..count).step_by(senders) {
-                    let response = client
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .json(&json!({ "content": content }))
-                        .send()
-                        .await
-                        .expect("sent");
-                    assert_eq!(response.status(), StatusCode::CREATED);
-                    let body: Value = response.json().await.expect("json");
-                    ids.push(body["id"].as_str().expect("id").to_owned());
-                }
-                ids
-            })
+    let sent = app
+        .send_concurrently(user, conversation, count, senders, move |_| {
+            "x".repeat(size)
         })
-        .collect();
-    let mut ids = Vec::new();
-    for task in tasks {
-        ids.extend(task.await.expect("sender task"));
-    }
-    ids
+        .await;
+    sent.iter().flatten().map(id_of).collect()
 }
 
 /// Every id in the log strictly after `since`, read with REST paging.
@@ -107,27 +100,10 @@ async fn ids_until(client: &mut WsClient, id: &str, last: &str) -> Vec<String> {
     }
 }
 
-/// A node on its own environment with these settings.
-async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
-    let mut env = TestEnv::new().await;
-    for (key, value) in vars {
-        env.set(key, value);
-    }
-    env.spawn_owned().await
-}
-
-/// Two participants and their conversation.
-async fn pair(app: &TestApp) -> (TestUser, TestUser, String) {
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let id = create_conversation(app, &alice, "live", &[&bob]).await;
-    (alice, bob, id)
-}
-
 #[tokio::test]
 async fn reference_client_receives_messages_sent_over_rest_and_graphql() {
     let app = TestApp::spawn().await;
-    let (alice, bob, id) = pair(&app).await;
+    let (alice, bob, id) = app.pair("live").await;
     let socket = Connect::new("/graphql/ws", Some(MODERN))
         .expect(&app)
         .await
@@ -144,17 +120,13 @@ async fn reference_client_receives_messages_sent_over_rest_and_graphql() {
         .await
         .expect("subscribed");
 
-    let rest = send_rest(&app, &alice, &id, "over REST").await;
-    let body = app
-        .graphql(
-            SEND,
-            json!({ "id": id, "content": "over GraphQL" }),
-            Some(&alice.access),
-        )
-        .await;
-    let graphql = body["data"]["sendMessage"]["id"].as_str().expect("id");
+    let rest = app.send_message_id(&alice, &id, "over REST").await;
+    let graphql = send_graphql(&app, &alice, &id, "over GraphQL").await;
 
-    for (expected_id, content) in [(rest.as_str(), "over REST"), (graphql, "over GraphQL")] {
+    for (expected_id, content) in [
+        (rest.as_str(), "over REST"),
+        (graphql.as_str(), "over GraphQL"),
+    ] {
         let response = timeout(WAIT, messages.next())
             .await
             .expect("a message within the deadline")
@@ -174,7 +146,7 @@ async fn reference_client_receives_messages_sent_over_rest_and_graphql() {
 #[tokio::test]
 async fn each_subscriber_gets_its_own_selection_of_a_shared_message() {
     let app = TestApp::spawn().await;
-    let (alice, bob, id) = pair(&app).await;
+    let (alice, bob, id) = app.pair("live").await;
     let op = |selection: &str| {
         format!(
             "subscription($id: ID!, $since: StreamId) \
@@ -196,8 +168,7 @@ async fn each_subscriber_gets_its_own_selection_of_a_shared_message() {
     ];
     let mut clients = Vec::new();
     for (query, user, more) in &shapes {
-        let mut client = WsClient::modern(&app).await;
-        client.init(&user.access).await;
+        let mut client = WsClient::signed_in(&app, &user.access).await;
         let mut variables = json!({ "id": id, "since": "0-0" });
         if query.contains("$more") {
             variables["more"] = json!(more);
@@ -207,11 +178,11 @@ async fn each_subscriber_gets_its_own_selection_of_a_shared_message() {
     }
     // The first message may come from the log (replay); once every client
     // has it, all are live and the second is one shared delivery.
-    send_rest(&app, &alice, &id, "first").await;
+    app.send_message_id(&alice, &id, "first").await;
     for client in &mut clients {
         client.next_message("1").await;
     }
-    let second = send_rest(&app, &alice, &id, "second").await;
+    let second = app.send_message_id(&alice, &id, "second").await;
     let mut got = Vec::new();
     for client in &mut clients {
         got.push(client.next_message("1").await);
@@ -232,28 +203,22 @@ async fn each_subscriber_gets_its_own_selection_of_a_shared_message() {
 #[tokio::test]
 async fn legacy_protocol_delivers_and_stops() {
     let app = TestApp::spawn().await;
-    let (alice, bob, id) = pair(&app).await;
-    let old = send_rest(&app, &alice, &id, "before subscribing").await;
+    let (alice, bob, id) = app.pair("live").await;
+    let old = app.send_message_id(&alice, &id, "before subscribing").await;
     let mut client = Connect::new("/graphql", Some(LEGACY)).expect(&app).await;
     assert_eq!(client.protocol.as_deref(), Some(LEGACY));
     client.init(&bob.access).await;
     client.message_added("a", &id, Some(&old)).await;
 
-    let rest = send_rest(&app, &alice, &id, "over REST").await;
+    let rest = app.send_message_id(&alice, &id, "over REST").await;
     let message = client.next_message("a").await;
     assert_eq!(
         (&message["id"], &message["content"]),
         (&json!(rest), &json!("over REST"))
     );
-    let body = app
-        .graphql(
-            SEND,
-            json!({ "id": id, "content": "over GraphQL" }),
-            Some(&alice.access),
-        )
-        .await;
+    let graphql = send_graphql(&app, &alice, &id, "over GraphQL").await;
     let message = client.next_message("a").await;
-    assert_eq!(message["id"], body["data"]["sendMessage"]["id"]);
+    assert_eq!(message["id"], graphql.as_str());
 
     // `stop` ends the operation; the id may then be used again.
     client.send(json!({ "type": "stop", "id": "a" })).await;
@@ -393,25 +358,21 @@ async fn protocol_violations_close_with_their_codes() {
         r#"{"type":"subscribe","payload":{"query":"{ me { id } }"}}"#,
         r#"{"type":"subscribe","id":"1"}"#,
     ] {
-        let mut client = WsClient::modern(&app).await;
-        client.init(&user.access).await;
+        let mut client = WsClient::signed_in(&app, &user.access).await;
         client.send_text(invalid).await;
         assert_eq!(client.closed().await.0, 4400, "{invalid}");
     }
 
     // A subscription keeps its id busy until it ends.
     let conversation = create_conversation(&app, &user, "dup", &[]).await;
-    let mut client = WsClient::modern(&app).await;
-    client.init(&user.access).await;
-    client.message_added("dup", &conversation, None).await;
+    let mut client = WsClient::watching(&app, &user.access, "dup", &conversation, None).await;
     client.message_added("dup", &conversation, None).await;
     assert_eq!(
         client.closed().await,
         (4409, "Subscriber for dup already exists".to_owned())
     );
 
-    let mut client = WsClient::modern(&app).await;
-    client.init(&user.access).await;
+    let mut client = WsClient::signed_in(&app, &user.access).await;
     client.send(json!({ "type": "connection_init" })).await;
     assert_eq!(
         client.closed().await,
@@ -421,7 +382,7 @@ async fn protocol_violations_close_with_their_codes() {
 
 #[tokio::test]
 async fn no_init_in_time_closes_4408() {
-    let app = spawn_with(&[("GRAPHQL_WS_INIT_TIMEOUT_SECS", "1")]).await;
+    let app = TestApp::spawn_with(&[("GRAPHQL_WS_INIT_TIMEOUT_SECS", "1")]).await;
     let started = Instant::now();
     let mut client = WsClient::modern(&app).await;
     assert_eq!(
@@ -433,14 +394,13 @@ async fn no_init_in_time_closes_4408() {
 
 #[tokio::test]
 async fn pings_both_ways() {
-    let app = spawn_with(&[
+    let app = TestApp::spawn_with(&[
         ("WS_KEEPALIVE_SECS", "1"),
         ("RATE_LIMIT_MESSAGES", "100000"),
     ])
     .await;
     let user = app.signup("gina").await;
-    let mut client = WsClient::modern(&app).await;
-    client.init(&user.access).await;
+    let mut client = WsClient::signed_in(&app, &user.access).await;
     client
         .send(json!({ "type": "ping", "payload": { "n": 7 } }))
         .await;
@@ -465,7 +425,7 @@ async fn pings_both_ways() {
     legacy.message_added("m", &conversation, Some("0-0")).await;
     let started = Instant::now();
     loop {
-        send_rest(&app, &user, &conversation, "busy").await;
+        app.send_message_id(&user, &conversation, "busy").await;
         let frame = legacy.raw_json().await;
         if frame == json!({ "type": "ka" }) {
             break;
@@ -478,10 +438,9 @@ async fn pings_both_ways() {
 #[tokio::test]
 async fn operation_errors_reach_the_client() {
     let app = TestApp::spawn().await;
-    let (alice, _, id) = pair(&app).await;
+    let (alice, _, id) = app.pair("live").await;
     let outsider = app.signup("mallory").await;
-    let mut client = WsClient::modern(&app).await;
-    client.init(&outsider.access).await;
+    let mut client = WsClient::signed_in(&app, &outsider.access).await;
 
     // Not a participant: a GraphQL error, then the operation completes.
     client.message_added("1", &id, None).await;
@@ -511,8 +470,7 @@ async fn operation_errors_reach_the_client() {
     assert!(frame["payload"][0]["message"].is_string());
 
     // Mutations and queries run over the socket too.
-    let mut client = WsClient::modern(&app).await;
-    client.init(&alice.access).await;
+    let mut client = WsClient::signed_in(&app, &alice.access).await;
     client
         .subscribe(
             "send",
@@ -530,7 +488,7 @@ async fn operation_errors_reach_the_client() {
 
 #[tokio::test]
 async fn upgrade_origin_is_checked() {
-    let app = spawn_with(&[("ALLOWED_ORIGINS", "https://chat.example.com")]).await;
+    let app = TestApp::spawn_with(&[("ALLOWED_ORIGINS", "https://chat.example.com")]).await;
     for path in ["/graphql", "/graphql/ws"] {
         let refused = Connect::new(path, Some(MODERN))
             .header("Origin", "https://evil.example")
@@ -553,15 +511,13 @@ async fn upgrade_origin_is_checked() {
 
 #[tokio::test]
 async fn since_replays_what_was_missed_then_goes_live() {
-    let app = spawn_with(&[("RATE_LIMIT_MESSAGES", "100000")]).await;
-    let (alice, bob, id) = pair(&app).await;
+    let app = TestApp::spawn_with(&[("RATE_LIMIT_MESSAGES", "100000")]).await;
+    let (alice, bob, id) = app.pair("live").await;
     let mut sent = Vec::new();
     for i in 0..5 {
-        sent.push(send_rest(&app, &alice, &id, &format!("m{i}")).await);
+        sent.push(app.send_message_id(&alice, &id, &format!("m{i}")).await);
     }
-    let mut client = WsClient::modern(&app).await;
-    client.init(&bob.access).await;
-    client.message_added("s", &id, Some(&sent[1])).await;
+    let mut client = WsClient::watching(&app, &bob.access, "s", &id, Some(&sent[1])).await;
     // The 3rd, 4th and 5th.
     for (i, expected) in sent.iter().enumerate().skip(2) {
         let message = client.next_message("s").await;
@@ -569,22 +525,20 @@ async fn since_replays_what_was_missed_then_goes_live() {
         assert_eq!(message["content"], format!("m{i}"));
     }
     for i in 5..8 {
-        let live = send_rest(&app, &alice, &id, &format!("m{i}")).await;
+        let live = app.send_message_id(&alice, &id, &format!("m{i}")).await;
         assert_eq!(client.next_message("s").await["id"], live.as_str());
     }
 }
 
 #[tokio::test]
 async fn without_since_only_new_messages_arrive() {
-    let app = spawn_with(&[("RATE_LIMIT_MESSAGES", "100000")]).await;
-    let (alice, bob, id) = pair(&app).await;
-    send_rest(&app, &alice, &id, "before subscribing").await;
-    let mut client = WsClient::modern(&app).await;
-    client.init(&bob.access).await;
-    client.message_added("live", &id, None).await;
+    let app = TestApp::spawn_with(&[("RATE_LIMIT_MESSAGES", "100000")]).await;
+    let (alice, bob, id) = app.pair("live").await;
+    app.send_message_id(&alice, &id, "before subscribing").await;
+    let mut client = WsClient::watching(&app, &bob.access, "live", &id, None).await;
     // Readiness poll: the subscription is armed once a probe gets through.
     let first = loop {
-        send_rest(&app, &alice, &id, "probe").await;
+        app.send_message_id(&alice, &id, "probe").await;
         if let Ok(frame) = timeout(Duration::from_millis(250), client.json()).await {
             break frame;
         }
@@ -598,11 +552,14 @@ async fn without_since_only_new_messages_arrive() {
 
 #[tokio::test]
 async fn catch_up_during_concurrent_sends_has_no_gap_or_duplicate() {
-    let app = spawn_with(&[("RATE_LIMIT_MESSAGES", "100000")]).await;
-    let (alice, bob, id) = pair(&app).await;
+    let app = TestApp::spawn_with(&[("RATE_LIMIT_MESSAGES", "100000")]).await;
+    let (alice, bob, id) = app.pair("live").await;
     let mut early = Vec::new();
     for i in 0..10 {
-        early.push(send_rest(&app, &alice, &id, &format!("early {i}")).await);
+        early.push(
+            app.send_message_id(&alice, &id, &format!("early {i}"))
+                .await,
+        );
     }
     let since = early[3].clone();
     let sender = {
@@ -627,9 +584,7 @@ async fn catch_up_during_concurrent_sends_has_no_gap_or_duplicate() {
             last
         })
     };
-    let mut client = WsClient::modern(&app).await;
-    client.init(&bob.access).await;
-    client.message_added("c", &id, Some(&since)).await;
+    let mut client = WsClient::watching(&app, &bob.access, "c", &id, Some(&since)).await;
     let last = sender.await.expect("sender");
     let received = ids_until(&mut client, "c", &last).await;
     assert_eq!(received, log_after(&app, &bob, &id, &since).await);
@@ -640,17 +595,11 @@ async fn catch_up_during_concurrent_sends_has_no_gap_or_duplicate() {
 async fn a_slow_consumer_catches_up_from_the_log_in_order() {
     const COUNT: usize = 10_000;
     // A small live buffer, so the stalled subscriber really lags.
-    let app = spawn_with(&[("RATE_LIMIT_MESSAGES", "100000"), ("LIVE_BUFFER", "64")]).await;
-    let (alice, bob, id) = pair(&app).await;
-    let mut slow = Connect::new("/graphql/ws", Some(MODERN))
-        .recv_buffer(4096)
-        .expect(&app)
-        .await;
-    slow.init(&bob.access).await;
-    slow.message_added("slow", &id, Some("0-0")).await;
-    let mut fast = WsClient::modern(&app).await;
-    fast.init(&bob.access).await;
-    fast.message_added("fast", &id, Some("0-0")).await;
+    let app =
+        TestApp::spawn_with(&[("RATE_LIMIT_MESSAGES", "100000"), ("LIVE_BUFFER", "64")]).await;
+    let (alice, bob, id) = app.pair("live").await;
+    let mut slow = slow_subscriber(&app, &bob, "slow", &id).await;
+    let mut fast = WsClient::watching(&app, &bob.access, "fast", &id, Some("0-0")).await;
     let reader = tokio::spawn(async move {
         let mut ids = Vec::with_capacity(COUNT);
         while ids.len() < COUNT {
@@ -684,19 +633,14 @@ async fn a_slow_consumer_catches_up_from_the_log_in_order() {
 
 #[tokio::test]
 async fn a_consumer_past_the_lag_bound_is_closed_4008_and_resumes_with_since() {
-    let app = spawn_with(&[
+    let app = TestApp::spawn_with(&[
         ("RATE_LIMIT_MESSAGES", "100000"),
         ("SLOW_CONSUMER_LAG", "10"),
         ("LIVE_BUFFER", "16"),
     ])
     .await;
-    let (alice, bob, id) = pair(&app).await;
-    let mut slow = Connect::new("/graphql/ws", Some(MODERN))
-        .recv_buffer(4096)
-        .expect(&app)
-        .await;
-    slow.init(&bob.access).await;
-    slow.message_added("s", &id, Some("0-0")).await;
+    let (alice, bob, id) = app.pair("live").await;
+    let mut slow = slow_subscriber(&app, &bob, "s", &id).await;
     // ~6.5 MB of frames: more than the socket buffers hold (see above).
     send_many(&app, &alice, &id, 3_000, 16, 2_000).await;
 
@@ -720,9 +664,7 @@ async fn a_consumer_past_the_lag_bound_is_closed_4008_and_resumes_with_since() {
 
     // Reconnecting with `since` resumes exactly where it stopped.
     let since = received.last().map_or("0-0".to_owned(), Clone::clone);
-    let mut again = WsClient::modern(&app).await;
-    again.init(&bob.access).await;
-    again.message_added("s", &id, Some(&since)).await;
+    let mut again = WsClient::watching(&app, &bob.access, "s", &id, Some(&since)).await;
     let rest = ids_until(&mut again, "s", log.last().expect("last")).await;
     assert_eq!(rest, log[received.len()..]);
 }
@@ -730,10 +672,8 @@ async fn a_consumer_past_the_lag_bound_is_closed_4008_and_resumes_with_since() {
 #[tokio::test]
 async fn shutdown_closes_subscriptions_with_1001() {
     let app = TestApp::spawn().await;
-    let (_, bob, id) = pair(&app).await;
-    let mut client = WsClient::modern(&app).await;
-    client.init(&bob.access).await;
-    client.message_added("s", &id, None).await;
+    let (_, bob, id) = app.pair("live").await;
+    let mut client = WsClient::watching(&app, &bob.access, "s", &id, None).await;
     let mut legacy = Connect::new("/graphql", Some(LEGACY)).expect(&app).await;
     legacy.init(&bob.access).await;
     app.stop().await;
@@ -742,9 +682,4 @@ async fn shutdown_closes_subscriptions_with_1001() {
         (1001, "server shutting down".to_owned())
     );
     assert_eq!(legacy.closed().await.0, 1001);
-}
-
-fn parse_id(id: &str) -> (u64, u64) {
-    let (ms, seq) = id.split_once('-').expect("ms-seq");
-    (ms.parse().expect("ms"), seq.parse().expect("seq"))
 }

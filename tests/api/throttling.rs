@@ -201,13 +201,7 @@ async fn auth_address_limit_zero_turns_the_address_limit_off() {
     // hash slots are never the limit.
     let app = TestApp::spawn().await;
     for n in 0..35 {
-        let (status, body) = app
-            .post(
-                "/api/v1/auth/login",
-                json!({ "email": format!("nobody{n}@example.com"), "password": WRONG }),
-                None,
-            )
-            .await;
+        let (status, body) = app.login(&format!("nobody{n}@example.com"), WRONG).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "login {n}: {body}");
     }
 }

@@ -123,8 +123,7 @@ async fn only_participants_type_and_nothing_is_stored() {
     assert!(!typing(&mut watching, "ada").await);
 
     // A replay from the start holds the message and the log's events only.
-    let mut replay = WsClient::modern(&app).await;
-    replay.init(&bob.access).await;
+    let mut replay = WsClient::signed_in(&app, &bob.access).await;
     replay
         .subscribe(
             "r",

@@ -114,6 +114,27 @@ impl WsClient {
         Connect::new("/graphql/ws", Some(MODERN)).expect(app).await
     }
 
+    /// [`WsClient::modern`], initialised with `token` and acknowledged.
+    pub async fn signed_in(app: &TestApp, token: &str) -> WsClient {
+        let mut client = WsClient::modern(app).await;
+        client.init(token).await;
+        client
+    }
+
+    /// [`WsClient::signed_in`], subscribed to `messageAdded` of
+    /// `conversation` as `id`.
+    pub async fn watching(
+        app: &TestApp,
+        token: &str,
+        id: &str,
+        conversation: &str,
+        since: Option<&str>,
+    ) -> WsClient {
+        let mut client = WsClient::signed_in(app, token).await;
+        client.message_added(id, conversation, since).await;
+        client
+    }
+
     pub async fn send(&mut self, frame: Value) {
         self.send_text(&frame.to_string()).await;
     }
