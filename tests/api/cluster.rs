@@ -156,8 +156,20 @@ impl OwnCluster {
             eprintln!("skipped: redis-server is not installed");
             return None;
         }
-        // Six ports whose cluster bus ports (+10000) are free too.
-        let base = 20_000 + (std::process::id() % 2_000) as u16 * 6;
+        // Six ports whose cluster bus ports (+10000) are free too, below
+        // the ephemeral range once the bus offset is added.
+        let free = |port: u16| {
+            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+                && std::net::TcpListener::bind(("127.0.0.1", port + 10_000)).is_ok()
+        };
+        let start = 10_000 + (std::process::id() % 1_000) as u16 * 6;
+        let Some(base) = (0..200u16)
+            .map(|step| 10_000 + (start - 10_000 + step * 6) % 6_000)
+            .find(|base| (*base..base + 6).all(free))
+        else {
+            eprintln!("skipped: no six free ports for a cluster of its own");
+            return None;
+        };
         let ports: Vec<u16> = (base..base + 6).collect();
         let dir = tempfile::tempdir().expect("dir");
         for port in &ports {
