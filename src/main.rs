@@ -19,6 +19,7 @@ Configuration comes from environment variables, also read from a `.env` file
 in the working directory. Every one is optional in development:
   DATABASE_URL   sqlite://chatstream.db?mode=rwc (default) or postgres://…
   REDIS_URL      unset: embedded message log and rate limiter; set: Redis
+                 (redis://… one server, redis+cluster://h:p,h:p a cluster)
   BIND_ADDR      127.0.0.1:8000      APP_ENV     development | production
   JWT_SECRET     required (32+ bytes) when APP_ENV=production
   LOG_FORMAT     json | pretty       RUST_LOG    info

@@ -5,12 +5,13 @@ pub mod hub;
 pub mod inbox;
 pub mod message_log;
 pub mod rate_limit;
+pub mod redis_conn;
 pub mod redis_keys;
 pub mod revocations;
 pub mod signals;
 pub mod sockets;
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
@@ -38,7 +39,7 @@ pub struct Backends {
     /// The node's inbox subscribers.
     pub inbox: Arc<Inbox>,
     /// Present when `REDIS_URL` is set; used for health checks.
-    pub redis: Option<redis::aio::ConnectionManager>,
+    pub redis: Option<redis_conn::RedisConn>,
     /// Where revocations are published to the other nodes (Redis mode).
     revocation_channel: Option<String>,
 }
@@ -72,29 +73,24 @@ impl Backends {
                 })
             }
             Some(url) => {
-                let client = redis::Client::open(url.expose())
-                    .context("REDIS_URL is not a valid Redis URL")?;
-                // Bounded waits: a send during a Redis outage fails fast with
-                // STORAGE_ERROR instead of hanging the request.
-                let manager_config = redis::aio::ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(Duration::from_secs(2)))
-                    .set_response_timeout(Some(Duration::from_secs(5)))
-                    .set_number_of_retries(2)
-                    .set_max_delay(Duration::from_millis(500));
-                let manager =
-                    redis::aio::ConnectionManager::new_with_config(client.clone(), manager_config)
-                        .await
-                        .context("cannot connect to Redis")?;
-                let keys = redis_keys::RedisKeys::new(&config.redis_key_prefix);
+                let target = redis_conn::RedisTarget::open(url.expose())?;
+                if target.is_cluster() && config.redis_key_prefix.contains(['{', '}']) {
+                    anyhow::bail!(
+                        "REDIS_KEY_PREFIX must not hold {{ or }} on a cluster (hash tags)"
+                    );
+                }
+                let manager = target.shared().await.context("cannot connect to Redis")?;
+                let keys =
+                    redis_keys::RedisKeys::new(&config.redis_key_prefix, target.is_cluster());
                 let senders = message_log::redis::senders::Senders::new(db.clone());
                 revocations::start(
-                    client.clone(),
+                    target.pubsub_clients(),
                     keys.revocations(),
                     (hub.clone(), inbox.clone()),
                     shutdown.clone(),
                 );
                 hub.set_feed(message_log::redis::stream_reader::StreamReaders::start(
-                    client,
+                    target,
                     manager.clone(),
                     keys.clone(),
                     hub.clone(),

@@ -39,18 +39,21 @@ fn decode(payload: &str) -> Option<Revocation> {
     ))
 }
 
-/// Relays `channel` to `hub` and `inbox` until `shutdown`.
+/// Relays `channel` to `hub` and `inbox` until `shutdown`, subscribed
+/// through the first of `clients` that answers: on a cluster, one client
+/// per listed node (classic `PUBLISH` reaches every node), so when the
+/// node subscribed to dies the relay moves to the next.
 pub fn start(
-    client: redis::Client,
+    clients: Vec<redis::Client>,
     channel: String,
     (hub, inbox): (Arc<Hub>, Arc<Inbox>),
     shutdown: CancellationToken,
 ) {
     tokio::spawn(async move {
-        loop {
+        for client in clients.iter().cycle() {
             tokio::select! {
                 () = shutdown.cancelled() => return,
-                result = relay(&client, &channel, &hub, &inbox) => {
+                result = relay(client, &channel, &hub, &inbox) => {
                     if let Err(e) = result {
                         tracing::warn!(error = %e, "revocation channel lost; reconnecting");
                     }

@@ -28,8 +28,9 @@ use std::{
     time::Duration,
 };
 
+use crate::backends::redis_conn::RedisConn;
 use futures::task::AtomicWaker;
-use redis::{Script, aio::ConnectionManager};
+use redis::Script;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -159,7 +160,7 @@ impl EndSignal {
 }
 
 struct Shared {
-    manager: ConnectionManager,
+    manager: RedisConn,
     keys: RedisKeys,
     acquire: Script,
     release: Script,
@@ -237,7 +238,7 @@ impl Sockets {
     /// third of it, and swept for dead nodes' users every quarter, until
     /// `shutdown`.
     pub fn shared(
-        manager: ConnectionManager,
+        manager: RedisConn,
         keys: RedisKeys,
         ttl: Duration,
         shutdown: CancellationToken,

@@ -109,7 +109,8 @@ pub struct Config {
     /// before a slow one lags and resumes from the log.
     pub live_buffer: usize,
     /// `STREAM_READERS`: Redis connections per node that block on XREAD for
-    /// live messages (conversations are sharded across them).
+    /// live messages (conversations are sharded across them). Ignored on a
+    /// Redis Cluster, where each node runs one reader per partition.
     pub stream_readers: usize,
     /// `MAX_BODY_BYTES`: request body limit for REST and GraphQL.
     pub max_body_bytes: usize,

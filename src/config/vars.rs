@@ -151,10 +151,14 @@ impl Vars {
 
     pub(super) fn redis_url(&self) -> Result<Option<String>, ConfigError> {
         match self.get("REDIS_URL").filter(|s| !s.is_empty()) {
-            Some(url) if !(url.starts_with("redis://") || url.starts_with("rediss://")) => {
+            Some(url)
+                if !["redis://", "rediss://", "redis+cluster://"]
+                    .iter()
+                    .any(|scheme| url.starts_with(scheme)) =>
+            {
                 Err(ConfigError {
                     variable: "REDIS_URL",
-                    reason: "must start with redis:// or rediss://".into(),
+                    reason: "must start with redis://, rediss:// or redis+cluster://".into(),
                 })
             }
             url => Ok(url),

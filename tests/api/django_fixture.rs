@@ -43,6 +43,10 @@ pub async fn load() -> Option<DjangoChat> {
         eprintln!("skipped: a django-chat deployment needs TEST_DATABASE_URL and TEST_REDIS_URL");
         return None;
     }
+    if crate::helpers::redis_cluster() {
+        eprintln!("skipped on a Redis Cluster: django-chat's key names are single-server");
+        return None;
+    }
     let redis_url = vars["REDIS_URL"].clone();
     let prefix = vars["REDIS_KEY_PREFIX"].clone();
     load_database(&database_url);

@@ -84,8 +84,13 @@ impl TestEnv {
 
     /// A connection to this environment's Redis and its key prefix, to read
     /// or write keys as another server (django-chat) would.
+    /// None on a cluster too: these tests read single-server key names.
     pub async fn redis(&self) -> Option<(redis::aio::MultiplexedConnection, String)> {
         let url = self.vars.get("REDIS_URL")?;
+        if redis_cluster() {
+            eprintln!("skipped on a Redis Cluster: reads single-server key names");
+            return None;
+        }
         let prefix = self
             .vars
             .get("REDIS_KEY_PREFIX")
@@ -178,8 +183,61 @@ impl Cleanup {
     }
 }
 
-/// Deletes every key under `prefix`.
+/// Whether `TEST_REDIS_URL` names a Redis Cluster (`redis+cluster://`).
+pub fn redis_cluster() -> bool {
+    std::env::var("TEST_REDIS_URL").is_ok_and(|u| u.starts_with("redis+cluster://"))
+}
+
+/// `redis://host:port` of every live master of the cluster one of whose
+/// nodes `url` (`redis+cluster://a:1,b:2`) lists: keys live on masters,
+/// so a scan covers them all.
+pub async fn cluster_masters(url: &str) -> redis::RedisResult<Vec<String>> {
+    let nodes = url.trim_start_matches("redis+cluster://");
+    let nodes = nodes.split('/').next().unwrap_or(nodes);
+    let mut last = None;
+    for node in nodes.split(',') {
+        let listing = async {
+            let client = redis::Client::open(format!("redis://{node}"))?;
+            let mut conn = client.get_multiplexed_async_connection().await?;
+            redis::cmd("CLUSTER")
+                .arg("NODES")
+                .query_async::<String>(&mut conn)
+                .await
+        };
+        match listing.await {
+            // `<id> <ip:port@cport> <flags> ...`, one node a line.
+            Ok(listing) => {
+                return Ok(listing
+                    .lines()
+                    .filter_map(|line| {
+                        let fields: Vec<&str> = line.split(' ').collect();
+                        let flags = fields.get(2)?;
+                        (flags.contains("master") && !flags.contains("fail")).then(|| {
+                            let addr = fields.get(1)?.split('@').next()?;
+                            Some(format!("redis://{addr}"))
+                        })?
+                    })
+                    .collect());
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| redis::RedisError::from((redis::ErrorKind::Io, "no node"))))
+}
+
+/// Deletes every key under `prefix`: on each master of a cluster (keys
+/// one at a time, as they lie in different slots).
 async fn delete_keys(url: &str, prefix: &str) -> redis::RedisResult<()> {
+    if url.starts_with("redis+cluster://") {
+        for master in cluster_masters(url).await? {
+            delete_keys_on(&master, prefix, false).await?;
+        }
+        return Ok(());
+    }
+    delete_keys_on(url, prefix, true).await
+}
+
+async fn delete_keys_on(url: &str, prefix: &str, together: bool) -> redis::RedisResult<()> {
     let client = redis::Client::open(url)?;
     let mut conn = client.get_multiplexed_async_connection().await?;
     let keys: Vec<String> = {
@@ -192,10 +250,18 @@ async fn delete_keys(url: &str, prefix: &str) -> redis::RedisResult<()> {
         keys
     };
     for chunk in keys.chunks(500) {
-        redis::cmd("UNLINK")
-            .arg(chunk)
-            .query_async::<()>(&mut conn)
-            .await?;
+        if together {
+            redis::cmd("UNLINK")
+                .arg(chunk)
+                .query_async::<()>(&mut conn)
+                .await?;
+        } else {
+            let mut pipe = redis::pipe();
+            for key in chunk {
+                pipe.cmd("UNLINK").arg(key).ignore();
+            }
+            pipe.query_async::<()>(&mut conn).await?;
+        }
     }
     Ok(())
 }
@@ -490,11 +556,17 @@ impl TcpProxy {
 }
 
 /// `host:port` of the test Redis, when the suite runs against one: the
-/// upstream a `TcpProxy` fronts to simulate an outage.
+/// upstream a `TcpProxy` fronts to simulate an outage. None on a cluster,
+/// whose clients follow the node addresses the cluster announces, around
+/// any proxy.
 pub fn redis_upstream() -> Option<String> {
     let url = std::env::var("TEST_REDIS_URL")
         .ok()
         .filter(|u| !u.is_empty())?;
+    if redis_cluster() {
+        eprintln!("skipped on a Redis Cluster: a proxy cannot cut it off");
+        return None;
+    }
     let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
     Some(rest.split('/').next().unwrap_or(rest).to_owned())
 }

@@ -7,6 +7,7 @@ mod abuse;
 mod accounts;
 mod archive;
 mod armed_on_connect;
+mod cluster;
 mod conversations;
 mod credentials;
 mod django_chat;

@@ -1,8 +1,9 @@
 //! The Redis rate limiter: each key's window as a sorted set of instants,
 //! read and updated in one atomic script, so every node shares one count.
 
+use crate::backends::redis_conn::RedisConn;
 use async_trait::async_trait;
-use redis::{Script, aio::ConnectionManager};
+use redis::Script;
 
 use super::{Decision, LimitKey, LimitRule, RateLimiter, Step};
 use crate::{backends::redis_keys::RedisKeys, error::StorageBackend};
@@ -61,13 +62,13 @@ return 0
 
 /// A [`RateLimiter`] shared by every node through Redis.
 pub struct RedisLimiter {
-    manager: ConnectionManager,
+    manager: RedisConn,
     keys: RedisKeys,
     script: Script,
 }
 
 impl RedisLimiter {
-    pub fn new(manager: ConnectionManager, keys: RedisKeys) -> Self {
+    pub fn new(manager: RedisConn, keys: RedisKeys) -> Self {
         Self {
             manager,
             keys,
@@ -177,7 +178,7 @@ mod tests {
             Decision::Allowed
         );
         // Throttled attempts were not counted.
-        let count = |manager: &mut ConnectionManager, key: &LimitKey| {
+        let count = |manager: &mut RedisConn, key: &LimitKey| {
             let name = keys.limit(key);
             let mut manager = manager.clone();
             async move {

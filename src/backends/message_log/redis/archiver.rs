@@ -29,9 +29,10 @@
 
 use std::{sync::LazyLock, time::Duration};
 
+use crate::backends::redis_conn::RedisConn;
 use anyhow::anyhow;
 use chrono::Utc;
-use redis::{Script, aio::ConnectionManager, streams::StreamRangeReply};
+use redis::{Script, streams::StreamRangeReply};
 use tokio_util::sync::CancellationToken;
 
 use super::{
@@ -242,7 +243,7 @@ impl Archiver {
     }
 
     /// Takes or renews the lease; true when this node holds it.
-    async fn lease(&self, conn: &mut ConnectionManager) -> Result<bool> {
+    async fn lease(&self, conn: &mut RedisConn) -> Result<bool> {
         let held: i64 = LEASE_TAKE
             .key(self.hot.inner.keys.archive_lease())
             .arg(&self.node)
@@ -255,11 +256,7 @@ impl Archiver {
 
     /// Moves one conversation's entries beyond the limit to the archive,
     /// batch by batch.
-    async fn archive(
-        &self,
-        conn: &mut ConnectionManager,
-        conversation: ConversationId,
-    ) -> Result<Caught> {
+    async fn archive(&self, conn: &mut RedisConn, conversation: ConversationId) -> Result<Caught> {
         let inner = &self.hot.inner;
         let key = inner.keys.stream(conversation);
         let mut moved = false;
@@ -347,7 +344,7 @@ impl Archiver {
         Ok(Caught::Up)
     }
 
-    async fn forget(&self, conn: &mut ConnectionManager, member: &str) -> Result<()> {
+    async fn forget(&self, conn: &mut RedisConn, member: &str) -> Result<()> {
         redis::cmd("ZREM")
             .arg(self.hot.inner.keys.archive_due())
             .arg(member)
@@ -359,7 +356,7 @@ impl Archiver {
 
     /// `archive_lag_seconds`: how long the longest-waiting due stream has
     /// been over its limit (0 when none is), on every node.
-    async fn measure_lag(&self, conn: &mut ConnectionManager) -> Result<()> {
+    async fn measure_lag(&self, conn: &mut RedisConn) -> Result<()> {
         let oldest: Vec<(String, f64)> = redis::cmd("ZRANGE")
             .arg(self.hot.inner.keys.archive_due())
             .arg(0)

@@ -15,8 +15,9 @@
 
 use std::{collections::HashMap, sync::LazyLock};
 
+use crate::backends::redis_conn::RedisConn;
 use chrono::{DateTime, Utc};
-use redis::{RedisResult, Script, Value, aio::ConnectionManager};
+use redis::{RedisResult, Script, Value};
 
 use super::ordinals::NEXT_ID;
 use crate::backends::message_log::Note;
@@ -117,7 +118,7 @@ pub(super) enum Outcome {
 /// Records `message` (already changed) as `change` by `user`. `archived`
 /// is its ordinal when the caller found it in the archive, not the stream.
 pub(super) async fn change(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConn,
     keys: &ChangeKeys,
     message: &Message,
     change: &Change,
@@ -161,7 +162,7 @@ pub(super) async fn change(
 
 /// Records `note` in the event stream; returns its id.
 pub(super) async fn note(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConn,
     (stream, events): (String, String),
     note: &Note,
 ) -> RedisResult<String> {
@@ -187,7 +188,7 @@ pub(super) async fn note(
 
 /// How many deleted messages lie after each ordinal, in `keys` order.
 pub(super) async fn deleted_after(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConn,
     keys: Vec<(String, u64)>,
 ) -> RedisResult<Vec<u64>> {
     let mut invocation = DELETED_AFTER.prepare_invoke();
@@ -200,7 +201,7 @@ pub(super) async fn deleted_after(
 /// The current state of each of `messages` that has changed, in one
 /// `HMGET`, applied to them.
 pub(super) async fn overlay(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConn,
     key: String,
     messages: &mut [Message],
 ) -> RedisResult<()> {

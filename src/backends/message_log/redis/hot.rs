@@ -9,8 +9,8 @@
 
 use std::{sync::Arc, time::Duration};
 
+use crate::backends::redis_conn::RedisConn;
 use chrono::Utc;
-use redis::aio::ConnectionManager;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -44,7 +44,7 @@ pub(super) struct Inner {
     /// The length past which a stream is due: the limit plus a tenth, so
     /// a batch moves many entries, not one per append.
     pub(super) threshold: u64,
-    pub(super) manager: ConnectionManager,
+    pub(super) manager: RedisConn,
     pub(super) keys: RedisKeys,
     /// Wakes this node's archiver when its own appends make a stream due.
     pub(super) wake: Notify,
@@ -57,7 +57,7 @@ impl Hot {
     pub fn new(
         archive: Archive,
         (limit, min_age): (u64, Duration),
-        manager: ConnectionManager,
+        manager: RedisConn,
         keys: RedisKeys,
     ) -> Self {
         let limit = limit.max(1);
@@ -151,7 +151,7 @@ impl Hot {
 
 /// Marks a conversation due (keeping the time it first was).
 pub(super) async fn mark_due(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConn,
     keys: &RedisKeys,
     conversation: ConversationId,
 ) -> redis::RedisResult<()> {

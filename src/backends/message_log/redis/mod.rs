@@ -11,10 +11,11 @@ pub mod stream_reader;
 
 use std::collections::HashMap;
 
+use crate::backends::redis_conn::RedisConn;
 use anyhow::anyhow;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use redis::{Value, aio::ConnectionManager, streams::StreamRangeReply};
+use redis::{Value, streams::StreamRangeReply};
 
 use self::{hot::Hot, senders::Senders};
 use super::{Appended, Changed, EventPage, Head, MessageLog, Note, Page, Position};
@@ -29,7 +30,7 @@ use crate::{
 
 /// A [`MessageLog`] shared by every node through Redis.
 pub struct RedisLog {
-    manager: ConnectionManager,
+    manager: RedisConn,
     keys: RedisKeys,
     stream_maxlen: Option<u64>,
     senders: Senders,
@@ -42,7 +43,7 @@ impl RedisLog {
     /// `stream_maxlen` caps each stream approximately (`MAXLEN ~`); `None`
     /// keeps all history. `senders` completes django-chat's entries.
     pub fn new(
-        manager: ConnectionManager,
+        manager: RedisConn,
         keys: RedisKeys,
         stream_maxlen: Option<u64>,
         senders: Senders,
@@ -108,6 +109,34 @@ impl RedisLog {
         Ok((messages, reply.ids.len(), first))
     }
 
+    /// `run` once per group of `conversations` whose keys share a hash
+    /// slot (one group on a single server), the groups concurrently; the
+    /// replies in `conversations` order, `None` where a reply fell short.
+    async fn per_slot<T, F, Fut>(
+        &self,
+        conversations: &[ConversationId],
+        run: F,
+    ) -> Result<Vec<Option<T>>>
+    where
+        F: Fn(RedisConn, Vec<ConversationId>) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<Vec<T>>>,
+    {
+        let groups = self.keys.slot_groups(conversations);
+        let replies = futures::future::try_join_all(groups.iter().map(|group| {
+            let members = group.iter().map(|&i| conversations[i]).collect();
+            run(self.manager.clone(), members)
+        }))
+        .await
+        .map_err(storage)?;
+        let mut ordered: Vec<Option<T>> = conversations.iter().map(|_| None).collect();
+        for (group, reply) in groups.iter().zip(replies) {
+            for (&index, value) in group.iter().zip(reply) {
+                ordered[index] = Some(value);
+            }
+        }
+        Ok(ordered)
+    }
+
     /// Edits and deletes overlaid, senders completed: one more round trip
     /// each per page, whichever tier its messages came from.
     async fn finish(&self, conversation: ConversationId, messages: &mut [Message]) -> Result<()> {
@@ -170,17 +199,20 @@ impl MessageLog for RedisLog {
         if conversations.is_empty() {
             return Ok(HashMap::new());
         }
-        let keys = conversations
-            .iter()
-            .map(|c| (self.keys.stream(*c), self.keys.changed(*c)))
-            .collect();
-        let heads = ordinals::heads(&mut self.manager.clone(), keys)
-            .await
-            .map_err(storage)?;
+        let heads = self
+            .per_slot(conversations, |mut conn, group| {
+                let keys = group
+                    .iter()
+                    .map(|c| (self.keys.stream(*c), self.keys.changed(*c)))
+                    .collect();
+                async move { ordinals::heads(&mut conn, keys).await }
+            })
+            .await?;
         Ok(conversations
             .iter()
             .zip(heads)
-            .filter_map(|(conversation, (count, last, state))| {
+            .filter_map(|(conversation, head)| {
+                let (count, last, state) = head?;
                 let (id, fields) = last?;
                 let mut last = decode_entry(*conversation, &id, &fields)?;
                 if let Some(state) = state {
@@ -399,27 +431,28 @@ impl MessageLog for RedisLog {
         if after.is_empty() {
             return Ok(HashMap::new());
         }
-        let keys = after
-            .iter()
-            .map(|(c, n)| (self.keys.deleted(*c), *n))
-            .collect();
-        let counts = changes::deleted_after(&mut self.manager.clone(), keys)
-            .await
-            .map_err(storage)?;
+        let conversations: Vec<ConversationId> = after.iter().map(|(c, _)| *c).collect();
+        let ordinals: HashMap<ConversationId, u64> = after.iter().copied().collect();
+        let counts = self
+            .per_slot(&conversations, |mut conn, group| {
+                let keys = group
+                    .iter()
+                    .map(|c| (self.keys.deleted(*c), ordinals.get(c).copied().unwrap_or(0)))
+                    .collect();
+                async move { changes::deleted_after(&mut conn, keys).await }
+            })
+            .await?;
         Ok(after
             .iter()
             .zip(counts)
+            .filter_map(|((c, _), n)| Some((*c, n?)))
             .filter(|(_, n)| *n > 0)
-            .map(|((c, _), n)| (*c, n))
             .collect())
     }
 }
 
 /// The id of the stream's last entry (`StreamId::MIN` when it has none).
-pub(crate) async fn stream_tail(
-    conn: &mut ConnectionManager,
-    key: String,
-) -> redis::RedisResult<StreamId> {
+pub(crate) async fn stream_tail(conn: &mut RedisConn, key: String) -> redis::RedisResult<StreamId> {
     let reply: StreamRangeReply = redis::cmd("XREVRANGE")
         .arg(key)
         .arg("+")

@@ -10,7 +10,8 @@
 
 use std::{collections::HashMap, sync::LazyLock};
 
-use redis::{RedisResult, Script, Value, aio::ConnectionManager};
+use crate::backends::redis_conn::RedisConn;
+use redis::{RedisResult, Script, Value};
 
 /// Lua: `next_id(keys)`, an id larger than the last id of each of these
 /// streams and at least the server's clock, as `XADD *` would pick for one
@@ -135,7 +136,7 @@ pub(super) type Entry = (String, HashMap<String, Value>);
 /// `XADD` of `fields` numbered with the entry's ordinal; returns the new
 /// id, its ordinal and the stream's length after it.
 pub(super) async fn append(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConn,
     (key, events): (String, String),
     maxlen: Option<u64>,
     fields: &[(&str, String)],
@@ -155,7 +156,7 @@ pub(super) async fn append(
 /// any) of each stream, in `keys` order; `keys` pairs each stream with its
 /// hash of changed messages.
 pub(super) async fn heads(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConn,
     keys: Vec<(String, String)>,
 ) -> RedisResult<Vec<(u64, Option<Entry>, Option<String>)>> {
     let mut invocation = HEADS.prepare_invoke();
@@ -173,7 +174,7 @@ pub(super) async fn heads(
 
 /// The id and ordinal of the last entry at or before `at`.
 pub(super) async fn position(
-    conn: &mut ConnectionManager,
+    conn: &mut RedisConn,
     key: String,
     at: String,
 ) -> RedisResult<Option<(String, u64)>> {

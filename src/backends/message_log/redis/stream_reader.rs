@@ -1,7 +1,12 @@
 //! Redis stream readers: the live feed of a node in Redis mode. A fixed
-//! number of readers (`STREAM_READERS`), each on its own connection because
-//! `XREAD BLOCK` occupies it, share the node's conversations by hash. Each
-//! entry is read once per node, decoded once and published to the [`Hub`].
+//! number of readers, each on its own connection because `XREAD BLOCK`
+//! occupies it, share the node's conversations: on one server
+//! `STREAM_READERS` of them by hash; on a cluster one per partition
+//! ([`PARTITIONS`]), reader `i` reading partition `i`'s streams, which
+//! share one hash slot with its wake-up stream, so each `XREAD` is one
+//! slot. Either way the node's connections are bounded by the readers
+//! (times the cluster's nodes), whatever the number of conversations.
+//! Each entry is read once per node, decoded once and published to the [`Hub`].
 //!
 //! A newly subscribed conversation must be picked up promptly even while its
 //! reader is blocked: registration queues it, then appends to the reader's
@@ -29,7 +34,6 @@ use anyhow::anyhow;
 use async_trait::async_trait;
 use redis::{
     AsyncCommands,
-    aio::{ConnectionManager, MultiplexedConnection},
     streams::{StreamReadOptions, StreamReadReply},
 };
 use tokio::sync::{mpsc, oneshot};
@@ -38,7 +42,8 @@ use tokio_util::sync::CancellationToken;
 use super::{changes::decode_event, decode_entry, senders::Senders, storage, stream_tail};
 use crate::backends::{
     hub::{Hub, LiveFeed},
-    redis_keys::RedisKeys,
+    redis_conn::{RedisConn, RedisTarget},
+    redis_keys::{PARTITIONS, RedisKeys},
 };
 use crate::{
     domain::{ConversationId, StreamId, message::Delivery},
@@ -67,14 +72,17 @@ struct Shard {
 /// The node's stream readers, registered as the hub's [`LiveFeed`].
 pub struct StreamReaders {
     shards: Vec<Shard>,
-    manager: ConnectionManager,
+    manager: RedisConn,
+    /// Cluster mode: shards are partitions.
+    partitioned: bool,
 }
 
 impl StreamReaders {
-    /// Starts `count` readers feeding `hub` until `shutdown`.
+    /// Starts the readers feeding `hub` until `shutdown`: `count` on one
+    /// server, one per partition on a cluster.
     pub fn start(
-        client: redis::Client,
-        manager: ConnectionManager,
+        target: RedisTarget,
+        manager: RedisConn,
         keys: RedisKeys,
         hub: Arc<Hub>,
         senders: Senders,
@@ -85,12 +93,18 @@ impl StreamReaders {
         StorageBackend::Redis.register_failures();
         metrics::counter!("stream_reader_errors_total").increment(0);
         let node = uuid::Uuid::new_v4().simple().to_string();
-        let shards = (0..count.max(1))
+        let partitioned = keys.is_cluster();
+        let count = if partitioned {
+            PARTITIONS
+        } else {
+            count.max(1)
+        };
+        let shards = (0..count)
             .map(|index| {
                 let (registrations, queue) = mpsc::unbounded_channel();
                 let wake_key = keys.wake(&node, index);
                 let reader = Reader {
-                    client: client.clone(),
+                    target: target.clone(),
                     manager: manager.clone(),
                     keys: keys.clone(),
                     hub: hub.clone(),
@@ -117,10 +131,17 @@ impl StreamReaders {
                 }
             })
             .collect();
-        Arc::new(Self { shards, manager })
+        Arc::new(Self {
+            shards,
+            manager,
+            partitioned,
+        })
     }
 
     fn shard(&self, conversation: ConversationId) -> &Shard {
+        if self.partitioned {
+            return &self.shards[RedisKeys::partition(conversation) % self.shards.len()];
+        }
         let mut hasher = DefaultHasher::new();
         conversation.hash(&mut hasher);
         let index = usize::try_from(hasher.finish() % self.shards.len() as u64).unwrap_or(0);
@@ -163,8 +184,8 @@ impl LiveFeed for StreamReaders {
 
 /// One reader: a dedicated connection, its conversations and their tails.
 struct Reader {
-    client: redis::Client,
-    manager: ConnectionManager,
+    target: RedisTarget,
+    manager: RedisConn,
     keys: RedisKeys,
     hub: Arc<Hub>,
     /// Completes django-chat's entries, once per batch.
@@ -186,7 +207,7 @@ struct Reader {
 
 impl Reader {
     async fn run(mut self, shutdown: CancellationToken) {
-        let mut conn: Option<MultiplexedConnection> = None;
+        let mut conn: Option<RedisConn> = None;
         let mut backoff = Duration::from_millis(100);
         while !shutdown.is_cancelled() {
             let step = async {
@@ -220,14 +241,9 @@ impl Reader {
         }
     }
 
-    async fn connect(&self) -> redis::RedisResult<MultiplexedConnection> {
+    async fn connect(&self) -> redis::RedisResult<RedisConn> {
         // Responses to XREAD BLOCK legitimately take up to BLOCK.
-        let config = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(5)))
-            .set_response_timeout(Some(BLOCK + Duration::from_secs(5)));
-        self.client
-            .get_multiplexed_async_connection_with_config(&config)
-            .await
+        self.target.blocking(BLOCK).await
     }
 
     /// Adds queued conversations, each from its current tail, then
@@ -270,7 +286,7 @@ impl Reader {
     }
 
     /// One blocking `XREAD` over the wake-up stream and every conversation.
-    async fn read_once(&mut self, conn: &mut MultiplexedConnection) -> redis::RedisResult<()> {
+    async fn read_once(&mut self, conn: &mut RedisConn) -> redis::RedisResult<()> {
         let mut keys = vec![self.wake_key.clone()];
         let mut ids = vec![self.wake_last.to_string()];
         let mut by_key = HashMap::with_capacity(self.tails.len() * 2);
