@@ -430,8 +430,8 @@ async fn start_live(
 }
 
 /// Whether a live stream survives when revocations may have been missed (a
-/// re-check, or the stream lagging behind its channel): the database
-/// decides. A storage failure keeps the stream: sends and reads still check
+/// re-check, or the stream lagging behind its channel): the membership
+/// check decides (after a re-check the cache is empty, so the database). A storage failure keeps the stream: sends and reads still check
 /// membership themselves.
 async fn still_member(state: &AppState, viewer: UserId, conversation: ConversationId) -> bool {
     !matches!(
