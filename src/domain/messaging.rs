@@ -97,8 +97,13 @@ pub async fn send(
         id: message.id,
         count: appended.count,
     };
-    read_state::sent(state, viewer, conversation, position).await;
-    typing::sent(state, viewer, conversation).await;
+    // Neither can fail the send, nor depends on the other. The notice
+    // waits for the read marker: the sender's inbox re-reads their unread
+    // count when it hears it.
+    tokio::join!(
+        read_state::sent(state, viewer, conversation, position),
+        typing::sent(state, viewer, conversation),
+    );
     state
         .backends
         .notify(&[Notice::Changed(conversation, None)])
