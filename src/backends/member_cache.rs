@@ -152,6 +152,18 @@ impl MemberCache {
         }
     }
 
+    /// Forgets every membership of `user` (their account was deactivated).
+    pub fn forget_user(&self, user: UserId) {
+        let mut inner = self.lock();
+        inner.generation += 1;
+        let mut gone = 0;
+        inner.conversations.retain(|_, users| {
+            gone += usize::from(users.remove(&user).is_some());
+            !users.is_empty()
+        });
+        inner.len -= gone;
+    }
+
     /// Forgets everything and sets whether invalidations reach this node:
     /// called when the revocation channel is (re)subscribed or lost.
     pub fn reset(&self, listening: bool) {
@@ -214,6 +226,12 @@ mod tests {
         assert!(cache.get(c, UserId(1)).is_none());
         assert!(cache.get(c, UserId(2)).is_none());
         assert!(cache.get(other, UserId(1)).is_some());
+        assert_eq!(cache.len(), 1);
+
+        cache.fill(cache.ticket(), c, UserId(2), member(2));
+        cache.forget_user(UserId(1));
+        assert!(cache.get(other, UserId(1)).is_none());
+        assert!(cache.get(c, UserId(2)).is_some());
         assert_eq!(cache.len(), 1);
     }
 
