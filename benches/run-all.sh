@@ -192,7 +192,8 @@ METRICS = {
         ("p99 ms at that rate", "best.latency.p99_ms"),
         ("server CPU µs/delivery", "best.server_cpu_us_per_delivery"),
     ],
-    "connections": [("KiB per connection", "kib_per_connection"), ("live", "live")],
+    "connections": [("KiB per connection", "kib_per_connection"), ("live", "live"),
+                    ("handshake+subscribe/s", "subscribes_per_s"), ("until live/s", "live_per_s")],
     "history": [
         ("REST req/s", "rest.requests_per_sec"), ("REST p99 ms", "rest.latency.p99_ms"),
         ("REST server CPU µs/request", "rest.server_cpu_us_per_request"),

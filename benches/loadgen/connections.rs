@@ -69,18 +69,25 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
     // (pools, the allocator's first pages, where it keeps the 19 MiB argon2
     // buffer of the signup above) would otherwise move it by megabytes.
     // The owner's alone: the users come online in the measured batch.
-    let (warm, _) = target.open(args.warm, &users[..1]).await?;
+    let (warm, _, _) = target.open(args.warm, &users[..1]).await?;
     let before = rss_kib(args.server_pid)?;
     let started = Instant::now();
-    let (sockets, live) = target.open(args.connections, &users).await?;
+    let (sockets, live, opened) = target.open(args.connections, &users).await?;
+    let all_live = started.elapsed().as_secs_f64();
     let after = rss_kib(args.server_pid)?;
     let per = (after.saturating_sub(before)) as f64 / args.connections.max(1) as f64;
+    // On the way up: authenticated handshakes (connection_init with a JWT,
+    // acknowledged) with their subscribe sent, per second; and until every
+    // subscription had delivered a message (probes go out every 0.5 s, so
+    // this one is a lower bound).
+    let opened = opened.as_secs_f64().max(1e-9);
+    let subscribe_rate = args.connections as f64 / opened;
+    let live_rate = live as f64 / all_live.max(1e-9);
     let human = format!(
-        "{} {:?} subscriptions of {} user(s) ({live} confirmed live) in {:.1}s after {} warm-up ones; server RSS {before} KiB -> {after} KiB: {per:.2} KiB per connection",
+        "{} {:?} subscriptions of {} user(s) ({live} confirmed live) in {all_live:.1}s after {} warm-up ones; handshake+subscribe {subscribe_rate:.0}/s ({opened:.2}s), live {live_rate:.0}/s; server RSS {before} KiB -> {after} KiB: {per:.2} KiB per connection",
         args.connections,
         args.protocol,
         users.len(),
-        started.elapsed().as_secs_f64(),
         args.warm,
     );
     report::emit(
@@ -88,7 +95,7 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
         &human,
         json!({ "protocol": format!("{:?}", args.protocol).to_lowercase(), "connections": args.connections, "users": users.len(),
                 "warm_up": args.warm, "live": live, "rss_before_kib": before, "rss_after_kib": after,
-                "kib_per_connection": per }),
+                "kib_per_connection": per, "subscribes_per_s": subscribe_rate, "live_per_s": live_rate }),
     );
     if args.hold > 0 {
         tokio::time::sleep(Duration::from_secs(args.hold)).await;
@@ -106,12 +113,14 @@ struct Target<'a> {
 
 impl Target<'_> {
     /// Opens `count` subscriptions and waits until each has seen a message;
-    /// returns them and how many confirmed.
+    /// returns them, how many confirmed, and how long opening them took
+    /// (every handshake acknowledged and subscribe sent).
     async fn open(
         &self,
         count: usize,
         users: &[api::User],
-    ) -> anyhow::Result<(Vec<ws::Socket>, usize)> {
+    ) -> anyhow::Result<(Vec<ws::Socket>, usize, Duration)> {
+        let started = Instant::now();
         let sockets: Vec<anyhow::Result<ws::Socket>> = stream::iter(0..count)
             .map(|n| {
                 let user = &users[n % users.len()];
@@ -120,6 +129,7 @@ impl Target<'_> {
             .buffer_unordered(128)
             .collect()
             .await;
+        let opened = started.elapsed();
         let mut sockets = sockets.into_iter().collect::<anyhow::Result<Vec<_>>>()?;
         // graphql-ws does not acknowledge a subscription: keep sending until
         // the last one has armed.
@@ -148,6 +158,6 @@ impl Target<'_> {
             .collect()
             .await;
         confirm.abort();
-        Ok((sockets, got.iter().filter(|g| **g).count()))
+        Ok((sockets, got.iter().filter(|g| **g).count(), opened))
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod hub;
 pub mod inbox;
+pub mod member_cache;
 pub mod message_log;
 pub mod rate_limit;
 pub mod redis_conn;
@@ -23,6 +24,7 @@ use crate::{
 };
 use hub::{Hub, Revocation};
 use inbox::{Inbox, Notice};
+use member_cache::MemberCache;
 use message_log::MessageLog;
 use rate_limit::{Limiter, Rules};
 
@@ -38,6 +40,8 @@ pub struct Backends {
     pub sockets: Arc<sockets::Sockets>,
     /// The node's inbox subscribers.
     pub inbox: Arc<Inbox>,
+    /// Who is in which conversation, as this node last read it.
+    pub members: Arc<MemberCache>,
     /// Present when `REDIS_URL` is set; used for health checks.
     pub redis: Option<redis_conn::RedisConn>,
     /// Where revocations are published to the other nodes (Redis mode).
@@ -55,6 +59,9 @@ impl Backends {
         let rules = Rules::from_config(config);
         let hub = Hub::new(config.live_buffer);
         let inbox = Arc::new(Inbox::default());
+        let (ttl, entries) = config.membership_cache;
+        // Redis mode: off until the revocation channel is subscribed.
+        let members = Arc::new(MemberCache::new(ttl, entries, config.redis_url.is_none()));
         match &config.redis_url {
             None => {
                 let log = message_log::embedded::EmbeddedLog::new(db.clone(), hub.clone());
@@ -68,6 +75,7 @@ impl Backends {
                     hub,
                     sockets: sockets::Sockets::local(),
                     inbox,
+                    members,
                     redis: None,
                     revocation_channel: None,
                 })
@@ -86,7 +94,7 @@ impl Backends {
                 revocations::start(
                     target.pubsub_clients(),
                     keys.revocations(),
-                    (hub.clone(), inbox.clone()),
+                    (hub.clone(), inbox.clone(), members.clone()),
                     shutdown.clone(),
                 );
                 hub.set_feed(message_log::redis::stream_reader::StreamReaders::start(
@@ -131,6 +139,7 @@ impl Backends {
                         shutdown.clone(),
                     ),
                     inbox,
+                    members,
                     redis: Some(manager),
                     revocation_channel: Some(keys.revocations()),
                 })
@@ -138,11 +147,13 @@ impl Backends {
         }
     }
 
-    /// Ends `user`'s live streams of `conversation` on every node: at once
-    /// on this one, through Redis Pub/Sub on the others. A failed publish
-    /// is logged: the membership is already gone from the database, which
-    /// every read and send checks.
+    /// Ends `user`'s live streams of `conversation` and forgets the
+    /// conversation's cached memberships on every node: at once on this
+    /// one, through Redis Pub/Sub on the others. A failed publish is
+    /// logged: the other nodes' caches then heal with their entries' age
+    /// (`MEMBERSHIP_CACHE_SECS`).
     pub async fn revoke(&self, conversation: ConversationId, user: UserId) {
+        self.members.forget_conversation(conversation);
         self.hub.revoke(Revocation::Member(conversation, user));
         let (Some(manager), Some(channel)) = (&self.redis, &self.revocation_channel) else {
             return;

@@ -9,7 +9,9 @@
 //! Pub/Sub forgets what a disconnected node missed, so after every
 //! (re)subscription the relay asks all local streams to re-check their
 //! membership ([`Revocation::Recheck`]): nothing is missed, at the cost of
-//! one membership query per live stream after a Redis outage.
+//! one membership query per live stream after a Redis outage. The node's
+//! membership cache is off while the channel is not subscribed, and starts
+//! empty when it is again.
 
 use std::{sync::Arc, time::Duration};
 
@@ -19,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use super::{
     hub::{Hub, Revocation},
     inbox::{Inbox, Notice},
+    member_cache::MemberCache,
     signals::Broadcast,
 };
 use crate::domain::{ConversationId, UserId};
@@ -39,26 +42,28 @@ fn decode(payload: &str) -> Option<Revocation> {
     ))
 }
 
-/// Relays `channel` to `hub` and `inbox` until `shutdown`, subscribed
-/// through the first of `clients` that answers: on a cluster, one client
-/// per listed node (classic `PUBLISH` reaches every node), so when the
-/// node subscribed to dies the relay moves to the next.
+/// Relays `channel` to `hub`, `inbox` and `members` until `shutdown`,
+/// subscribed through the first of `clients` that answers: on a cluster,
+/// one client per listed node (classic `PUBLISH` reaches every node), so
+/// when the node subscribed to dies the relay moves to the next.
 pub fn start(
     clients: Vec<redis::Client>,
     channel: String,
-    (hub, inbox): (Arc<Hub>, Arc<Inbox>),
+    (hub, inbox, members): (Arc<Hub>, Arc<Inbox>, Arc<MemberCache>),
     shutdown: CancellationToken,
 ) {
     tokio::spawn(async move {
         for client in clients.iter().cycle() {
             tokio::select! {
                 () = shutdown.cancelled() => return,
-                result = relay(client, &channel, &hub, &inbox) => {
+                result = relay(client, &channel, (&hub, &inbox, &members)) => {
                     if let Err(e) = result {
                         tracing::warn!(error = %e, "revocation channel lost; reconnecting");
                     }
                 }
             }
+            // Removals published from now on would go unheard.
+            members.reset(false);
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(RETRY) => {}
@@ -70,12 +75,12 @@ pub fn start(
 async fn relay(
     client: &redis::Client,
     channel: &str,
-    hub: &Hub,
-    inbox: &Inbox,
+    (hub, inbox, members): (&Hub, &Inbox, &MemberCache),
 ) -> anyhow::Result<()> {
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.subscribe(channel).await?;
     // Whatever was published while this node was not listening.
+    members.reset(true);
     hub.revoke(Revocation::Recheck);
     inbox.resync();
     let mut messages = pubsub.on_message();
@@ -94,7 +99,12 @@ async fn relay(
             continue;
         }
         match decode(&payload) {
-            Some(revocation) => hub.revoke(revocation),
+            Some(revocation) => {
+                if let Revocation::Member(conversation, _) = revocation {
+                    members.forget_conversation(conversation);
+                }
+                hub.revoke(revocation);
+            }
             None => tracing::warn!(payload, "ignoring a malformed revocation"),
         }
     }

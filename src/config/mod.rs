@@ -132,6 +132,9 @@ pub struct Config {
     pub email_visibility: EmailVisibility,
     /// `MAX_SOCKETS_PER_USER` and the subscription size caps.
     pub sockets: SocketLimits,
+    /// `MEMBERSHIP_CACHE_SECS` and `MEMBERSHIP_CACHE_ENTRIES`: how long and
+    /// how many memberships a node remembers (zero turns the cache off).
+    pub membership_cache: (Duration, usize),
 }
 
 /// Limits on the account and membership surfaces (see README "Limits and abuse").
@@ -285,6 +288,10 @@ impl Config {
                 socket_bytes: env.positive("MAX_SUBSCRIPTION_BYTES_PER_SOCKET", 256 * 1024)?,
                 ttl: Duration::from_secs(env.positive::<u64>("SOCKET_TTL_SECS", 20)?),
             },
+            membership_cache: (
+                Duration::from_secs(env.parse("MEMBERSHIP_CACHE_SECS", 10)?),
+                env.parse("MEMBERSHIP_CACHE_ENTRIES", 100_000)?,
+            ),
         })
     }
 

@@ -362,15 +362,30 @@ pub async fn role_of(state: &AppState, id: ConversationId, user: UserId) -> Resu
         .transpose()
 }
 
-/// Membership with the member's current profile; FORBIDDEN when absent or not
-/// a participant (the message endpoints do not distinguish the two).
+/// Membership with the member's profile; FORBIDDEN when absent or not a
+/// participant (the message endpoints do not distinguish the two).
+///
+/// Served from the node's membership cache when it remembers one (see
+/// `backends::member_cache` for how removals reach it); refusals are
+/// always read from the database, so an added participant is let in at once.
 pub async fn require_member(
     state: &AppState,
     id: ConversationId,
     user: UserId,
 ) -> Result<(Role, User)> {
+    let cache = &state.backends.members;
+    if let Some(member) = cache.get(id, user) {
+        metrics::counter!("membership_cache_total", "result" => "hit").increment(1);
+        return Ok(member);
+    }
+    metrics::counter!("membership_cache_total", "result" => "miss").increment(1);
+    let ticket = cache.ticket();
     match store::participants::membership(&state.db, id, user).await? {
-        Some((p, u)) if u.is_active => Ok((Role::parse(&p.role)?, User::from(u))),
+        Some((p, u)) if u.is_active => {
+            let member = (Role::parse(&p.role)?, User::from(u));
+            cache.fill(ticket, id, user, member.clone());
+            Ok(member)
+        }
         _ => Err(Error::Forbidden(Denied::NotParticipant)),
     }
 }

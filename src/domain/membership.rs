@@ -1,8 +1,10 @@
 //! Membership changes: leaving, and admins removing participants. Either
 //! takes effect at once everywhere: the row goes in one transaction (with
 //! the promotion of a new admin when the last one leaves), then the
-//! member's live streams on every node are told to end. Reads and sends
-//! check membership on every call, so they stop with the commit.
+//! member's live streams on every node are told to end and every node
+//! forgets the conversation's cached memberships (`backends::member_cache`),
+//! so reads and sends stop with the commit on this node and within
+//! moments on the others.
 
 use chrono::Utc;
 use sea_orm::TransactionTrait;

@@ -97,8 +97,13 @@ pub async fn send(
         id: message.id,
         count: appended.count,
     };
-    read_state::sent(state, viewer, conversation, position).await;
-    typing::sent(state, viewer, conversation).await;
+    // Neither can fail the send, nor depends on the other. The notice
+    // waits for the read marker: the sender's inbox re-reads their unread
+    // count when it hears it.
+    tokio::join!(
+        read_state::sent(state, viewer, conversation, position),
+        typing::sent(state, viewer, conversation),
+    );
     state
         .backends
         .notify(&[Notice::Changed(conversation, None)])
@@ -430,8 +435,8 @@ async fn start_live(
 }
 
 /// Whether a live stream survives when revocations may have been missed (a
-/// re-check, or the stream lagging behind its channel): the database
-/// decides. A storage failure keeps the stream: sends and reads still check
+/// re-check, or the stream lagging behind its channel): the membership
+/// check decides (after a re-check the cache is empty, so the database). A storage failure keeps the stream: sends and reads still check
 /// membership themselves.
 async fn still_member(state: &AppState, viewer: UserId, conversation: ConversationId) -> bool {
     !matches!(

@@ -125,6 +125,7 @@ async fn check_accounts(state: &AppState) {
         for user in chunk.iter().filter(|user| !active.contains(user)) {
             tracing::info!(user.id = user.0, "account inactive: ending its sockets");
             sockets.end_user(*user);
+            state.backends.members.forget_user(*user);
         }
     }
 }

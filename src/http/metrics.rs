@@ -129,6 +129,9 @@ fn register_at_zero() {
     for reason in ["since", "lagged"] {
         metrics::counter!("live_catch_ups_total", "reason" => reason).increment(0);
     }
+    for result in ["hit", "miss"] {
+        metrics::counter!("membership_cache_total", "result" => result).increment(0);
+    }
     StorageBackend::Database.register_failures();
 }
 
@@ -195,6 +198,10 @@ fn describe() {
     describe_counter!(
         "live_deliveries_total",
         "Messages handed to live subscribers, one per subscriber"
+    );
+    describe_counter!(
+        "membership_cache_total",
+        "Membership checks answered from the node's cache (hit) or the database (miss)"
     );
     describe_counter!(
         "live_catch_ups_total",

@@ -20,6 +20,7 @@ mod helpers;
 mod inbox;
 mod legacy_ws;
 mod membership;
+mod membership_cache;
 mod messages;
 mod metrics;
 mod multi_node;

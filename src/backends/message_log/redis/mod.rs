@@ -66,16 +66,18 @@ impl RedisLog {
     }
 
     /// `XRANGE`/`XREVRANGE` of up to `count` entries, decoded, in the
-    /// order read, with how many entries were read. With the archive on,
-    /// also the stream's first id, read in the same transaction: the
-    /// boundary below which entries are in the archive.
+    /// order read, with how many entries were read and whether any message
+    /// of the conversation was ever edited or deleted (in the same round
+    /// trip: a page of a conversation without changes needs no overlay).
+    /// With the archive on, also the stream's first id, read in the same
+    /// transaction: the boundary below which entries are in the archive.
     async fn hot_range(
         &self,
         command: &str,
         conversation: ConversationId,
         (start, end): (String, &str),
         count: usize,
-    ) -> Result<(Vec<Message>, usize, Option<StreamId>)> {
+    ) -> Result<(Vec<Message>, usize, Option<StreamId>, bool)> {
         let key = self.keys.stream(conversation);
         let mut pipe = redis::pipe();
         if self.hot.is_some() {
@@ -93,20 +95,32 @@ impl RedisLog {
             .arg(end)
             .arg("COUNT")
             .arg(count);
-        let mut replies: Vec<StreamRangeReply> = pipe
+        pipe.cmd("EXISTS").arg(self.keys.changed(conversation));
+        let mut replies: Vec<Value> = pipe
             .query_async(&mut self.manager.clone())
             .await
             .map_err(storage)?;
-        let reply = replies.pop().unwrap_or_default();
-        let first = replies
-            .pop()
-            .and_then(|first| first.ids.first().and_then(|e| e.id.parse().ok()));
+        let changed = match replies.pop() {
+            Some(exists) => {
+                redis::from_redis_value_ref::<bool>(&exists).map_err(|e| storage(e.into()))?
+            }
+            None => true,
+        };
+        let reply = match replies.pop() {
+            Some(range) => redis::from_redis_value_ref::<StreamRangeReply>(&range)
+                .map_err(|e| storage(e.into()))?,
+            None => StreamRangeReply::default(),
+        };
+        let first = replies.pop().and_then(|first| {
+            let first = redis::from_redis_value_ref::<StreamRangeReply>(&first).ok()?;
+            first.ids.first().and_then(|e| e.id.parse().ok())
+        });
         let messages = reply
             .ids
             .iter()
             .filter_map(|entry| decode_entry(conversation, &entry.id, &entry.map))
             .collect();
-        Ok((messages, reply.ids.len(), first))
+        Ok((messages, reply.ids.len(), first, changed))
     }
 
     /// `run` once per group of `conversations` whose keys share a hash
@@ -137,16 +151,24 @@ impl RedisLog {
         Ok(ordered)
     }
 
-    /// Edits and deletes overlaid, senders completed: one more round trip
-    /// each per page, whichever tier its messages came from.
-    async fn finish(&self, conversation: ConversationId, messages: &mut [Message]) -> Result<()> {
-        changes::overlay(
-            &mut self.manager.clone(),
-            self.keys.changed(conversation),
-            messages,
-        )
-        .await
-        .map_err(storage)?;
+    /// Edits and deletes overlaid (unless the conversation has none),
+    /// senders completed: at most one more round trip each per page,
+    /// whichever tier its messages came from.
+    async fn finish(
+        &self,
+        conversation: ConversationId,
+        messages: &mut [Message],
+        changed: bool,
+    ) -> Result<()> {
+        if changed {
+            changes::overlay(
+                &mut self.manager.clone(),
+                self.keys.changed(conversation),
+                messages,
+            )
+            .await
+            .map_err(storage)?;
+        }
         self.senders.complete(messages).await;
         Ok(())
     }
@@ -295,7 +317,8 @@ impl MessageLog for RedisLog {
                 None => return Ok(Page::default()),
             },
         };
-        let (hot, read, first) = self.hot_range(command, conversation, bounds, fetch).await?;
+        let (hot, read, first, changed) =
+            self.hot_range(command, conversation, bounds, fetch).await?;
         let (mut messages, read) = match &self.hot {
             Some(tier) => {
                 tier.join(conversation, cursor, (hot, read, first), fetch)
@@ -308,7 +331,7 @@ impl MessageLog for RedisLog {
         if command == "XREVRANGE" {
             messages.reverse();
         }
-        self.finish(conversation, &mut messages).await?;
+        self.finish(conversation, &mut messages, changed).await?;
         Ok(Page { messages, has_more })
     }
 
