@@ -154,14 +154,37 @@ async fn archived(redis: &mut MultiplexedConnection, key: &str) -> usize {
     }
 }
 
-/// The stream ids in the Redis stream and in the archive table (each
-/// test has a database of its own, so every row is this test's).
+/// The stream ids in the archive table and in the Redis stream (each
+/// test has a database of its own, so every row is this test's), read
+/// when no batch is between its insert and its trim: until then a batch's
+/// entries are rightly in both tiers, so the reads are repeated (with a
+/// deadline) until the stream is the same before and after the table is
+/// read and its oldest entry is not in the table. Past the deadline the
+/// last reading is returned, for the caller's assertions to report.
 async fn tiers(
     redis: &mut MultiplexedConnection,
     key: &str,
     db: &DatabaseConnection,
 ) -> (Vec<String>, Vec<String>) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let hot = hot_ids(redis, key).await;
+        let cold = archived_ids(db).await;
+        let settled = hot == hot_ids(redis, key).await
+            && hot.first().is_none_or(|oldest| !cold.contains(oldest));
+        if settled || tokio::time::Instant::now() >= deadline {
+            return (cold, hot);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn hot_ids(redis: &mut MultiplexedConnection, key: &str) -> Vec<String> {
     let hot = stream_entries(redis, key).await;
+    hot.ids.into_iter().map(|e| e.id).collect()
+}
+
+async fn archived_ids(db: &DatabaseConnection) -> Vec<String> {
     let rows = db
         .query_all_raw(Statement::from_string(
             db.get_database_backend(),
@@ -169,15 +192,13 @@ async fn tiers(
         ))
         .await
         .expect("archive rows");
-    let cold = rows
-        .iter()
+    rows.iter()
         .map(|row| {
             let ms: i64 = row.try_get("", "ms").expect("ms");
             let seq: i64 = row.try_get("", "seq").expect("seq");
             format!("{ms}-{seq}")
         })
-        .collect();
-    (cold, hot.ids.into_iter().map(|e| e.id).collect())
+        .collect()
 }
 
 /// Each sent id is in exactly one tier, the archive holding the oldest.
