@@ -18,6 +18,8 @@
 #   BENCH_DATABASE_PREFIX  name prefix of the databases it creates [bench_]
 #   BENCH_REDIS_URL      the server's Redis; this database is FLUSHED [redis://127.0.0.1:6379/4]
 #   OUT                  where logs and JSON lines are kept [a new temporary directory]
+#   SERVER_ENV           extra VAR=value settings for the server, space-separated
+#                        (e.g. "STREAM_HOT_MESSAGES=100" for an archive soak that archives) []
 # No cargo is run: build first, so that nothing compiles while measuring.
 set -euo pipefail
 
@@ -31,6 +33,7 @@ DATABASE_ADMIN_URL="${DATABASE_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/pos
 BENCH_DATABASE_PREFIX="${BENCH_DATABASE_PREFIX:-bench_}"
 BENCH_REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/4}"
 OUT="${OUT:-$(mktemp -d -t chatstream-bench.XXXXXX)}"
+read -ra SERVER_ENV_ARGS <<<"${SERVER_ENV:-}"
 if [ -z "${LOADGEN_BIN:-}" ]; then
   LOADGEN_BIN="$(find target/release/deps -maxdepth 1 -type f -name 'loadgen-*' -executable \
     -printf '%T@ %p\n' 2>/dev/null | sort -rn | head -n 1 | cut -d' ' -f2-)"
@@ -124,7 +127,7 @@ start_server() {
   env RATE_LIMIT_MESSAGES=100000000 AUTH_ADDRESS_LIMIT=0 MEMBERSHIP_CHANGES_PER_HOUR=100000000 \
     MAX_SOCKETS_PER_USER=1000000 RUST_LOG=warn BIND_ADDR="127.0.0.1:$PORT" \
     DATABASE_URL="${DATABASE_ADMIN_URL%/*}/$DATABASE" REDIS_URL="$BENCH_REDIS_URL" \
-    "$CHATSTREAM_BIN" >"$log" 2>&1 &
+    "${SERVER_ENV_ARGS[@]}" "$CHATSTREAM_BIN" >"$log" 2>&1 &
   SERVER_PID=$!
   local deadline=$((SECONDS + 60))
   until curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz"; do
@@ -170,10 +173,11 @@ done < <(scenarios)
 
 COMMIT="$(git rev-parse --short HEAD)"
 git diff --quiet HEAD -- || COMMIT="$COMMIT (with uncommitted changes)"
-python3 - "$RESULTS" "$COMMANDS" "$RUNS" "$SIZE" "$COMMIT" <<'PY'
+SERVER_ENV="${SERVER_ENV:-}" python3 - "$RESULTS" "$COMMANDS" "$RUNS" "$SIZE" "$COMMIT" <<'PY'
 """The collected JSON lines -> a Markdown table of medians (min–max)."""
 import datetime
 import json
+import os
 import statistics
 import sys
 
@@ -213,7 +217,12 @@ METRICS = {
         ("REST / XADD %", "rest.ratio_to_xadd", 100), ("GraphQL / XADD %", "graphql.ratio_to_xadd", 100),
     ],
     "archive": [
-        ("sends/s", "sends_per_sec"), ("max archive lag s", "archive_lag_max_secs"),
+        ("sends/s", "sends_per_sec"), ("refused", "refused"),
+        ("Redis used_memory before, bytes", "used_memory_before"),
+        ("Redis used_memory after, bytes", "used_memory_after"),
+        ("entries left in Redis", "entries_in_redis"), ("longest stream", "longest_stream"),
+        ("max archive lag s", "archive_lag_max_secs"),
+        ("archive lag back to 0, s after the last send", "archive_settled_secs"),
         ("history from Redis p99 ms", "history.redis.p99_ms"),
         ("history from the database p99 ms", "history.database.p99_ms"),
     ],
@@ -248,8 +257,10 @@ with open(commands_path, encoding="utf-8") as f:
         commands[label] = command
 
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+server_env = os.environ.get("SERVER_ENV", "").strip()
 print(f"{now}, commit {commit}, {runs} run(s) per scenario, sizes: {size}; "
-      "median (min–max), each run against a fresh server (Redis mode)\n")
+      "median (min–max), each run against a fresh server (Redis mode"
+      + (f", with {server_env}" if server_env else "") + ")\n")
 print("| scenario | figure | median | min–max |")
 print("|---|---|---|---|")
 for label, results in runs_by_label.items():

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::{
     conversations::create_conversation,
-    helpers::{TestEnv, cluster_masters, redis_cluster},
+    helpers::{TestApp, TestEnv, TestUser, cluster_masters, redis_cluster},
     ws_client::{Frame, WsClient},
 };
 
@@ -297,102 +297,147 @@ async fn owner_of(url: &str, key: &str) -> u16 {
     panic!("no master owns {key}");
 }
 
-#[tokio::test]
-async fn failover_loses_nothing_reported_sent() {
-    if cluster_env_url().is_none() {
-        return;
+/// A drill's conversation on a cluster of its own: the server, its two
+/// users, the conversation and its stream key.
+struct Drill {
+    app: TestApp,
+    alice: TestUser,
+    bob: TestUser,
+    conversation: String,
+    key: String,
+    // Last: fields drop in order, and the server goes before its cluster.
+    cluster: OwnCluster,
+}
+
+impl Drill {
+    async fn start() -> Option<Drill> {
+        cluster_env_url()?;
+        let cluster = OwnCluster::start().await?;
+        let mut env = TestEnv::new().await;
+        env.set("REDIS_URL", &cluster.url());
+        env.set("RATE_LIMIT_MESSAGES", "100000");
+        let prefix = env.vars()["REDIS_KEY_PREFIX"].clone();
+        let app = env.spawn_owned().await;
+        let alice = app.signup("alice").await;
+        let bob = app.signup("bob").await;
+        let conversation = create_conversation(&app, &alice, "drill", &[&bob]).await;
+        app.send_message(&alice, &conversation, "before").await;
+        let key = format!(
+            "{prefix}stream:conv:{{p{}}}:{conversation}",
+            partition(&conversation)
+        );
+        Some(Drill {
+            cluster,
+            app,
+            alice,
+            bob,
+            conversation,
+            key,
+        })
     }
-    let Some(cluster) = OwnCluster::start().await else {
-        return;
-    };
-    let mut env = TestEnv::new().await;
-    env.set("REDIS_URL", &cluster.url());
-    env.set("RATE_LIMIT_MESSAGES", "100000");
-    let app = env.spawn().await;
-    let alice = app.signup("alice").await;
-    let bob = app.signup("bob").await;
-    let c = create_conversation(&app, &alice, "drill", &[&bob]).await;
-    app.send_message(&alice, &c, "before").await;
-    let prefix = env.vars()["REDIS_KEY_PREFIX"].clone();
-    let key = format!("{prefix}stream:conv:{{p{}}}:{c}", partition(&c));
-    let victim = owner_of(&cluster.url(), &key).await;
 
-    let subscribe = |since: Option<String>| {
-        let (app, bob, c) = (&app, &bob, &c);
-        async move {
-            let mut client = WsClient::modern(app).await;
-            client.init(&bob.access).await;
-            client
-                .message_added("1", c, Some(since.as_deref().unwrap_or("0-0")))
-                .await;
-            client
-        }
-    };
-    let mut subscriber = subscribe(None).await;
+    async fn subscribe(&self, since: Option<String>) -> WsClient {
+        let mut client = WsClient::modern(&self.app).await;
+        client.init(&self.bob.access).await;
+        client
+            .message_added(
+                "1",
+                &self.conversation,
+                Some(since.as_deref().unwrap_or("0-0")),
+            )
+            .await;
+        client
+    }
 
-    // Sends every 20 ms for 8 s; the master dies after 2 s.
-    let path = format!("/api/v1/conversations/{c}/messages");
-    let sending = async {
-        let mut sent = Vec::new();
-        let mut failed = 0;
-        for n in 0..400 {
-            let content = format!("m{n}");
-            let (status, body) = app
-                .post(&path, json!({ "content": content }), Some(&alice.access))
-                .await;
-            match status {
-                StatusCode::CREATED => sent.push(content),
-                StatusCode::SERVICE_UNAVAILABLE => {
-                    assert_eq!(body["code"], "STORAGE_ERROR", "{body}");
-                    failed += 1;
+    /// Sends 400 messages, one every 20 ms, while a subscriber follows
+    /// them (resuming from the last id it delivered whenever its stream
+    /// ends); `fault` starts after the 100th send and runs beside the rest.
+    /// Every send reported sent is delivered exactly once, in order; a
+    /// send may fail only with `STORAGE_ERROR`.
+    async fn run(&self, fault: impl Future<Output = ()>) {
+        let (started, start_fault) = tokio::sync::oneshot::channel::<()>();
+        let mut subscriber = self.subscribe(None).await;
+        let path = format!("/api/v1/conversations/{}/messages", self.conversation);
+        let sending = async {
+            let mut sent = Vec::new();
+            let mut failed = 0;
+            let mut started = Some(started);
+            for n in 0..400 {
+                let content = format!("m{n}");
+                let (status, body) = self
+                    .app
+                    .post(
+                        &path,
+                        json!({ "content": content }),
+                        Some(&self.alice.access),
+                    )
+                    .await;
+                match status {
+                    StatusCode::CREATED => sent.push(content),
+                    StatusCode::SERVICE_UNAVAILABLE => {
+                        assert_eq!(body["code"], "STORAGE_ERROR", "{body}");
+                        failed += 1;
+                    }
+                    other => panic!("send {n}: {other} {body}"),
                 }
-                other => panic!("send {n}: {other} {body}"),
+                if n == 100 {
+                    started.take().map(|s| s.send(()));
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            if n == 100 {
-                cluster.kill(victim);
+            (sent, failed)
+        };
+        let faulting = async {
+            if start_fault.await.is_ok() {
+                fault.await;
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        (sent, failed)
-    };
-    // Everything delivered, resuming from the last id when the socket drops.
-    let receiving = async {
-        let mut delivered: Vec<(String, String)> = Vec::new();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-        while tokio::time::Instant::now() < deadline {
-            let frame = tokio::time::timeout(Duration::from_secs(9), subscriber.frame()).await;
-            match frame {
-                Ok(Frame::Json(frame)) if frame["type"] == "next" => {
-                    let message = &frame["payload"]["data"]["messageAdded"];
-                    let (Some(id), Some(content)) =
-                        (message["id"].as_str(), message["content"].as_str())
-                    else {
-                        // An error payload: resume.
+        };
+        let receiving = async {
+            let mut delivered: Vec<(String, String)> = Vec::new();
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+            while tokio::time::Instant::now() < deadline {
+                let frame = tokio::time::timeout(Duration::from_secs(9), subscriber.frame()).await;
+                match frame {
+                    Ok(Frame::Json(frame)) if frame["type"] == "next" => {
+                        let message = &frame["payload"]["data"]["messageAdded"];
+                        let (Some(id), Some(content)) =
+                            (message["id"].as_str(), message["content"].as_str())
+                        else {
+                            // An error payload: resume.
+                            let since = delivered.last().map(|(id, _)| id.clone());
+                            subscriber = self.subscribe(since).await;
+                            continue;
+                        };
+                        delivered.push((id.to_owned(), content.to_owned()));
+                        if content == "m399" {
+                            break;
+                        }
+                    }
+                    Ok(Frame::Json(frame)) if frame["type"] == "ka" || frame["type"] == "ping" => {}
+                    Ok(_) | Err(_) => {
                         let since = delivered.last().map(|(id, _)| id.clone());
-                        subscriber = subscribe(since).await;
-                        continue;
-                    };
-                    delivered.push((id.to_owned(), content.to_owned()));
-                    if content == "m399" {
-                        break;
+                        subscriber = self.subscribe(since).await;
                     }
                 }
-                Ok(Frame::Json(frame)) if frame["type"] == "ka" || frame["type"] == "ping" => {}
-                Ok(_) | Err(_) => {
-                    let since = delivered.last().map(|(id, _)| id.clone());
-                    subscriber = subscribe(since).await;
-                }
             }
-        }
-        delivered
-    };
-    let ((sent, failed), delivered) = tokio::join!(sending, receiving);
+            delivered
+        };
+        let ((sent, failed), (), delivered) = tokio::join!(sending, faulting, receiving);
+        eprintln!(
+            "{} sent, {failed} failed with STORAGE_ERROR, {} delivered",
+            sent.len(),
+            delivered.len()
+        );
+        assert_exactly_once_in_order(&sent, &delivered);
+    }
+}
 
+fn assert_exactly_once_in_order(sent: &[String], delivered: &[(String, String)]) {
     let ids: Vec<&String> = delivered.iter().map(|(id, _)| id).collect();
     let unique: HashSet<&String> = ids.iter().copied().collect();
     assert_eq!(unique.len(), ids.len(), "a message delivered twice");
     let mut counts: HashMap<&str, usize> = HashMap::new();
-    for (_, content) in &delivered {
+    for (_, content) in delivered {
         *counts.entry(content.as_str()).or_default() += 1;
     }
     let lost: Vec<&String> = sent
@@ -403,11 +448,6 @@ async fn failover_loses_nothing_reported_sent() {
         .iter()
         .filter(|c| counts.get(c.as_str()).is_some_and(|n| *n > 1))
         .collect();
-    eprintln!(
-        "failover of master :{victim}: {} sent, {failed} failed with STORAGE_ERROR, {} delivered",
-        sent.len(),
-        delivered.len()
-    );
     assert!(lost.is_empty(), "reported sent, never delivered: {lost:?}");
     assert!(doubled.is_empty(), "stored twice: {doubled:?}");
     // In order: positions only grow.
@@ -419,4 +459,117 @@ async fn failover_loses_nothing_reported_sent() {
         })
         .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "out of order");
+}
+
+#[tokio::test]
+async fn failover_loses_nothing_reported_sent() {
+    let Some(drill) = Drill::start().await else {
+        return;
+    };
+    let victim = owner_of(&drill.cluster.url(), &drill.key).await;
+    eprintln!("failover of master :{victim}");
+    drill
+        .run(async {
+            drill.cluster.kill(victim);
+        })
+        .await;
+}
+
+/// A node's connection to one cluster node, for the resharding steps.
+async fn node(port: u16) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(format!("redis://127.0.0.1:{port}"))
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("cluster node")
+}
+
+async fn node_id(port: u16) -> String {
+    redis::cmd("CLUSTER")
+        .arg("MYID")
+        .query_async(&mut node(port).await)
+        .await
+        .expect("CLUSTER MYID")
+}
+
+/// Moves `slot` from master `from` to master `to` as `redis-cli --cluster
+/// reshard` does, key by key, pausing at each step so that commands meet
+/// every state of a migration: `ASK` while the slot is migrating, `TRYAGAIN`
+/// for scripts whose keys are split, `MOVED` once it has moved.
+async fn migrate_slot(ports: &[u16], slot: u16, from: u16, to: u16) {
+    let pause = || tokio::time::sleep(Duration::from_millis(300));
+    let (from_id, to_id) = (node_id(from).await, node_id(to).await);
+    let setslot = |port: u16, state: &'static str, id: String| async move {
+        let mut cmd = redis::cmd("CLUSTER");
+        cmd.arg("SETSLOT").arg(slot).arg(state).arg(id);
+        let done: redis::RedisResult<()> = cmd.query_async(&mut node(port).await).await;
+        done.unwrap_or_else(|e| panic!("SETSLOT {state} on :{port}: {e}"));
+    };
+    setslot(to, "IMPORTING", from_id.clone()).await;
+    setslot(from, "MIGRATING", to_id.clone()).await;
+    pause().await;
+    let mut source = node(from).await;
+    let mut migrated = 0;
+    loop {
+        let keys: Vec<String> = redis::cmd("CLUSTER")
+            .arg("GETKEYSINSLOT")
+            .arg(slot)
+            .arg(1)
+            .query_async(&mut source)
+            .await
+            .expect("GETKEYSINSLOT");
+        let Some(key) = keys.first() else {
+            break;
+        };
+        let moved: redis::RedisResult<()> = redis::cmd("MIGRATE")
+            .arg("127.0.0.1")
+            .arg(to)
+            .arg("")
+            .arg(0)
+            .arg(5000)
+            .arg("KEYS")
+            .arg(key)
+            .query_async(&mut source)
+            .await;
+        moved.expect("MIGRATE");
+        migrated += 1;
+        pause().await;
+    }
+    eprintln!("{migrated} keys of slot {slot} migrated");
+    // The new owner first, then everyone else, as redis-cli does.
+    setslot(to, "NODE", to_id.clone()).await;
+    setslot(from, "NODE", to_id.clone()).await;
+    for port in ports.iter().filter(|p| **p != from && **p != to) {
+        let mut cmd = redis::cmd("CLUSTER");
+        cmd.arg("SETSLOT").arg(slot).arg("NODE").arg(&to_id);
+        // A replica refuses SETSLOT; the masters learn it, replicas follow.
+        let _: redis::RedisResult<()> = cmd.query_async(&mut node(*port).await).await;
+    }
+}
+
+#[tokio::test]
+async fn resharding_loses_nothing_reported_sent() {
+    let Some(drill) = Drill::start().await else {
+        return;
+    };
+    let url = drill.cluster.url();
+    let from = owner_of(&url, &drill.key).await;
+    let to = cluster_masters(&url)
+        .await
+        .expect("masters")
+        .iter()
+        .filter_map(|m| m.rsplit(':').next()?.parse::<u16>().ok())
+        .find(|port| *port != from)
+        .expect("another master");
+    let slot: u16 = redis::cmd("CLUSTER")
+        .arg("KEYSLOT")
+        .arg(&drill.key)
+        .query_async(&mut node(from).await)
+        .await
+        .expect("KEYSLOT");
+    eprintln!("slot {slot} of the conversation moves from :{from} to :{to}");
+    drill
+        .run(migrate_slot(&drill.cluster.ports, slot, from, to))
+        .await;
+    assert_eq!(owner_of(&url, &drill.key).await, to, "the slot moved");
 }
