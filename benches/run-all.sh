@@ -17,6 +17,9 @@
 #   DATABASE_ADMIN_URL   where databases are created [postgres://postgres@127.0.0.1:5432/postgres]
 #   BENCH_DATABASE_PREFIX  name prefix of the databases it creates [bench_]
 #   BENCH_REDIS_URL      the server's Redis; this database is FLUSHED [redis://127.0.0.1:6379/4]
+#                        A cluster (redis+cluster://h:p,…): every listed node is FLUSHED (list
+#                        the masters); `sends` then has no raw XADD baseline and `archive`,
+#                        which reads one instance's keys and memory, is refused
 #   OUT                  where logs and JSON lines are kept [a new temporary directory]
 #   SERVER_ENV           extra VAR=value settings for the server, space-separated
 #                        (e.g. "STREAM_HOT_MESSAGES=100" for an archive soak that archives) []
@@ -49,6 +52,21 @@ die() {
 case "$SIZE" in full | smoke) ;; *) die "SIZE is full or smoke, not $SIZE" ;; esac
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number"
 mkdir -p "$OUT"
+CLUSTER=""
+case "$BENCH_REDIS_URL" in redis+cluster://*) CLUSTER=yes ;; esac
+
+flush_redis() {
+  if [ -z "$CLUSTER" ]; then
+    redis-cli -u "$BENCH_REDIS_URL" FLUSHDB >/dev/null
+    return
+  fi
+  local nodes="${BENCH_REDIS_URL#redis+cluster://}" node
+  nodes="${nodes%%/*}"
+  for node in ${nodes//,/ }; do
+    # A replica refuses (read-only); its master's flush reaches it.
+    redis-cli -h "${node%:*}" -p "${node##*:}" FLUSHALL >/dev/null 2>&1 || true
+  done
+}
 RESULTS="$OUT/results.tsv"
 : >"$RESULTS"
 
@@ -108,7 +126,7 @@ stop_server() {
     SERVER_PID=""
   fi
   if [ -n "$DATABASE" ]; then
-    redis-cli -u "$BENCH_REDIS_URL" FLUSHDB >/dev/null || true
+    flush_redis || true
     psql -qX "$DATABASE_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$DATABASE\" WITH (FORCE)" >/dev/null ||
       echo "run-all: could not drop database $DATABASE" >&2
     DATABASE=""
@@ -122,7 +140,7 @@ start_server() {
   local log="$1"
   DATABASE="${BENCH_DATABASE_PREFIX}$(date +%s)_$$_${RANDOM}"
   psql -qX "$DATABASE_ADMIN_URL" -c "CREATE DATABASE \"$DATABASE\"" >/dev/null
-  redis-cli -u "$BENCH_REDIS_URL" FLUSHDB >/dev/null
+  flush_redis
   PORT="$(free_port)"
   env RATE_LIMIT_MESSAGES=100000000 AUTH_ADDRESS_LIMIT=0 MEMBERSHIP_CHANGES_PER_HOUR=100000000 \
     MAX_SOCKETS_PER_USER=1000000 RUST_LOG=warn BIND_ADDR="127.0.0.1:$PORT" \
@@ -150,6 +168,10 @@ COMMANDS="$OUT/commands.tsv"
 : >"$COMMANDS"
 while IFS='|' read -r label takes_pid arguments; do
   selected "$label" || continue
+  if [ -n "$CLUSTER" ]; then
+    [ "$label" = archive-1m ] && die "archive reads one Redis instance's keys and memory; not a cluster"
+    arguments="${arguments// --redis-url @REDIS@/}"
+  fi
   arguments="${arguments//@REDIS@/$BENCH_REDIS_URL}"
   printf '%s\t%s\n' "$label" "$arguments" >>"$COMMANDS"
   read -ra argv <<<"$arguments"
