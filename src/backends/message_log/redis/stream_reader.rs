@@ -39,7 +39,7 @@ use redis::{
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::{changes::decode_event, decode_entry, senders::Senders, storage, stream_tail};
+use super::{changes::decode_event, entry::decode_entry, senders::Senders, storage, stream_tail};
 use crate::backends::{
     hub::{Hub, LiveFeed},
     redis_conn::{RedisConn, RedisTarget},
