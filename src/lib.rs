@@ -1,6 +1,7 @@
-//! chatstream: a real-time chat server. Surfaces (`http`, `graphql`) call the
-//! rules in `domain`, which use `store` (SQL) and `backends` (message log,
-//! rate limiter); `config`, `state` and `error` are shared by all.
+//! chatstream: a real-time chat server. Surfaces (`http`, `graphql`, and the
+//! browser pages in `web`) call the rules in `domain`, which use `store`
+//! (SQL) and `backends` (message log, rate limiter); `config`, `state` and
+//! `error` are shared by all.
 
 pub mod backends;
 pub mod client_addr;
@@ -13,6 +14,7 @@ pub mod shutdown;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod web;
 pub mod websocket;
 
 use std::future::Future;

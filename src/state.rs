@@ -8,7 +8,7 @@ use tokio_util::task::TaskTracker;
 use crate::{
     backends::Backends,
     config::{Config, EmailVisibility},
-    domain::{passwords::HashSlots, tokens::TokenKeys, typing::Typists},
+    domain::{passwords::HashSlots, tokens::TokenKeys, typing::typists::Typists},
     shutdown::CancellationToken,
 };
 

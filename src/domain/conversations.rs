@@ -24,35 +24,7 @@ use crate::{
     store,
 };
 
-/// A participant's role.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Admin,
-    Member,
-}
-
-impl Role {
-    /// As django-chat stores it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Member => "member",
-        }
-    }
-
-    /// A stored role; anything else is a storage error, not a member in
-    /// disguise (an unknown value could be a privilege written by a newer
-    /// or foreign writer).
-    fn parse(stored: &str) -> Result<Role> {
-        match stored {
-            "admin" => Ok(Role::Admin),
-            "member" => Ok(Role::Member),
-            other => Err(Error::Storage(anyhow::anyhow!(
-                "unknown participant role {other:?} in the participants table"
-            ))),
-        }
-    }
-}
+pub use super::role::Role;
 
 /// A user's membership in a conversation.
 #[derive(Clone, Debug)]

@@ -16,6 +16,7 @@ pub mod passwords;
 pub mod people;
 pub mod presence;
 pub mod read_state;
+pub mod role;
 pub mod sessions;
 pub mod tokens;
 pub mod typing;

@@ -9,7 +9,6 @@ pub mod legacy_ws;
 pub mod metrics;
 pub mod rest;
 pub mod serve;
-pub mod web;
 
 use axum::{
     Json, Router,
@@ -42,7 +41,7 @@ pub fn router(state: AppState, schema: ChatSchema) -> Router {
         .merge(health::router())
         .merge(metrics::router())
         .merge(legacy_ws::router())
-        .merge(web::router())
+        .merge(crate::web::router())
         // Clients of a JSON API parse every answer: unknown paths and
         // methods get DRF's JSON bodies instead of axum's empty ones.
         .fallback(not_found)

@@ -1,15 +1,6 @@
-//! Who is typing, per conversation: live only, never stored.
-//!
-//! A participant starts typing with `setTyping` (or the legacy protocol's
-//! `typing` frame) and stops explicitly, by sending a message, or
-//! [`EXPIRY`] after their last call. Clients call it on every keystroke;
-//! what subscribers hear is coalesced to at most one [`Signal::Typing`] per
-//! user and conversation per [`COALESCE`]: a start, a renewal while they
-//! keep typing, or a stop — a stop that comes sooner waits for the window
-//! to pass, and is dropped if they start again meanwhile.
-//!
-//! The state lives on the node that receives the calls (a client's calls
-//! come over one connection); the signals reach every node.
+//! The typing state machine of one node: per user and conversation, what
+//! subscribers were last told and when, and which signal is due. Pure: the
+//! service in [`super`] reads the clock, checks membership and publishes.
 
 use std::{
     collections::HashMap,
@@ -19,16 +10,12 @@ use std::{
 
 use tokio::time::Instant;
 
-use super::{ConversationId, User, UserId, conversations, message::Signal, presence};
-use crate::{backends::signals::Broadcast, error::Result, state::AppState};
+use crate::domain::{ConversationId, User, UserId};
 
 /// How long typing lasts without a renewal.
 pub const EXPIRY: Duration = Duration::from_secs(5);
 /// The least time between two signals of one user in one conversation.
 pub const COALESCE: Duration = Duration::from_secs(2);
-/// How often deferred stops, renewals and expiries are looked for.
-const SWEEP: Duration = Duration::from_millis(250);
-
 /// One user's typing in one conversation, on this node.
 struct Typist {
     /// The user as the signals show them.
@@ -77,7 +64,7 @@ pub struct Typists {
     entries: Mutex<HashMap<(ConversationId, UserId), Typist>>,
 }
 
-type Due = Vec<(ConversationId, User, bool)>;
+pub(super) type Due = Vec<(ConversationId, User, bool)>;
 
 impl Typists {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(ConversationId, UserId), Typist>> {
@@ -87,7 +74,7 @@ impl Typists {
 
     /// Records a call of a user already known here; `None` when unknown
     /// (their membership has to be checked first).
-    fn touch(
+    pub(super) fn touch(
         &self,
         conversation: ConversationId,
         user: UserId,
@@ -104,7 +91,7 @@ impl Typists {
     }
 
     /// Records the first call of a participant.
-    fn start(
+    pub(super) fn start(
         &self,
         conversation: ConversationId,
         user: User,
@@ -130,7 +117,7 @@ impl Typists {
 
     /// Every signal due now (deferred stops, renewals, expiries), and
     /// forgets the idle entries.
-    fn sweep(&self, now: Instant) -> Due {
+    pub(super) fn sweep(&self, now: Instant) -> Due {
         let mut due = Vec::new();
         self.lock().retain(|(conversation, _), typist| {
             if let Some(typing) = typist.due(now) {
@@ -141,80 +128,11 @@ impl Typists {
         due
     }
 
-    fn user(&self, conversation: ConversationId, user: UserId) -> Option<User> {
+    pub(super) fn user(&self, conversation: ConversationId, user: UserId) -> Option<User> {
         self.lock()
             .get(&(conversation, user))
             .map(|typist| typist.user.clone())
     }
-}
-
-/// `setTyping`: the viewer is typing in `conversation` (or stopped). Only
-/// participants may; a call that changes nothing subscribers see costs no
-/// query.
-pub async fn set(
-    state: &AppState,
-    viewer: UserId,
-    conversation: ConversationId,
-    typing: bool,
-) -> Result<()> {
-    let now = Instant::now();
-    let due = match state.typists.touch(conversation, viewer, typing, now) {
-        Some(due) => due,
-        None => {
-            let (_, user) = conversations::require_member(state, conversation, viewer).await?;
-            let user = presence::broadcast_view(state.config.email_visibility, user);
-            state.typists.start(conversation, user, typing, now)
-        }
-    };
-    if let Some(typing) = due {
-        announce(state, conversation, viewer, typing).await;
-    }
-    Ok(())
-}
-
-/// A message sent by `viewer` ends their typing there.
-pub async fn sent(state: &AppState, viewer: UserId, conversation: ConversationId) {
-    if let Some(Some(typing)) = state
-        .typists
-        .touch(conversation, viewer, false, Instant::now())
-    {
-        announce(state, conversation, viewer, typing).await;
-    }
-}
-
-async fn announce(state: &AppState, conversation: ConversationId, user: UserId, typing: bool) {
-    if let Some(user) = state.typists.user(conversation, user) {
-        publish(state, conversation, user, typing).await;
-    }
-}
-
-async fn publish(state: &AppState, conversation: ConversationId, user: User, typing: bool) {
-    metrics::counter!("typing_signals_total").increment(1);
-    state
-        .backends
-        .broadcast(Broadcast {
-            conversations: vec![conversation],
-            signal: Signal::Typing { user, typing },
-        })
-        .await;
-}
-
-/// Sends deferred stops, renewals and expiries every [`SWEEP`] until
-/// shutdown.
-pub fn start_sweeps(state: &AppState) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(SWEEP);
-        loop {
-            tokio::select! {
-                () = state.shutdown.cancelled() => return,
-                _ = every.tick() => {}
-            }
-            for (conversation, user, typing) in state.typists.sweep(Instant::now()) {
-                publish(&state, conversation, user, typing).await;
-            }
-        }
-    });
 }
 
 #[cfg(test)]
