@@ -99,6 +99,7 @@ async fn storm(feed: Feed) {
     // Tests in the same process may read the log too: bounds, not counts.
     let real = app.metric(REAL_READS).await - real_before;
     let shared = app.metric(SHARED_READS).await - shared_before;
+    eprintln!("{SUBSCRIBERS} subscribers resumed: {real} log reads, {shared} shared");
     assert!(
         shared >= 1.0,
         "some catch-ups were served by another's read"
