@@ -220,6 +220,7 @@ METRICS = {
         ("reconnect to caught up p99 ms", "reconnect_to_caught_up.p99_ms"),
         ("lost", "lost"), ("duplicated", "duplicated"), ("out of order", "out_of_order"),
         ("failed reconnects", "failed_reconnects"),
+        ("subscriptions ended early", "subscriptions_ended_early"),
         ("catch-up log reads (real)", "log_reads.real"), ("catch-up reads shared", "log_reads.shared"),
         ("server CPU s (drop to caught up)", "server_cpu_s"),
     ],

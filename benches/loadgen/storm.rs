@@ -22,7 +22,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::Context;
 use futures::{StreamExt, stream};
 use serde_json::json;
 use tokio::task::JoinHandle;
@@ -81,6 +80,9 @@ struct Seen {
     last_id: Option<(u64, u64)>,
     /// When the newest new message arrived.
     last_new: Option<Instant>,
+    /// How the current connection's subscription ended early (an `error`
+    /// frame, or the socket closed by the server), if it did.
+    ended: Option<String>,
 }
 
 impl Seen {
@@ -219,15 +221,16 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_secs(args.settle)).await;
     }
     let reads_after = catch_up_reads(api, args.metrics_token.as_deref()).await?;
-    for reader in subscribers.iter_mut().filter_map(|s| s.reader.take()) {
-        reader.abort();
-    }
-
     let mut since_drop = report::histogram();
     let mut since_reconnect = report::histogram();
     let (mut expected, mut unique, mut duplicated, mut out_of_order) = (0, 0, 0, 0);
+    let (mut ended, mut why) = (0u64, None);
     for s in &subscribers {
         let seen = lock(&s.seen);
+        if let Some(reason) = &seen.ended {
+            ended += 1;
+            why.get_or_insert_with(|| reason.clone());
+        }
         let want = sent[s.conversation].load(Ordering::Relaxed);
         expected += want;
         unique += seen.unique;
@@ -241,9 +244,17 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
             }
         }
     }
+    for reader in subscribers.iter_mut().filter_map(|s| s.reader.take()) {
+        reader.abort();
+    }
     let lost = expected.saturating_sub(unique);
-    let real = reads_after.0 - reads_before.0;
-    let shared = reads_after.1 - reads_before.1;
+    let reads = reads_before
+        .zip(reads_after)
+        .map(|(before, after)| (after.0 - before.0, after.1 - before.1));
+    let reads_human = match reads {
+        Some((real, shared)) => format!("{real} real, {shared} shared"),
+        None => "not counted by this server".to_owned(),
+    };
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let (cpu_json, cpu_human) = report::cpu(cpu_s, args.subscribers as u64, "subscriber");
     let mut human = format!(
@@ -251,7 +262,7 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
          all caught up: {} in {:.0} ms after the drop ({:.0} ms sending while down, then {:.0} ms reconnecting and catching up)\n\
          per subscriber, drop to caught up: p50 {:.0} ms p99 {:.0} ms max {:.0} ms; own reconnect to caught up: p50 {:.0} ms p99 {:.0} ms max {:.0} ms\n\
          expected {expected} deliveries, lost {lost}, duplicated {duplicated}, out of order {out_of_order}; failed sends {}, failed reconnects {failed_reconnects}\n\
-         catch-up log reads during the storm: {real} real, {shared} shared",
+         catch-up log reads during the storm: {reads_human}",
         args.subscribers,
         args.before,
         args.during,
@@ -267,6 +278,11 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
         since_reconnect.max() as f64 / 1000.0,
         failed_before + failed_during,
     );
+    if let Some(why) = &why {
+        human.push_str(&format!(
+            "\n{ended} subscriptions ended early after reconnecting, e.g. {why}"
+        ));
+    }
     if !cpu_human.is_empty() {
         human.push_str(&format!("\n{cpu_human}"));
     }
@@ -278,8 +294,8 @@ pub async fn run(api: &Api, args: Args) -> anyhow::Result<()> {
         "reconnect_to_caught_up": report::percentiles(&since_reconnect),
         "expected_deliveries": expected, "lost": lost, "duplicated": duplicated,
         "out_of_order": out_of_order, "failed_sends": failed_before + failed_during,
-        "failed_reconnects": failed_reconnects,
-        "log_reads": { "real": real, "shared": shared },
+        "failed_reconnects": failed_reconnects, "subscriptions_ended_early": ended,
+        "log_reads": reads.map(|(real, shared)| json!({ "real": real, "shared": shared })),
     });
     report::merge(&mut json, cpu_json);
     report::emit("storm", &human, json);
@@ -298,12 +314,21 @@ async fn listen(
 ) -> anyhow::Result<JoinHandle<()>> {
     let variables = json!({ "id": conversation, "since": since });
     let mut socket = ws::graphql_from(api, user, Some(from), QUERY, variables).await?;
+    lock(&seen).ended = None;
     Ok(tokio::spawn(async move {
         while let Some(frame) = socket.next_text().await {
             if let Some(delivered) = ws::parse(&frame) {
                 lock(&seen).record(&delivered);
+            } else if frame.contains("\"errors\"") || frame.contains("\"type\":\"error\"") {
+                lock(&seen).ended = Some(frame.chars().take(300).collect());
+            } else if frame.contains("\"type\":\"complete\"") {
+                let mut seen = lock(&seen);
+                seen.ended.get_or_insert_with(|| frame.to_string());
             }
         }
+        lock(&seen)
+            .ended
+            .get_or_insert_with(|| "closed by the server".into());
     }))
 }
 
@@ -406,19 +431,19 @@ async fn wait_all(subscribers: &[Subscriber], sent: &[AtomicU64], timeout: Durat
     }
 }
 
-/// `live_catch_up_reads_total`: (real, shared) as the server counts them.
-async fn catch_up_reads(api: &Api, token: Option<&str>) -> anyhow::Result<(f64, f64)> {
+/// `live_catch_up_reads_total`: (real, shared) as the server counts them;
+/// `None` from a server that does not count them (before they were shared).
+async fn catch_up_reads(api: &Api, token: Option<&str>) -> anyhow::Result<Option<(f64, f64)>> {
     let mut request = api.http.get(format!("{}/metrics", api.base));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
     let text = request.send().await?.error_for_status()?.text().await?;
-    let sample = |shared: &str| -> anyhow::Result<f64> {
+    let sample = |shared: &str| -> Option<f64> {
         let name = format!("live_catch_up_reads_total{{shared=\"{shared}\"}} ");
         text.lines()
             .find_map(|line| line.strip_prefix(&name))
             .and_then(|v| v.trim().parse().ok())
-            .with_context(|| format!("no {name} in /metrics (an older server?)"))
     };
-    Ok((sample("false")?, sample("true")?))
+    Ok(sample("false").zip(sample("true")))
 }
