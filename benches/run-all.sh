@@ -89,6 +89,7 @@ auth-c4|no|auth --concurrency 4 --duration 8
 inbox-50x2000|no|inbox --conversations 50 --messages 2000 --requests 300
 sends-c50|yes|sends --concurrency 50 --conversations 50 --duration 15 --redis-url @REDIS@
 archive-1m|no|archive --messages 1000000 --conversations 1000 --redis-url @REDIS@
+storm-10000|yes|storm --subscribers 10000 --conversations 100
 EOF
   else
     cat <<'EOF'
@@ -103,6 +104,7 @@ auth-c4|no|auth --concurrency 2 --duration 2
 inbox-50x2000|no|inbox --conversations 3 --messages 20 --requests 20
 sends-c50|yes|sends --concurrency 8 --conversations 4 --duration 3 --redis-url @REDIS@
 archive-1m|no|archive --messages 2000 --conversations 10 --pages 50 --redis-url @REDIS@
+storm-10000|yes|storm --subscribers 100 --conversations 5 --before 5 --during 3
 EOF
   fi
 }
@@ -237,6 +239,16 @@ METRICS = {
         ("GraphQL server CPU µs/send", "graphql.server_cpu_us_per_send"),
         ("raw XADD ops/s", "xadd.per_sec"),
         ("REST / XADD %", "rest.ratio_to_xadd", 100), ("GraphQL / XADD %", "graphql.ratio_to_xadd", 100),
+    ],
+    "storm": [
+        ("drop to all caught up ms", "total_ms"), ("catch-up p50 ms", "catch_up.p50_ms"),
+        ("catch-up p99 ms", "catch_up.p99_ms"), ("catch-up max ms", "catch_up.max_ms"),
+        ("reconnect to caught up p99 ms", "reconnect_to_caught_up.p99_ms"),
+        ("lost", "lost"), ("duplicated", "duplicated"), ("out of order", "out_of_order"),
+        ("failed reconnects", "failed_reconnects"),
+        ("subscriptions ended early", "subscriptions_ended_early"),
+        ("catch-up log reads (real)", "log_reads.real"), ("catch-up reads shared", "log_reads.shared"),
+        ("server CPU s (drop to caught up)", "server_cpu_s"),
     ],
     "archive": [
         ("sends/s", "sends_per_sec"), ("refused", "refused"),

@@ -8,7 +8,9 @@ use tokio_util::task::TaskTracker;
 use crate::{
     backends::Backends,
     config::{Config, EmailVisibility},
-    domain::{passwords::HashSlots, tokens::TokenKeys, typing::typists::Typists},
+    domain::{
+        catch_up::CatchUps, passwords::HashSlots, tokens::TokenKeys, typing::typists::Typists,
+    },
     shutdown::CancellationToken,
 };
 
@@ -30,6 +32,8 @@ pub struct AppState {
     pub hash_slots: Arc<HashSlots>,
     /// Who is typing, as told to this node.
     pub typists: Arc<Typists>,
+    /// The node's catch-up reads of the log, coalesced (reconnect storms).
+    pub catch_ups: Arc<CatchUps>,
     /// Open WebSocket connections: axum stops tracking a connection once it
     /// is upgraded, so shutdown waits on these to send their close frames.
     pub sockets: TaskTracker,
@@ -47,12 +51,17 @@ impl AppState {
                 crate::domain::visibility::delivery_as_seen(EmailVisibility::OwnOnly, delivery)
             });
         }
+        let catch_ups = Arc::new(CatchUps::new(
+            backends.message_log.clone(),
+            config.email_visibility,
+        ));
         Ok(Self {
             db,
             backends,
             tokens: Arc::new(TokenKeys::new(&config.jwt)),
             hash_slots: Arc::new(HashSlots::new(config.password_hashing)),
             typists: Arc::new(Typists::default()),
+            catch_ups,
             config: Arc::new(config),
             shutdown,
             sockets: TaskTracker::new(),

@@ -10,6 +10,7 @@
 //! cargo bench --bench loadgen -- typing --users 200 --conversations 20 --node http://127.0.0.1:8001
 //! cargo bench --bench loadgen -- archive --messages 1000000 --conversations 1000
 //! cargo bench --bench loadgen -- sends --concurrency 50 --conversations 50 --duration 15 --redis-url redis://127.0.0.1:6379
+//! cargo bench --bench loadgen -- storm --subscribers 10000 --conversations 100
 //! ```
 //! The server must allow the send rate: run it with a high
 //! `RATE_LIMIT_MESSAGES`. Every loop is bounded in time and count, and the
@@ -28,6 +29,7 @@ mod history;
 mod inbox;
 mod report;
 mod sends;
+mod storm;
 mod typing;
 mod ws;
 
@@ -73,6 +75,9 @@ enum Scenario {
     /// C concurrent senders across K conversations over REST and GraphQL:
     /// sends/s and latency, against raw Redis XADD measured in the same run.
     Sends(sends::Args),
+    /// S subscribers in C conversations drop at once and reconnect with
+    /// `since`: time until all caught up, losses, the server's log reads.
+    Storm(storm::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -101,6 +106,7 @@ fn main() -> anyhow::Result<()> {
             Scenario::Typing(args) => typing::run(&api, args).await,
             Scenario::Archive(args) => archive::run(&api, args).await,
             Scenario::Sends(args) => sends::run(&api, args).await,
+            Scenario::Storm(args) => storm::run(&api, args).await,
         }
     })
 }

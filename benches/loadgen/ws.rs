@@ -1,13 +1,13 @@
 //! Subscriber sockets for both protocols, and a cheap reader of the message
 //! frames they receive (the load generator must not be the bottleneck).
 
-use std::time::Duration;
+use std::{net::IpAddr, time::Duration};
 
 use anyhow::{Context, bail};
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio_tungstenite::{
-    MaybeTlsStream, WebSocketStream, connect_async_with_config,
+    MaybeTlsStream, WebSocketStream, client_async_with_config, connect_async_with_config,
     tungstenite::{
         Message, Utf8Bytes, client::IntoClientRequest, http::HeaderValue, protocol::WebSocketConfig,
     },
@@ -28,6 +28,35 @@ const READ_BUFFER: usize = 4096;
 async fn connect(request: impl IntoClientRequest + Unpin) -> anyhow::Result<Stream> {
     let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
     Ok(connect_async_with_config(request, Some(config), true)
+        .await?
+        .0)
+}
+
+/// Like `connect`, from the local address `from` (port chosen by the
+/// kernel). Each source address has its own ephemeral ports, so spreading
+/// sockets over 127.0.0.2, 127.0.0.3, ... opens more connections to one
+/// server than the ~28,000 ports of one address allow while earlier ones
+/// sit in TIME_WAIT. Plain `ws://` only.
+pub async fn connect_from(
+    from: IpAddr,
+    request: impl IntoClientRequest + Unpin,
+) -> anyhow::Result<Stream> {
+    let request = request.into_client_request()?;
+    let host = request.uri().host().context("no host in the URL")?;
+    let port = request.uri().port_u16().unwrap_or(80);
+    let server = tokio::net::lookup_host((host, port))
+        .await?
+        .find(|a| a.is_ipv4() == from.is_ipv4())
+        .context("the server has no address of the source's family")?;
+    let socket = match from {
+        IpAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        IpAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.bind((from, 0).into())?;
+    let tcp = socket.connect(server).await?;
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+    let stream = MaybeTlsStream::Plain(tcp);
+    Ok(client_async_with_config(request, stream, Some(config))
         .await?
         .0)
 }
@@ -70,12 +99,26 @@ pub async fn graphql(
     query: &str,
     variables: serde_json::Value,
 ) -> anyhow::Result<Socket> {
+    graphql_from(api, user, None, query, variables).await
+}
+
+/// [`graphql`], from the local address `from` when given ([`connect_from`]).
+pub async fn graphql_from(
+    api: &Api,
+    user: &User,
+    from: Option<IpAddr>,
+    query: &str,
+    variables: serde_json::Value,
+) -> anyhow::Result<Socket> {
     let mut request = format!("{}/graphql/ws", api.ws_base()).into_client_request()?;
     request.headers_mut().insert(
         "sec-websocket-protocol",
         HeaderValue::from_static("graphql-transport-ws"),
     );
-    let mut stream = connect(request).await?;
+    let mut stream = match from {
+        Some(from) => connect_from(from, request).await?,
+        None => connect(request).await?,
+    };
     let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {}", user.access) } });
     stream.send(Message::text(init.to_string())).await?;
     let ack = tokio::time::timeout(Duration::from_secs(10), stream.next())

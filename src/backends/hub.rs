@@ -297,6 +297,13 @@ impl Hub {
         )
     }
 
+    /// The largest id published to `conversation`'s local subscribers so
+    /// far (`None` when it has none): whatever a subscriber lagging now
+    /// has missed lies at or before it.
+    pub fn published(&self, conversation: ConversationId) -> Option<StreamId> {
+        self.lock().get(&conversation).map(|c| c.published)
+    }
+
     /// Whether any local subscriber still wants `conversation`.
     pub fn is_active(&self, conversation: ConversationId) -> bool {
         self.lock().contains_key(&conversation)

@@ -8,14 +8,14 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 pub use super::message::{Change, Cursor, Delivery, Event, Message, NewMessage};
 use super::{
-    ConversationId, StreamId, UserId, conversations, paging::PageSize, read_state, typing,
-    visibility,
+    ConversationId, StreamId, UserId, catch_up::Replay, conversations, paging::PageSize,
+    read_state, typing, visibility,
 };
 use crate::{
     backends::{
         hub::{Live, Subscription},
         inbox::Notice,
-        message_log::{EventPage, Position},
+        message_log::Position,
         rate_limit::{Decision, LimitKey},
     },
     error::{Error, Result, Unsendable},
@@ -258,6 +258,14 @@ impl Feed {
     fn signals(self) -> bool {
         self != Feed::Messages
     }
+
+    /// What a catch-up of this feed reads from the log.
+    fn replay(self) -> Replay {
+        match self {
+            Feed::Messages | Feed::MessagesAndSignals => Replay::Messages,
+            Feed::Events => Replay::Events,
+        }
+    }
 }
 
 #[tracing::instrument(skip_all, fields(user.id = viewer.0, conversation.id = %conversation))]
@@ -270,9 +278,8 @@ async fn open_live(
 ) -> Result<LiveStream> {
     let (mut subscription, start) = start_live(state, viewer, conversation, since).await?;
     let state = state.clone();
-    let log = state.backends.message_log.clone();
+    let catch_ups = state.catch_ups.clone();
     let max_lag = state.config.slow_consumer_lag;
-    let visibility = state.config.email_visibility;
     let mut last = start;
     let mut signals = if feed.signals() {
         state.backends.hub.signals(conversation)
@@ -285,29 +292,22 @@ async fn open_live(
     if catching_up && since.is_some() {
         count_catch_up("since");
     }
+    // How far the catch-up must reach: the arm position, since everything
+    // after it arrives live. A read of the log another subscriber started
+    // serves this one only when it covers that much (see `catch_up`).
+    let mut needs = Some(subscription.armed_after());
     // Looked up once per subscriber, not once per message.
     let delivered = metrics::counter!("live_deliveries_total");
     Ok(Box::pin(async_stream::stream! {
         loop {
             if catching_up {
-                let page = match feed {
-                    Feed::Messages | Feed::MessagesAndSignals => log
-                        .read(conversation, Cursor::After(last), CATCH_UP_CHUNK)
-                        .await
-                        .map(|page| EventPage {
-                            deliveries: page.messages.into_iter().map(Delivery::new).collect(),
-                            has_more: page.has_more,
-                        }),
-                    Feed::Events => log.read_events(conversation, last, CATCH_UP_CHUNK).await,
-                };
-                match page {
+                match catch_ups.read(conversation, feed.replay(), last, needs).await {
                     Ok(page) => {
                         catching_up = page.has_more;
-                        for delivery in page.deliveries {
+                        for delivery in &page.deliveries {
                             last = delivery.position();
                             delivered.increment(1);
-                            let delivery = visibility::delivery_as_seen(visibility, delivery);
-                            yield Ok(Arc::new(delivery));
+                            yield Ok(delivery.clone());
                         }
                     }
                     Err(e) => {
@@ -371,6 +371,8 @@ async fn open_live(
                     }
                     tracing::debug!(missed, "subscriber lagged; resuming from the log");
                     count_catch_up("lagged");
+                    // What it missed was published by now.
+                    needs = state.backends.hub.published(conversation);
                     catching_up = true;
                 }
                 // The node is shutting down.
@@ -444,9 +446,6 @@ async fn still_member(state: &AppState, viewer: UserId, conversation: Conversati
         Err(Error::Forbidden(_))
     )
 }
-
-/// How many messages one catch-up read fetches.
-const CATCH_UP_CHUNK: usize = 500;
 
 /// A subscriber starts reading the log: replaying from `since`, or resuming
 /// after it fell behind the live buffer (`lagged`, a sign of slow clients).

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod auth_throttle;
+pub mod catch_up;
 pub mod conversations;
 pub mod edits;
 pub mod ids;

@@ -129,6 +129,9 @@ fn register_at_zero() {
     for reason in ["since", "lagged"] {
         metrics::counter!("live_catch_ups_total", "reason" => reason).increment(0);
     }
+    for shared in ["false", "true"] {
+        metrics::counter!("live_catch_up_reads_total", "shared" => shared).increment(0);
+    }
     for result in ["hit", "miss"] {
         metrics::counter!("membership_cache_total", "result" => result).increment(0);
     }
@@ -206,6 +209,10 @@ fn describe() {
     describe_counter!(
         "live_catch_ups_total",
         "Subscribers reading the log, by reason (since, lagged)"
+    );
+    describe_counter!(
+        "live_catch_up_reads_total",
+        "Catch-up pages: log reads (shared=false) and subscribers served by another's read in flight (shared=true)"
     );
     describe_counter!(
         "live_slow_consumers_total",

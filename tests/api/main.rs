@@ -32,6 +32,7 @@ mod people;
 mod presence;
 mod privacy;
 mod read_state;
+mod reconnect_storm;
 mod rest_strictness;
 mod schema;
 mod socket_sessions;
