@@ -69,6 +69,23 @@ fn email_schema() -> Object {
         .build()
 }
 
+fn login_email_schema() -> Object {
+    schemas::not_blank()
+        .description(Some(
+            "Trimmed; an unknown email is a 401, like a wrong password.",
+        ))
+        .examples(["ada@example.com"])
+        .build()
+}
+
+fn refresh_schema() -> Object {
+    schemas::not_blank()
+        .description(Some(
+            "A refresh token from signup, login or an earlier refresh (single use).",
+        ))
+        .build()
+}
+
 fn username_schema() -> Object {
     schemas::trimmed_loosely(accounts::USERNAME_MAX)
         .description(Some("Letters, digits and `@.+-_`; trimmed."))
@@ -98,7 +115,7 @@ fn name_schema(example: &str) -> Object {
 #[schema(as = LoginRequest)]
 struct LoginBody {
     /// Trimmed; an unknown email is a 401, like a wrong password.
-    #[schema(required, min_length = 1, pattern = r"\S", example = "ada@example.com")]
+    #[schema(required, schema_with = login_email_schema)]
     #[serde(default)]
     email: String,
     #[schema(required, min_length = 1, example = "Str0ng-Passw0rd!")]
@@ -110,7 +127,7 @@ struct LoginBody {
 #[schema(as = RefreshRequest)]
 struct RefreshBody {
     /// A refresh token from signup, login or an earlier refresh (single use).
-    #[schema(required, min_length = 1, pattern = r"\S")]
+    #[schema(required, schema_with = refresh_schema)]
     #[serde(default)]
     refresh: String,
 }

@@ -309,12 +309,7 @@ impl utoipa::PartialSchema for AddParticipantBody {
         let by_email = ObjectBuilder::new()
             .title(Some("By email"))
             .property("user_id", typed(&[Type::Null]))
-            .property(
-                "email",
-                typed(&[Type::String])
-                    .pattern(Some(r"\S"))
-                    .examples(["bob@example.com"]),
-            )
+            .property("email", schemas::not_blank().examples(["bob@example.com"]))
             .required("email");
         OneOfBuilder::new()
             .item(by_id)

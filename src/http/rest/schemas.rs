@@ -61,6 +61,14 @@ pub fn trimmed(max: usize, inside: Inside) -> ObjectBuilder {
         )))
 }
 
+/// A trimmed field that must not be blank, its other rules left to the
+/// server's 400 (login emails, refresh tokens, searches).
+pub fn not_blank() -> ObjectBuilder {
+    typed(&[Type::String])
+        .min_length(Some(1))
+        .pattern(Some(format!("[^{WHITE_SPACE}]")))
+}
+
 /// A trimmed field whose other rules the document leaves to the server's
 /// 400 (usernames, emails): the pattern bounds only the trimmed length.
 pub fn trimmed_loosely(max: usize) -> ObjectBuilder {

@@ -4,13 +4,13 @@ use axum::{Json, Router, extract::State, routing::get};
 use serde::{Deserialize, Serialize};
 use utoipa::{
     IntoParams, ToSchema,
-    openapi::{RefOr, Schema, schema::AnyOfBuilder, schema::Type},
+    openapi::{Object, RefOr, Schema, schema::AnyOfBuilder, schema::Type},
 };
 
 use super::{
     auth::UserJson,
     integer_param,
-    schemas::{BadRequest, ThrottledError, Unauthenticated, Unavailable, int64, typed},
+    schemas::{self, BadRequest, ThrottledError, Unauthenticated, Unavailable, int64, typed},
 };
 use crate::{
     domain::people,
@@ -21,6 +21,10 @@ use crate::{
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/", get(search))
+}
+
+fn search_schema() -> Object {
+    schemas::not_blank().examples(["ada"]).build()
 }
 
 /// `limit`: an integer of at least 1, or empty (absent).
@@ -40,7 +44,7 @@ fn optional_positive_integer() -> RefOr<Schema> {
 struct SearchParams {
     /// A username prefix or an exact email, case-insensitive; trimmed, and
     /// must not be blank.
-    #[param(required, pattern = r"\S", example = "ada")]
+    #[param(required, schema_with = search_schema)]
     search: Option<String>,
     /// At most this many users (default 10; above 20 reads as 20; empty
     /// reads as absent).
