@@ -51,31 +51,38 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 const NEVER: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// Runs a freshly upgraded socket until either side closes it.
-pub(super) async fn serve(
+///
+/// Not an `async fn`: one keeps its arguments in its future beside what it
+/// builds from them, so the socket would be stored twice for the whole
+/// life of every connection. Built first, the future holds each once.
+pub(super) fn serve(
     socket: WebSocket,
     protocol: Protocol,
     schema: ChatSchema,
     state: AppState,
     header_auth: SocketAuth,
     client: ClientAddr,
-) {
-    let _open = OpenSocket::new(protocol.name());
-    let mut socket = Outbox::new(socket, state.shutdown.clone());
+) -> impl Future<Output = ()> + Send {
+    let open = OpenSocket::new(protocol.name());
     let shutdown = state.shutdown.clone();
+    let mut socket = Outbox::new(socket, shutdown.clone());
     let mut connection = Connection::new(protocol, schema, state, header_auth, client);
-    let end = session::run(&mut socket, &mut connection, &shutdown).await;
-    let user = connection.user.map(|u| u.0);
-    match end {
-        End::Close(code, reason) => {
-            tracing::info!(user.id = user, "graphql-ws closing");
-            Box::pin(socket.close(code, &reason, CLOSE_GRACE)).await;
+    async move {
+        let _open = open;
+        let end = session::run(&mut socket, &mut connection, &shutdown).await;
+        let user = connection.user.map(|u| u.0);
+        match end {
+            End::Close(code, reason) => {
+                tracing::info!(user.id = user, "graphql-ws closing");
+                Box::pin(socket.close(code, &reason, CLOSE_GRACE)).await;
+            }
+            End::Peer(code) => {
+                tracing::info!(user.id = user, code, "graphql-ws closed by client");
+                // Reading the client's close queued our reply; flushing sends it.
+                Box::pin(socket.finish(CLOSE_GRACE)).await;
+            }
+            End::Gone => tracing::info!(user.id = user, "graphql-ws connection lost"),
         }
-        End::Peer(code) => {
-            tracing::info!(user.id = user, code, "graphql-ws closed by client");
-            // Reading the client's close queued our reply; flushing sends it.
-            socket.finish(CLOSE_GRACE).await;
-        }
-        End::Gone => tracing::info!(user.id = user, "graphql-ws connection lost"),
     }
 }
 
