@@ -21,11 +21,13 @@ pub use session::{End, Session, Step};
 /// WebSocket buffers per connection. tungstenite's defaults (128 KiB each,
 /// the read one allocated up front) cost ~145 KiB per idle subscription.
 /// Client frames here are small and rare, and the whole read buffer is
-/// zero-filled on every poll of the socket, so it is kept tiny (a larger
-/// frame is read in several steps). The write buffer only ever holds one batch
+/// zero-filled on every poll of the socket, so it is kept tiny: a larger
+/// frame is read in several steps, and the buffer grows to hold it (and
+/// keeps that size, so a graphql-ws socket whose `connection_init` carried
+/// a token holds 512 bytes rather than 1 KiB from 512). The write buffer only ever holds one batch
 /// of live frames (see [`MAX_BATCH`]) and grows on first use, so an idle
 /// subscription pays nothing for it.
-const READ_BUFFER: usize = 512;
+const READ_BUFFER: usize = 256;
 const WRITE_BUFFER: usize = 16 * 1024;
 
 /// Live frames queued on one socket before a flush. A subscriber that is

@@ -28,6 +28,7 @@ use super::{
     SlowConsumer,
     budget::Budget,
     protocol::{ClientMsg, CloseReason, Protocol, ServerMsg},
+    trim,
 };
 use crate::{
     client_addr::ClientAddr,
@@ -235,7 +236,9 @@ impl Connection {
             client,
             user: None,
             session: None,
-            operations: StreamMap::new(),
+            // Room for one: most connections run one subscription, and a
+            // new map would keep room for four.
+            operations: StreamMap::with_capacity(1),
             budget: Budget::default(),
             slow: SlowConsumer::default(),
             init_deadline: Some(Box::pin(tokio::time::sleep(init_timeout))),
@@ -310,7 +313,12 @@ impl Connection {
         Ok(())
     }
 
-    async fn on_subscribe(&mut self, id: String, request: Request, outbox: &mut Outbox) -> Step {
+    async fn on_subscribe(
+        &mut self,
+        id: String,
+        mut request: Request,
+        outbox: &mut Outbox,
+    ) -> Step {
         let Some(user) = self.user else {
             return Err(CloseReason::Unauthorized.into());
         };
@@ -325,6 +333,7 @@ impl Connection {
             Ok(bytes) => bytes,
             Err(refusal) => return self.refuse(outbox, &id, refusal).await,
         };
+        trim::parse_trimmed(&mut request);
         let shape = RequestShape::of(&request);
         let request = request
             .data(Auth::User(user))
