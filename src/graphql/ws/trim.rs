@@ -101,7 +101,7 @@ mod tests {
         let Ok(document) = request.parsed_query() else {
             panic!("parsed above");
         };
-        let DocumentOperations::Single(operation) = &document.operations else {
+        let Some((_, operation)) = document.operations.iter().next() else {
             panic!("one operation");
         };
         let operation = &operation.node;
