@@ -301,7 +301,9 @@ async fn open_live(
     Ok(Box::pin(async_stream::stream! {
         loop {
             if catching_up {
-                match catch_ups.read(conversation, feed.replay(), last, needs).await {
+                // Boxed: rare, and inline it would make every idle stream larger.
+                let page = Box::pin(catch_ups.read(conversation, feed.replay(), last, needs));
+                match page.await {
                     Ok(page) => {
                         catching_up = page.has_more;
                         for delivery in &page.deliveries {
