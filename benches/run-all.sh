@@ -84,6 +84,7 @@ fanout-graphql-1000x100conv|yes|fanout --subscribers 1000 --conversations 100 --
 fanout-max-graphql-1000|yes|fanout --protocol graphql --subscribers 1000 --duration 10 --max
 fanout-max-legacy-2000|yes|fanout --protocol legacy --subscribers 2000 --duration 10 --max
 connections-graphql-10000|yes|connections --connections 10000
+connections-legacy-10000|yes|connections --protocol legacy --connections 10000
 history-c10|yes|history --concurrency 10 --duration 10 --messages 300
 auth-c4|no|auth --concurrency 4 --duration 8
 inbox-50x2000|no|inbox --conversations 50 --messages 2000 --requests 300
@@ -99,6 +100,7 @@ fanout-graphql-1000x100conv|yes|fanout --subscribers 20 --conversations 4 --rate
 fanout-max-graphql-1000|yes|fanout --protocol graphql --subscribers 20 --rate 20 --duration 2 --drain 3 --max --max-rate 50
 fanout-max-legacy-2000|yes|fanout --protocol legacy --subscribers 20 --rate 20 --duration 2 --drain 3 --max --max-rate 50
 connections-graphql-10000|yes|connections --connections 100 --warm 20
+connections-legacy-10000|yes|connections --protocol legacy --connections 100 --warm 20
 history-c10|yes|history --concurrency 4 --duration 3 --messages 50
 auth-c4|no|auth --concurrency 2 --duration 2
 inbox-50x2000|no|inbox --conversations 3 --messages 20 --requests 20

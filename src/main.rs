@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 /// glibc's malloc keeps argon2's 19 MiB buffers and per-thread arenas
 /// long after use (measured: 2.2 GB resident after a load run); mimalloc
 /// returns memory and is faster on the many small allocations of fan-out.
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

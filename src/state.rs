@@ -1,6 +1,6 @@
 //! Shared application state: what every surface and domain call needs.
 
-use std::sync::Arc;
+use std::{ops::Deref, sync::Arc};
 
 use sea_orm::DatabaseConnection;
 use tokio_util::task::TaskTracker;
@@ -14,9 +14,15 @@ use crate::{
     shutdown::CancellationToken,
 };
 
-/// Cheap to clone; every field is shared.
+/// Cheap to clone: one pointer to what every surface shares. Each open
+/// WebSocket keeps a few clones in its task and its live streams, so its
+/// size is paid per idle connection (the fields, inline, were ~300 bytes a
+/// clone, and cloning them allocated).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] points to.
+pub struct Shared {
     /// Users, conversations, participants, refresh tokens (SQLite or PostgreSQL).
     pub db: DatabaseConnection,
     /// JWT signing and verification keys.
@@ -55,7 +61,7 @@ impl AppState {
             backends.message_log.clone(),
             config.email_visibility,
         ));
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             db,
             backends,
             tokens: Arc::new(TokenKeys::new(&config.jwt)),
@@ -65,6 +71,14 @@ impl AppState {
             config: Arc::new(config),
             shutdown,
             sockets: TaskTracker::new(),
-        })
+        })))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }

@@ -71,6 +71,17 @@ pub async fn subscribe(
     user: &User,
     conversation: &str,
 ) -> anyhow::Result<Socket> {
+    subscribe_from(api, protocol, user, conversation, None).await
+}
+
+/// [`subscribe`], from the local address `from` when given ([`connect_from`]).
+pub async fn subscribe_from(
+    api: &Api,
+    protocol: Protocol,
+    user: &User,
+    conversation: &str,
+    from: Option<IpAddr>,
+) -> anyhow::Result<Socket> {
     match protocol {
         Protocol::Legacy => {
             let url = format!(
@@ -78,12 +89,16 @@ pub async fn subscribe(
                 api.ws_base(),
                 user.access
             );
-            Ok(Socket(connect(url).await?))
+            Ok(Socket(match from {
+                Some(from) => connect_from(from, url).await?,
+                None => connect(url).await?,
+            }))
         }
         Protocol::Graphql => {
-            graphql(
+            graphql_from(
                 api,
                 user,
+                from,
                 "subscription($id: ID!) { messageAdded(conversationId: $id) { id content } }",
                 json!({ "id": conversation }),
             )

@@ -301,7 +301,9 @@ async fn open_live(
     Ok(Box::pin(async_stream::stream! {
         loop {
             if catching_up {
-                match catch_ups.read(conversation, feed.replay(), last, needs).await {
+                // Boxed: rare, and inline it would make every idle stream larger.
+                let page = Box::pin(catch_ups.read(conversation, feed.replay(), last, needs));
+                match page.await {
                     Ok(page) => {
                         catching_up = page.has_more;
                         for delivery in &page.deliveries {
@@ -330,7 +332,7 @@ async fn open_live(
                 }
                 Ok(Live::Revoked(_)) => {}
                 Ok(Live::Recheck) => {
-                    if !still_member(&state, viewer, conversation).await {
+                    if !Box::pin(still_member(&state, viewer, conversation)).await {
                         yield Err(LiveEnd::Revoked);
                         return;
                     }
@@ -365,7 +367,7 @@ async fn open_live(
                         return;
                     }
                     // A revocation may have been among the missed.
-                    if !still_member(&state, viewer, conversation).await {
+                    if !Box::pin(still_member(&state, viewer, conversation)).await {
                         yield Err(LiveEnd::Revoked);
                         return;
                     }
@@ -438,8 +440,10 @@ async fn start_live(
 
 /// Whether a live stream survives when revocations may have been missed (a
 /// re-check, or the stream lagging behind its channel): the membership
-/// check decides (after a re-check the cache is empty, so the database). A storage failure keeps the stream: sends and reads still check
-/// membership themselves.
+/// check decides (after a re-check the cache is empty, so the database). A
+/// storage failure keeps the stream: sends and reads still check
+/// membership themselves. Boxed where a stream awaits it: it is rare, and
+/// its database future inline would make every idle stream that much larger.
 async fn still_member(state: &AppState, viewer: UserId, conversation: ConversationId) -> bool {
     !matches!(
         conversations::require_member(state, conversation, viewer).await,

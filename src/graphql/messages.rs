@@ -153,15 +153,32 @@ pub(super) type OpenLive = for<'a> fn(
     Option<StreamId>,
 ) -> BoxFuture<'a, crate::error::Result<LiveStream>>;
 
+/// A live subscription as async-graphql wants it.
+type LiveField<T> = async_graphql::Result<BoxStream<'static, async_graphql::Result<T>>>;
+
 /// What every live subscription does: parse its arguments, open the feed,
 /// render each delivery, and map the feed's end.
-pub(super) async fn subscribe_live<T: Send + 'static>(
+///
+/// Boxed: async-graphql keeps a subscription resolver's future inside the
+/// subscription's stream for as long as it runs, so whatever this awaits
+/// inline would be held by every idle subscriber.
+pub(super) fn subscribe_live<'a, T: Send + 'static>(
+    ctx: &'a Context<'_>,
+    conversation_id: &'a ID,
+    since: Option<&'a StreamIdScalar>,
+    open: OpenLive,
+    render: impl Fn(Arc<Delivery>) -> T + Send + 'static,
+) -> BoxFuture<'a, LiveField<T>> {
+    Box::pin(open_subscription(ctx, conversation_id, since, open, render))
+}
+
+async fn open_subscription<T: Send + 'static>(
     ctx: &Context<'_>,
     conversation_id: &ID,
     since: Option<&StreamIdScalar>,
     open: OpenLive,
     render: impl Fn(Arc<Delivery>) -> T + Send + 'static,
-) -> async_graphql::Result<BoxStream<'static, async_graphql::Result<T>>> {
+) -> LiveField<T> {
     let viewer = ctx.viewer()?;
     let conversation =
         types::conversation_id(conversation_id, "conversationId").map_err(|e| e.extend())?;

@@ -162,28 +162,46 @@ async fn open(
 }
 
 /// One upgraded connection: runs it, or tells the client why not.
-async fn serve(socket: WebSocket, state: AppState, opened: Result<Opened, Refused>) {
-    let _open = OpenSocket::new("legacy");
-    let mut socket = Outbox::new(socket, state.shutdown.clone());
-    let opened = match opened {
-        Ok(opened) => opened,
-        Err(Refused(Close(code, reason), frame)) => {
-            if let Some(frame) = frame {
-                let _ = socket.send(Message::Text(frame.encode().into())).await;
-            }
-            return socket.close(code, reason, CLOSE_GRACE).await;
-        }
-    };
-    tracing::info!("legacy websocket connected");
+///
+/// Not an `async fn`: one keeps its arguments in its future beside what it
+/// builds from them, so the socket would be stored twice for the whole
+/// life of every connection. Built first, the future holds each once.
+fn serve(
+    socket: WebSocket,
+    state: AppState,
+    opened: Result<Opened, Refused>,
+) -> impl Future<Output = ()> + Send {
+    let open = OpenSocket::new("legacy");
     let shutdown = state.shutdown.clone();
-    let mut connection = Connection::new(state, opened);
-    match session::run(&mut socket, &mut connection, &shutdown).await {
-        End::Close(code, reason) => Box::pin(socket.close(code, &reason, CLOSE_GRACE)).await,
-        End::Peer(code) => {
-            tracing::info!(close.code = code, "legacy websocket closed by the client")
+    let mut socket = Outbox::new(socket, shutdown.clone());
+    let mut connection = opened.map(|opened| Connection::new(state, opened));
+    async move {
+        let _open = open;
+        let connection = match &mut connection {
+            Ok(connection) => connection,
+            // Boxed, as every rare step is: see `websocket::session`.
+            Err(Refused(close, frame)) => {
+                return Box::pin(refuse(&mut socket, close, frame.take())).await;
+            }
+        };
+        tracing::info!("legacy websocket connected");
+        match session::run(&mut socket, connection, &shutdown).await {
+            End::Close(code, reason) => Box::pin(socket.close(code, &reason, CLOSE_GRACE)).await,
+            End::Peer(code) => {
+                tracing::info!(close.code = code, "legacy websocket closed by the client")
+            }
+            End::Gone => tracing::info!("legacy websocket connection lost"),
         }
-        End::Gone => tracing::info!("legacy websocket connection lost"),
     }
+}
+
+/// Tells the client why its connection may not start, and closes it.
+async fn refuse(socket: &mut Outbox, close: &Close, frame: Option<ErrorFrame>) {
+    if let Some(frame) = frame {
+        let _ = socket.send(Message::Text(frame.encode().into())).await;
+    }
+    let Close(code, reason) = *close;
+    socket.close(code, reason, CLOSE_GRACE).await;
 }
 
 /// An open connection: its viewer, conversation, live stream and ping timer.

@@ -21,11 +21,14 @@ pub use session::{End, Session, Step};
 /// WebSocket buffers per connection. tungstenite's defaults (128 KiB each,
 /// the read one allocated up front) cost ~145 KiB per idle subscription.
 /// Client frames here are small and rare, and the whole read buffer is
-/// zero-filled on every poll of the socket, so it is kept tiny (a larger
-/// frame is read in several steps). The write buffer only ever holds one batch
-/// of live frames (see [`MAX_BATCH`]) and grows on first use, so an idle
-/// subscription pays nothing for it.
-const READ_BUFFER: usize = 512;
+/// zero-filled on every poll of the socket, so it is kept tiny: a larger
+/// frame is read in several steps, and the buffer grows to hold it and
+/// keeps that size (a graphql-ws socket, after a `connection_init` with a
+/// token, ~0.5 KiB; it was 1 KiB when the buffer started at 512 bytes).
+/// The write buffer only ever holds one batch of live frames (see
+/// [`MAX_BATCH`]); it grows on first use and keeps the size of the largest
+/// batch written (a few hundred bytes on an idle subscription).
+const READ_BUFFER: usize = 256;
 const WRITE_BUFFER: usize = 16 * 1024;
 
 /// Live frames queued on one socket before a flush. A subscriber that is

@@ -7,6 +7,8 @@
 //! Memory: a connection's task lives as long as the connection, so its size
 //! is paid by every idle subscriber. Client frames are rare next to idling:
 //! their handler is boxed, so its state is allocated only while it runs.
+//! So is the writing of a batch: one small allocation per batch (not per
+//! frame) instead of ~400 bytes more in every idle connection's task.
 
 use std::{borrow::Cow, future::Future};
 
@@ -98,11 +100,11 @@ pub async fn run<S: Session>(
         };
         let step = match wake {
             Wake::Frame(Some(Ok(Message::Close(frame)))) => Err(End::Peer(frame.map(|f| f.code))),
-            // Boxed: see the module docs.
+            // Boxed, both: see the module docs.
             Wake::Frame(Some(Ok(message))) => Box::pin(session.on_frame(message, outbox)).await,
             Wake::Frame(Some(Err(e))) => Err(read_failed(e)),
             Wake::Frame(None) => Err(End::Gone),
-            Wake::Event(event) => write_batch(outbox, session, event).await,
+            Wake::Event(event) => Box::pin(write_batch(outbox, session, event)).await,
         };
         if let Err(end) = step {
             return end;

@@ -28,6 +28,7 @@ use super::{
     SlowConsumer,
     budget::Budget,
     protocol::{ClientMsg, CloseReason, Protocol, ServerMsg},
+    trim,
 };
 use crate::{
     client_addr::ClientAddr,
@@ -51,31 +52,38 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 const NEVER: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// Runs a freshly upgraded socket until either side closes it.
-pub(super) async fn serve(
+///
+/// Not an `async fn`: one keeps its arguments in its future beside what it
+/// builds from them, so the socket would be stored twice for the whole
+/// life of every connection. Built first, the future holds each once.
+pub(super) fn serve(
     socket: WebSocket,
     protocol: Protocol,
     schema: ChatSchema,
     state: AppState,
     header_auth: SocketAuth,
     client: ClientAddr,
-) {
-    let _open = OpenSocket::new(protocol.name());
-    let mut socket = Outbox::new(socket, state.shutdown.clone());
+) -> impl Future<Output = ()> + Send {
+    let open = OpenSocket::new(protocol.name());
     let shutdown = state.shutdown.clone();
+    let mut socket = Outbox::new(socket, shutdown.clone());
     let mut connection = Connection::new(protocol, schema, state, header_auth, client);
-    let end = session::run(&mut socket, &mut connection, &shutdown).await;
-    let user = connection.user.map(|u| u.0);
-    match end {
-        End::Close(code, reason) => {
-            tracing::info!(user.id = user, "graphql-ws closing");
-            Box::pin(socket.close(code, &reason, CLOSE_GRACE)).await;
+    async move {
+        let _open = open;
+        let end = session::run(&mut socket, &mut connection, &shutdown).await;
+        let user = connection.user.map(|u| u.0);
+        match end {
+            End::Close(code, reason) => {
+                tracing::info!(user.id = user, "graphql-ws closing");
+                Box::pin(socket.close(code, &reason, CLOSE_GRACE)).await;
+            }
+            End::Peer(code) => {
+                tracing::info!(user.id = user, code, "graphql-ws closed by client");
+                // Reading the client's close queued our reply; flushing sends it.
+                Box::pin(socket.finish(CLOSE_GRACE)).await;
+            }
+            End::Gone => tracing::info!(user.id = user, "graphql-ws connection lost"),
         }
-        End::Peer(code) => {
-            tracing::info!(user.id = user, code, "graphql-ws closed by client");
-            // Reading the client's close queued our reply; flushing sends it.
-            socket.finish(CLOSE_GRACE).await;
-        }
-        End::Gone => tracing::info!(user.id = user, "graphql-ws connection lost"),
     }
 }
 
@@ -228,7 +236,9 @@ impl Connection {
             client,
             user: None,
             session: None,
-            operations: StreamMap::new(),
+            // Room for one: most connections run one subscription, and a
+            // new map would keep room for four.
+            operations: StreamMap::with_capacity(1),
             budget: Budget::default(),
             slow: SlowConsumer::default(),
             init_deadline: Some(Box::pin(tokio::time::sleep(init_timeout))),
@@ -303,7 +313,12 @@ impl Connection {
         Ok(())
     }
 
-    async fn on_subscribe(&mut self, id: String, request: Request, outbox: &mut Outbox) -> Step {
+    async fn on_subscribe(
+        &mut self,
+        id: String,
+        mut request: Request,
+        outbox: &mut Outbox,
+    ) -> Step {
         let Some(user) = self.user else {
             return Err(CloseReason::Unauthorized.into());
         };
@@ -318,6 +333,7 @@ impl Connection {
             Ok(bytes) => bytes,
             Err(refusal) => return self.refuse(outbox, &id, refusal).await,
         };
+        trim::parse_trimmed(&mut request);
         let shape = RequestShape::of(&request);
         let request = request
             .data(Auth::User(user))

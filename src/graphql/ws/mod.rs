@@ -9,6 +9,7 @@
 mod budget;
 mod connection;
 mod protocol;
+mod trim;
 
 use axum::{
     Extension,
