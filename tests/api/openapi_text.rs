@@ -206,6 +206,15 @@ async fn not_blank_patterns_refuse_exactly_the_blank_texts() {
     let search = search["schema"]["pattern"]
         .as_str()
         .expect("the search parameter's pattern");
+    for (schema, field) in [("LoginRequest", "email"), ("RefreshRequest", "refresh")] {
+        let required = &doc["components"]["schemas"][schema]["required"];
+        assert!(
+            required
+                .as_array()
+                .is_some_and(|r| r.contains(&json!(field))),
+            "{schema}.{field} is required: {required}"
+        );
+    }
     let fields = [
         (spelled_out(search), "search"),
         (pattern(&doc, "LoginRequest", "email"), "email"),
