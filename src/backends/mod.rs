@@ -164,7 +164,7 @@ impl Backends {
             .query_async(&mut manager.clone())
             .await;
         if let Err(e) = published {
-            message_log::redis::storage(e).log();
+            redis_conn::storage(e).log();
         }
     }
 
@@ -189,7 +189,7 @@ impl Backends {
         }
         let published: redis::RedisResult<()> = pipe.query_async(&mut manager.clone()).await;
         if let Err(e) = published {
-            message_log::redis::storage(e).log();
+            redis_conn::storage(e).log();
         }
     }
 
@@ -208,7 +208,7 @@ impl Backends {
             .query_async(&mut manager.clone())
             .await;
         if let Err(e) = published {
-            message_log::redis::storage(e).log();
+            redis_conn::storage(e).log();
         }
     }
 

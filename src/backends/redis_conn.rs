@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+use crate::error::{Error, StorageBackend};
+
 use anyhow::{Context, anyhow};
 use redis::{
     Cmd, Pipeline, RedisFuture, Value,
@@ -15,6 +17,13 @@ use redis::{
     cluster::ClusterClientBuilder,
     cluster_async::ClusterConnection,
 };
+
+/// A failed Redis command as the domain sees it, counted once here (every
+/// Redis backend maps its failures through this).
+pub(crate) fn storage(err: redis::RedisError) -> Error {
+    StorageBackend::Redis.count_failure();
+    Error::Storage(err.into())
+}
 
 /// The scheme that names a cluster in `REDIS_URL`.
 pub const CLUSTER_SCHEME: &str = "redis+cluster://";

@@ -375,7 +375,7 @@ impl Sockets {
                 .arg(chunk.iter().map(|u| u.0).collect::<Vec<_>>())
                 .invoke_async(&mut shared.manager.clone())
                 .await
-                .map_err(super::message_log::redis::storage)?;
+                .map_err(super::redis_conn::storage)?;
             online.extend(flags.into_iter().map(|flag| flag == 1));
         }
         Ok(online)
@@ -418,7 +418,7 @@ impl Sockets {
             match released {
                 Ok(1) => sockets.announce(user, false),
                 Ok(_) => {}
-                Err(e) => super::message_log::redis::storage(e).log(),
+                Err(e) => super::redis_conn::storage(e).log(),
             }
         });
     }
@@ -440,7 +440,7 @@ impl Sockets {
                     self.announce(UserId(user), false);
                 }
             }
-            Err(e) => super::message_log::redis::storage(e).log(),
+            Err(e) => super::redis_conn::storage(e).log(),
         }
     }
 
@@ -465,7 +465,7 @@ impl Sockets {
                 .invoke_async::<i64>(&mut shared.manager.clone())
                 .await;
             if let Err(e) = refreshed {
-                super::message_log::redis::storage(e).log();
+                super::redis_conn::storage(e).log();
                 return;
             }
         }
@@ -498,7 +498,7 @@ impl Shared {
             Ok(2) => Counted::First,
             Ok(_) => Counted::Yes,
             Err(e) => {
-                super::message_log::redis::storage(e).log();
+                super::redis_conn::storage(e).log();
                 Counted::Yes
             }
         }

@@ -36,12 +36,11 @@ use redis::{Script, streams::StreamRangeReply};
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    decode_entry,
+    entry::decode_entry,
     hot::{Hot, mark_due},
-    storage,
 };
 use crate::{
-    backends::message_log::archive::Archived,
+    backends::{message_log::archive::Archived, redis_conn::storage},
     domain::{ConversationId, StreamId},
     error::{Error, Result},
 };

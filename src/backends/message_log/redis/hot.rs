@@ -9,12 +9,11 @@
 
 use std::{sync::Arc, time::Duration};
 
-use crate::backends::redis_conn::RedisConn;
+use crate::backends::redis_conn::{RedisConn, storage};
 use chrono::Utc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::storage;
 use crate::{
     backends::{message_log::archive::Archive, redis_keys::RedisKeys},
     domain::{ConversationId, StreamId, message::Cursor, message::Message},

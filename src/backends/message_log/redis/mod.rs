@@ -12,7 +12,7 @@ pub mod stream_reader;
 
 use std::collections::HashMap;
 
-use crate::backends::redis_conn::RedisConn;
+use crate::backends::redis_conn::{RedisConn, storage};
 use anyhow::anyhow;
 use async_trait::async_trait;
 use chrono::Utc;
@@ -30,7 +30,7 @@ use crate::{
         ConversationId, StreamId, UserId,
         message::{Change, Cursor, Message, NewMessage},
     },
-    error::{Error, Result, StorageBackend},
+    error::{Error, Result},
 };
 
 /// A [`MessageLog`] shared by every node through Redis.
@@ -494,12 +494,6 @@ pub(crate) async fn stream_tail(conn: &mut RedisConn, key: String) -> redis::Red
         .first()
         .and_then(|entry| entry.id.parse().ok())
         .unwrap_or(StreamId::MIN))
-}
-
-/// A failed Redis command as the domain sees it, counted once here.
-pub(crate) fn storage(err: redis::RedisError) -> Error {
-    StorageBackend::Redis.count_failure();
-    Error::Storage(err.into())
 }
 
 #[cfg(test)]

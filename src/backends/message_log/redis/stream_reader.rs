@@ -39,10 +39,10 @@ use redis::{
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use super::{changes::decode_event, entry::decode_entry, senders::Senders, storage, stream_tail};
+use super::{changes::decode_event, entry::decode_entry, senders::Senders, stream_tail};
 use crate::backends::{
     hub::{Hub, LiveFeed},
-    redis_conn::{RedisConn, RedisTarget},
+    redis_conn::{RedisConn, RedisTarget, storage},
     redis_keys::{PARTITIONS, RedisKeys},
 };
 use crate::{
