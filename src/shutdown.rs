@@ -1,6 +1,17 @@
-//! Shutdown: the OS signals that stop the server, and the token that tells
-//! long-lived sockets to close.
+//! Shutdown: the OS signals that stop the server, the token that stops
+//! background tasks, and the signals that tell long-lived sockets to close.
 
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{
+        Arc, Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    task::{Context, Poll},
+};
+
+use futures::task::AtomicWaker;
 pub use tokio_util::sync::CancellationToken;
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -28,5 +39,177 @@ pub async fn signal() {
     tokio::select! {
         () = ctrl_c => tracing::info!("Ctrl-C received, shutting down"),
         () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}
+
+/// Fired once, polled on every wake of its socket: a flag and a waker, no
+/// lock. A cancellation token takes a process-wide lock on every poll (and
+/// its wait two more), which showed in the fan-out profiles once every
+/// socket polled one on every message.
+#[derive(Debug, Default)]
+pub struct EndSignal {
+    fired: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl EndSignal {
+    pub fn fire(&self) {
+        self.fired.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    pub fn is_fired(&self) -> bool {
+        self.fired.load(Ordering::Acquire)
+    }
+
+    /// Resolves once fired; cheap to make and poll on every event.
+    pub fn fired(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(|cx| self.poll_fired(cx))
+    }
+
+    fn poll_fired(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.is_fired() {
+            return Poll::Ready(());
+        }
+        self.waker.register(cx.waker());
+        // Fired between the check and the registration: seen here.
+        if self.is_fired() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+/// The node's shutdown as its open sockets wait for it: one [`EndSignal`]
+/// per socket, all fired when the shutdown token is cancelled.
+#[derive(Clone)]
+pub struct SocketStops(Arc<Stops>);
+
+struct Stops {
+    /// Set, under the lock, when every signal was fired: a socket that
+    /// registers later is stopped from the start.
+    stopped: AtomicBool,
+    waiting: Mutex<HashMap<u64, Arc<EndSignal>>>,
+    next_key: AtomicU64,
+}
+
+impl Stops {
+    fn lock(&self) -> MutexGuard<'_, HashMap<u64, Arc<EndSignal>>> {
+        // Never held across an await; a poisoned map is still consistent.
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl SocketStops {
+    /// Fires every socket's stop once `shutdown` is cancelled.
+    pub fn new(shutdown: &CancellationToken) -> Self {
+        let stops = Self(Arc::new(Stops {
+            stopped: AtomicBool::new(false),
+            waiting: Mutex::new(HashMap::new()),
+            next_key: AtomicU64::new(0),
+        }));
+        let firing = stops.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            shutdown.cancelled().await;
+            firing.stop_all();
+        });
+        stops
+    }
+
+    /// A new socket's stop; dropping it forgets the socket.
+    pub fn register(&self) -> SocketStop {
+        let key = self.0.next_key.fetch_add(1, Ordering::Relaxed);
+        let signal = Arc::new(EndSignal::default());
+        let mut waiting = self.0.lock();
+        if self.0.stopped.load(Ordering::Acquire) {
+            signal.fire();
+        } else {
+            waiting.insert(key, signal.clone());
+        }
+        SocketStop {
+            stops: self.0.clone(),
+            key,
+            signal,
+        }
+    }
+
+    fn stop_all(&self) {
+        let mut waiting = self.0.lock();
+        self.0.stopped.store(true, Ordering::Release);
+        for (_, signal) in waiting.drain() {
+            signal.fire();
+        }
+    }
+}
+
+/// One socket's view of the node's shutdown.
+pub struct SocketStop {
+    stops: Arc<Stops>,
+    key: u64,
+    signal: Arc<EndSignal>,
+}
+
+impl SocketStop {
+    /// The signal itself, for a loop that also lends the socket out.
+    pub fn signal(&self) -> Arc<EndSignal> {
+        self.signal.clone()
+    }
+
+    /// Resolves once the node shuts down.
+    pub fn stopped(&self) -> impl Future<Output = ()> + '_ {
+        self.signal.fired()
+    }
+}
+
+impl Drop for SocketStop {
+    fn drop(&mut self) {
+        self.stops.lock().remove(&self.key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    const LIMIT: Duration = Duration::from_secs(5);
+
+    #[tokio::test]
+    async fn cancelling_the_token_stops_every_socket_even_one_that_registers_after() {
+        let shutdown = CancellationToken::new();
+        let stops = SocketStops::new(&shutdown);
+        let open = stops.register();
+        let closed = stops.register();
+        drop(closed);
+        assert_eq!(stops.0.lock().len(), 1, "a dropped socket is forgotten");
+        assert!(!open.signal().is_fired());
+
+        shutdown.cancel();
+        tokio::time::timeout(LIMIT, open.stopped())
+            .await
+            .expect("an open socket is stopped");
+        let late = stops.register();
+        assert!(late.signal().is_fired(), "a socket opened after is stopped");
+        assert!(stops.0.lock().is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_end_signal_wakes_its_waiter_once_fired() {
+        let signal = Arc::new(EndSignal::default());
+        let waiter = tokio::spawn({
+            let signal = signal.clone();
+            async move { signal.fired().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!signal.is_fired());
+        signal.fire();
+        tokio::time::timeout(LIMIT, waiter)
+            .await
+            .expect("woken")
+            .expect("the waiter ran");
+        assert!(signal.is_fired());
     }
 }

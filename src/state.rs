@@ -11,7 +11,7 @@ use crate::{
     domain::{
         catch_up::CatchUps, passwords::HashSlots, tokens::TokenKeys, typing::typists::Typists,
     },
-    shutdown::CancellationToken,
+    shutdown::{CancellationToken, SocketStops},
 };
 
 /// Cheap to clone: one pointer to what every surface shares. Each open
@@ -34,6 +34,9 @@ pub struct Shared {
     /// Cancelled when the node shuts down: WebSockets close with 1001 and
     /// background readers stop.
     pub shutdown: CancellationToken,
+    /// `shutdown` as each open WebSocket waits for it, on every wake:
+    /// without the locks a cancellation token takes.
+    pub socket_stops: SocketStops,
     /// Turns at password hashing on this node (`PASSWORD_HASH_CONCURRENCY`).
     pub hash_slots: Arc<HashSlots>,
     /// Who is typing, as told to this node.
@@ -69,6 +72,7 @@ impl AppState {
             typists: Arc::new(Typists::default()),
             catch_ups,
             config: Arc::new(config),
+            socket_stops: SocketStops::new(&shutdown),
             shutdown,
             sockets: TaskTracker::new(),
         })))

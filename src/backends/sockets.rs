@@ -20,23 +20,17 @@
 use std::{
     collections::HashMap,
     future::Future,
-    sync::{
-        Arc, Mutex, PoisonError,
-        atomic::{AtomicBool, Ordering},
-    },
-    task::{Context, Poll},
+    sync::{Arc, Mutex, PoisonError},
     time::Duration,
 };
 
-use crate::backends::redis_conn::RedisConn;
-use futures::task::AtomicWaker;
 use redis::Script;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::redis_keys::RedisKeys;
-use crate::domain::UserId;
+use super::{redis_conn::RedisConn, redis_keys::RedisKeys};
+use crate::{domain::UserId, shutdown::EndSignal};
 
 /// KEYS[1] the user's set, KEYS[2] the online set; ARGV the cap, the
 /// socket id, the TTL in ms, the user id. 0 when the user holds the cap
@@ -131,34 +125,6 @@ struct Local {
     sockets: HashMap<Uuid, Arc<EndSignal>>,
 }
 
-/// Fired once, polled on every event of its socket: a flag and a waker,
-/// no lock (a cancellation token's wait showed in the fan-out profile).
-#[derive(Default)]
-struct EndSignal {
-    fired: AtomicBool,
-    waker: AtomicWaker,
-}
-
-impl EndSignal {
-    fn fire(&self) {
-        self.fired.store(true, Ordering::Release);
-        self.waker.wake();
-    }
-
-    fn poll_fired(&self, cx: &mut Context<'_>) -> Poll<()> {
-        if self.fired.load(Ordering::Acquire) {
-            return Poll::Ready(());
-        }
-        self.waker.register(cx.waker());
-        // Fired between the check and the registration: seen here.
-        if self.fired.load(Ordering::Acquire) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    }
-}
-
 struct Shared {
     manager: RedisConn,
     keys: RedisKeys,
@@ -204,11 +170,11 @@ impl SocketLease {
     /// Resolves when the user's sockets are ended ([`Sockets::end_user`]);
     /// cheap to make and poll on every event.
     pub fn ended(&self) -> impl Future<Output = ()> + '_ {
-        std::future::poll_fn(|cx| self.ended.poll_fired(cx))
+        self.ended.fired()
     }
 
     pub fn is_ended(&self) -> bool {
-        self.ended.fired.load(Ordering::Acquire)
+        self.ended.is_fired()
     }
 }
 

@@ -226,43 +226,52 @@ pub fn live_events(
     Box::pin(open_live(state, viewer, conversation, since, Feed::Events))
 }
 
-/// Like [`live`], with the conversation's typing and presence signals too
-/// (the legacy protocol, which forwards them once its client opts in).
-pub fn live_with_signals(
-    state: &AppState,
-    viewer: UserId,
-    conversation: ConversationId,
-    since: Option<StreamId>,
-) -> BoxFuture<'_, Result<LiveStream>> {
-    Box::pin(open_live(
-        state,
-        viewer,
-        conversation,
-        since,
-        Feed::MessagesAndSignals,
-    ))
+/// A conversation's typing and presence signals as this node hears them:
+/// live only, never replayed (a receiver that lags skips what it missed).
+/// For a viewer whose [`live`] stream of the conversation is open: that
+/// stream checked the membership and keeps the conversation followed, and
+/// the node hears no signals of a conversation it does not follow. The
+/// legacy protocol takes them once its client opts in, so that older
+/// clients' sockets are not woken by signals they would drop.
+pub fn signals(state: &AppState, conversation: ConversationId) -> Signals {
+    Signals(state.backends.hub.signals(conversation))
+}
+
+/// See [`signals`].
+#[derive(Default)]
+pub struct Signals(Option<broadcast::Receiver<Arc<Delivery>>>);
+
+impl Signals {
+    /// The next signal; never resolves without one.
+    pub async fn next(&mut self) -> Arc<Delivery> {
+        loop {
+            let Some(receiver) = &mut self.0 else {
+                return std::future::pending().await;
+            };
+            match receiver.recv().await {
+                Ok(signal) => return signal,
+                // Missed signals are gone: they are not replayed.
+                Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => self.0 = None,
+            }
+        }
+    }
 }
 
 /// What a live stream carries.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Feed {
-    /// New messages only (`messageAdded`).
+    /// New messages only (`messageAdded`, the legacy protocol).
     Messages,
-    /// New messages, typing and presence.
-    MessagesAndSignals,
     /// Every event of the log, typing and presence.
     Events,
 }
 
 impl Feed {
-    fn signals(self) -> bool {
-        self != Feed::Messages
-    }
-
     /// What a catch-up of this feed reads from the log.
     fn replay(self) -> Replay {
         match self {
-            Feed::Messages | Feed::MessagesAndSignals => Replay::Messages,
+            Feed::Messages => Replay::Messages,
             Feed::Events => Replay::Events,
         }
     }
@@ -281,10 +290,9 @@ async fn open_live(
     let catch_ups = state.catch_ups.clone();
     let max_lag = state.config.slow_consumer_lag;
     let mut last = start;
-    let mut signals = if feed.signals() {
-        state.backends.hub.signals(conversation)
-    } else {
-        None
+    let mut signals = match feed {
+        Feed::Events => signals(&state, conversation),
+        Feed::Messages => Signals::default(),
     };
     // Whatever lies between the start and the arm position was published
     // before the subscription existed: it comes from the log.
@@ -323,7 +331,7 @@ async fn open_live(
                 biased;
                 live = subscription.recv() => live,
                 // Live only: neither ordered nor caught up.
-                signal = next_signal(&mut signals) => Ok(Live::Delivery(signal)),
+                signal = signals.next() => Ok(Live::Delivery(signal)),
             };
             match live {
                 Ok(Live::Revoked(user)) if user == viewer => {
@@ -382,21 +390,6 @@ async fn open_live(
             }
         }
     }))
-}
-
-/// The next typing or presence signal; never resolves without one.
-async fn next_signal(signals: &mut Option<broadcast::Receiver<Arc<Delivery>>>) -> Arc<Delivery> {
-    loop {
-        let Some(receiver) = signals else {
-            return std::future::pending().await;
-        };
-        match receiver.recv().await {
-            Ok(signal) => return signal,
-            // Missed signals are gone: they are not replayed.
-            Err(RecvError::Lagged(_)) => {}
-            Err(RecvError::Closed) => *signals = None,
-        }
-    }
 }
 
 /// Arms a live subscription and says where its stream starts: after

@@ -35,7 +35,7 @@ use crate::{
     domain::{
         ConversationId, UserId,
         message::Signal,
-        messaging::{self, LiveEnd, LiveStream},
+        messaging::{self, LiveEnd, LiveStream, Signals},
         sessions::{self, SessionEnd, SocketSession},
         tokens::Credentials,
         typing,
@@ -138,17 +138,11 @@ async fn open(
     let Ok(since) = messaging::parse_since(since.as_deref()) else {
         return Err(Refused(Close(CloseCode::BadRequest, "invalid since"), None));
     };
-    match messaging::live_with_signals(state, viewer, conversation, since).await {
+    match messaging::live(state, viewer, conversation, since).await {
         Ok(live) => Ok(Opened {
             session,
             conversation,
-            // The protocol shows messages only: a replay skips deleted ones,
-            // as REST history does.
-            live: Box::pin(live.filter(|item| {
-                std::future::ready(
-                    !matches!(item, Ok(delivery) if delivery.message().is_some_and(|m| m.deleted)),
-                )
-            })),
+            live,
         }),
         Err(e) => match reply(e) {
             Reply::Close(code) => Err(Refused(code, None)),
@@ -172,8 +166,7 @@ fn serve(
     opened: Result<Opened, Refused>,
 ) -> impl Future<Output = ()> + Send {
     let open = OpenSocket::new("legacy");
-    let shutdown = state.shutdown.clone();
-    let mut socket = Outbox::new(socket, shutdown.clone());
+    let mut socket = Outbox::new(socket, state.socket_stops.register());
     let mut connection = opened.map(|opened| Connection::new(state, opened));
     async move {
         let _open = open;
@@ -185,7 +178,7 @@ fn serve(
             }
         };
         tracing::info!("legacy websocket connected");
-        match session::run(&mut socket, connection, &shutdown).await {
+        match session::run(&mut socket, connection).await {
             End::Close(code, reason) => Box::pin(socket.close(code, &reason, CLOSE_GRACE)).await,
             End::Peer(code) => {
                 tracing::info!(close.code = code, "legacy websocket closed by the client")
@@ -214,9 +207,9 @@ struct Connection {
     live: Peekable<LiveStream>,
     /// Pings are for idle connections only: reset after every write.
     keepalive: Interval,
-    /// The client sent a typing frame: it understands typing and presence
-    /// frames (older clients never get one).
-    signals: bool,
+    /// Typing and presence, once the client sent a typing frame: it
+    /// understands their frames (older clients never get one).
+    signals: Option<Signals>,
 }
 
 /// What the connection's own sources yield.
@@ -224,6 +217,7 @@ enum Event {
     SessionEnded(SessionEnd),
     Keepalive,
     Live(Option<Result<Arc<messaging::Delivery>, LiveEnd>>),
+    Signal(Arc<messaging::Delivery>),
 }
 
 impl Connection {
@@ -238,7 +232,7 @@ impl Connection {
             conversation: opened.conversation,
             live: opened.live.peekable(),
             keepalive,
-            signals: false,
+            signals: None,
         }
     }
 
@@ -259,7 +253,9 @@ impl Connection {
         let content = match ClientFrame::decode(text) {
             ClientFrame::Send { content } => content,
             ClientFrame::Typing { typing } => {
-                self.signals = true;
+                if self.signals.is_none() {
+                    self.signals = Some(messaging::signals(&self.state, self.conversation));
+                }
                 return typing::set(&self.state, self.viewer, self.conversation, typing)
                     .await
                     .map_err(reply);
@@ -283,11 +279,18 @@ impl Session for Connection {
     where
         F: Future<Output = Incoming> + Send,
     {
+        let signal = async {
+            match &mut self.signals {
+                Some(signals) => signals.next().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             end = self.session.ended() => Wake::Event(Event::SessionEnded(end)),
             _ = self.keepalive.tick() => Wake::Event(Event::Keepalive),
             frame = frame => Wake::Frame(frame),
             delivery = self.live.next() => Wake::Event(Event::Live(delivery)),
+            signal = signal => Wake::Event(Event::Signal(signal)),
         }
     }
 
@@ -328,10 +331,15 @@ impl Session for Connection {
                 return Err(End::Close(CloseCode::Unauthenticated, end.reason().into()));
             }
             Event::Keepalive => Message::Ping(Bytes::new()),
-            Event::Live(Some(Ok(delivery))) => match delivery.signal() {
-                None => message_frame(&delivery),
-                Some(_) if !self.signals => return Ok(()),
+            Event::Live(Some(Ok(delivery))) => match delivery.message() {
+                // The protocol shows messages only: a replay skips deleted
+                // ones, as REST history does.
+                Some(message) if message.deleted => return Ok(()),
+                _ => message_frame(&delivery),
+            },
+            Event::Signal(delivery) => match delivery.signal() {
                 Some(signal) => signal_frame(&delivery, signal),
+                None => return Ok(()),
             },
             Event::Live(Some(Err(LiveEnd::SlowConsumer))) => {
                 return Err(End::Close(CloseCode::SlowConsumer, "slow consumer".into()));

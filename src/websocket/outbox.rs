@@ -6,13 +6,13 @@
 //! streams, whose subscriptions then lag and later resume from the log.
 //! Shutdown wins over a client that stopped reading: no write outlives it.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures::SinkExt;
 
 use super::CloseCode;
-use crate::shutdown::CancellationToken;
+use crate::shutdown::{EndSignal, SocketStop};
 
 /// Why a write did not happen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,12 +26,18 @@ pub enum Interrupted {
 /// A connection's socket and the node's shutdown signal.
 pub struct Outbox {
     socket: WebSocket,
-    shutdown: CancellationToken,
+    stop: SocketStop,
 }
 
 impl Outbox {
-    pub fn new(socket: WebSocket, shutdown: CancellationToken) -> Self {
-        Self { socket, shutdown }
+    pub fn new(socket: WebSocket, stop: SocketStop) -> Self {
+        Self { socket, stop }
+    }
+
+    /// Fired when the node shuts down; its own handle, so that a loop can
+    /// wait for it while it reads the socket.
+    pub fn stop_signal(&self) -> Arc<EndSignal> {
+        self.stop.signal()
     }
 
     /// The next frame from the client (`None` once the socket has ended).
@@ -44,7 +50,7 @@ impl Outbox {
         tokio::select! {
             biased;
             queued = self.socket.feed(message) => queued.map_err(|_| Interrupted::Gone),
-            () = self.shutdown.cancelled() => Err(Interrupted::ShuttingDown),
+            () = self.stop.stopped() => Err(Interrupted::ShuttingDown),
         }
     }
 
@@ -53,7 +59,7 @@ impl Outbox {
         tokio::select! {
             biased;
             flushed = self.socket.flush() => flushed.map_err(|_| Interrupted::Gone),
-            () = self.shutdown.cancelled() => Err(Interrupted::ShuttingDown),
+            () = self.stop.stopped() => Err(Interrupted::ShuttingDown),
         }
     }
 

@@ -15,7 +15,6 @@ use std::{borrow::Cow, future::Future};
 use axum::extract::ws::Message;
 
 use super::{CloseCode, Interrupted, MAX_BATCH, Outbox};
-use crate::shutdown::CancellationToken;
 
 /// The client's next frame as the socket reads it (`None` once it ended).
 pub type Incoming = Option<Result<Message, axum::Error>>;
@@ -87,15 +86,12 @@ pub trait Session: Send {
 /// Serves a connection until either side ends it. Each write is awaited
 /// here, so a client that stops reading stops its session from being polled
 /// (see [`Outbox`]).
-pub async fn run<S: Session>(
-    outbox: &mut Outbox,
-    session: &mut S,
-    shutdown: &CancellationToken,
-) -> End {
+pub async fn run<S: Session>(outbox: &mut Outbox, session: &mut S) -> End {
+    let stop = outbox.stop_signal();
     loop {
         let wake = tokio::select! {
             biased;
-            () = shutdown.cancelled() => return End::shutting_down(),
+            () = stop.fired() => return End::shutting_down(),
             wake = session.next_event(outbox.recv()) => wake,
         };
         let step = match wake {

@@ -65,12 +65,11 @@ pub(super) fn serve(
     client: ClientAddr,
 ) -> impl Future<Output = ()> + Send {
     let open = OpenSocket::new(protocol.name());
-    let shutdown = state.shutdown.clone();
-    let mut socket = Outbox::new(socket, shutdown.clone());
+    let mut socket = Outbox::new(socket, state.socket_stops.register());
     let mut connection = Connection::new(protocol, schema, state, header_auth, client);
     async move {
         let _open = open;
-        let end = session::run(&mut socket, &mut connection, &shutdown).await;
+        let end = session::run(&mut socket, &mut connection).await;
         let user = connection.user.map(|u| u.0);
         match end {
             End::Close(code, reason) => {

@@ -11,18 +11,19 @@ mod connection;
 mod protocol;
 mod trim;
 
+use std::{future::Future, sync::Arc};
+
 use axum::{
     Extension,
     extract::{State, WebSocketUpgrade},
     http::{HeaderMap, header::AUTHORIZATION},
     response::{IntoResponse, Response},
 };
-use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 use tracing::Instrument;
 
 use self::protocol::Protocol;
 use super::{ChatSchema, SocketAuth};
-use crate::{client_addr::ClientAddr, state::AppState, websocket};
+use crate::{client_addr::ClientAddr, shutdown::EndSignal, state::AppState, websocket};
 
 /// `GET /graphql/ws`, and `GET /graphql` when it asks for an upgrade.
 pub async fn upgrade(
@@ -67,19 +68,19 @@ pub async fn upgrade(
 /// connection closes with 4008 ("slow consumer") so the client reconnects
 /// with `since`.
 #[derive(Clone, Debug, Default)]
-pub struct SlowConsumer(CancellationToken);
+pub struct SlowConsumer(Arc<EndSignal>);
 
 impl SlowConsumer {
     /// Asks the connection to close with 4008.
     pub fn trigger(&self) {
-        self.0.cancel();
+        self.0.fire();
     }
 
     fn is_triggered(&self) -> bool {
-        self.0.is_cancelled()
+        self.0.is_fired()
     }
 
-    fn triggered(&self) -> WaitForCancellationFuture<'_> {
-        self.0.cancelled()
+    fn triggered(&self) -> impl Future<Output = ()> + '_ {
+        self.0.fired()
     }
 }
