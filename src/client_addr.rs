@@ -14,7 +14,7 @@ use axum::{
     http::{HeaderMap, request::Parts},
 };
 
-use crate::{config::TrustedProxies, state::AppState};
+use crate::{config::TrustedProxies, domain::state::AppState};
 
 /// The client's address, as the throttles count it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 //! chatstream: a real-time chat server. Surfaces (`http`, `graphql`, and the
-//! browser pages in `web`) call the rules in `domain`, which use `store`
-//! (SQL) and `backends` (message log, rate limiter); `config`, `state` and
-//! `error` are shared by all.
+//! browser pages in `web`) call the rules in `domain` with its `AppState`;
+//! the rules use `store` (SQL) and `backends` (message log, rate limiter,
+//! fan-out), and all of them speak in `model`'s types. `config`, `error`
+//! and `shutdown` are shared by all. Nothing depends on a layer above it.
 
 pub mod backends;
 pub mod client_addr;
@@ -10,8 +11,8 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod model;
 pub mod shutdown;
-pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod web;
@@ -20,13 +21,12 @@ pub mod websocket;
 use std::future::Future;
 
 use anyhow::Context;
-use migration::{Migrator, MigratorTrait};
-use sea_orm::DatabaseConnection;
+
 use tokio::net::TcpListener;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
-use crate::{config::Config, state::AppState};
+use crate::{config::Config, domain::state::AppState};
 
 /// How long shutdown waits for WebSockets to close.
 const SOCKET_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
@@ -110,26 +110,4 @@ impl Application {
         tracing::info!("server stopped");
         Ok(())
     }
-}
-
-/// Opens the database and brings its schema up to date.
-pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<DatabaseConnection> {
-    let db = store::connect(config.database_url.expose())
-        .await
-        .with_context(|| format!("cannot connect to the {} database", config.database_kind()))?;
-    let migrate = async {
-        let found = store::adoption::inspect(&db).await?;
-        Migrator::up(&db, None).await?;
-        Ok(found)
-    };
-    let found = store::migrations::serialized(&db, config.database_url.expose(), migrate)
-        .await
-        .context("database migrations failed")?;
-    if found == store::adoption::Found::DjangoChat {
-        tracing::info!(
-            "adopted an existing django-chat schema: its tables and rows are kept as they are; \
-             chatstream's own tables were added beside them"
-        );
-    }
-    Ok(db)
 }

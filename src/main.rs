@@ -95,7 +95,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Application::build(config).await?.run_until_stopped().await
         }
         Command::Migrate => {
-            chatstream::connect_and_migrate(&config).await?;
+            chatstream::store::connect_and_migrate(&config).await?;
             tracing::info!("migrations applied");
             Ok(())
         }
@@ -107,7 +107,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         } => {
             let password = read_password(password_stdin)?;
             // No listener: this must work while the server itself is running.
-            let state = chatstream::state::AppState::build(config).await?;
+            let state = chatstream::domain::state::AppState::build(config).await?;
             let input = accounts::SuperuserInput {
                 email,
                 username,

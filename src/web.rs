@@ -17,8 +17,8 @@ use axum::{
 use rust_embed::RustEmbed;
 
 use crate::{
+    domain::state::AppState,
     error::{Error, Missing},
-    state::AppState,
 };
 
 /// `web/dist`, as committed: `.ci/run` rebuilds it and fails on a difference.

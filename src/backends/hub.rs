@@ -37,11 +37,11 @@ use async_trait::async_trait;
 use tokio::sync::{OnceCell, broadcast};
 
 use crate::{
-    domain::{
+    error::Result,
+    model::{
         ConversationId, StreamId, UserId,
         message::{Delivery, Event, Message, Signal},
     },
-    error::Result,
 };
 
 /// Signals a subscriber may fall behind by before it misses some.
@@ -337,7 +337,7 @@ mod tests {
     use super::*;
 
     fn message(conversation: ConversationId, ms: u64) -> Message {
-        crate::domain::message::sample(conversation, StreamId::new(ms, 0), &format!("m{ms}"))
+        crate::model::message::sample(conversation, StreamId::new(ms, 0), &format!("m{ms}"))
     }
 
     #[tokio::test]
@@ -385,7 +385,7 @@ mod tests {
         let mut messages_only = hub.subscribe(conversation).await.expect("subscribe");
         let _events = hub.subscribe(conversation).await.expect("subscribe");
         let mut signals = hub.signals(conversation).expect("followed");
-        let user = crate::domain::message::sample(conversation, StreamId::MIN, "")
+        let user = crate::model::message::sample(conversation, StreamId::MIN, "")
             .sender
             .clone();
         // Far more signals than the log's buffer holds.

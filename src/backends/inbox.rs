@@ -22,7 +22,7 @@ use std::{
 
 use tokio::sync::Notify;
 
-use crate::domain::{ConversationId, UserId};
+use crate::model::{ConversationId, UserId};
 
 /// What changed, as nodes tell each other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -27,7 +27,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::domain::{ConversationId, User, UserId, role::Role};
+use crate::model::{ConversationId, User, UserId, role::Role};
 
 /// A membership as the message endpoints need it.
 pub type Member = (Role, User);

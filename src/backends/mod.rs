@@ -19,7 +19,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     config::Config,
-    domain::{ConversationId, UserId},
+    model::{ConversationId, UserId},
     shutdown::CancellationToken,
 };
 use hub::{Hub, Revocation};
@@ -119,7 +119,7 @@ impl Backends {
                         manager.clone(),
                         keys.clone(),
                     );
-                    hot.start(shutdown.clone());
+                    message_log::redis::archiver::start(hot.clone(), shutdown.clone());
                     log = log.with_archive(hot);
                 }
                 Ok(Self {

@@ -7,7 +7,7 @@
 //! span many users) and the archiver's keys `{archive}`.
 
 use super::rate_limit::LimitKey;
-use crate::domain::{ConversationId, UserId};
+use crate::model::{ConversationId, UserId};
 
 /// Conversations per cluster are grouped into this many partitions, each
 /// one hash slot. Fixed: it decides key names, so every node of a

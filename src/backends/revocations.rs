@@ -24,7 +24,7 @@ use super::{
     member_cache::MemberCache,
     signals::Broadcast,
 };
-use crate::domain::{ConversationId, UserId};
+use crate::model::{ConversationId, UserId};
 
 /// Waits between reconnection attempts.
 const RETRY: Duration = Duration::from_millis(500);

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::hub::Hub;
-use crate::domain::{ConversationId, User, UserId, message::Signal};
+use crate::model::{ConversationId, User, UserId, message::Signal};
 
 /// A signal and the conversations whose subscribers see it (a presence
 /// change goes to every conversation of its user, in one message).

@@ -30,7 +30,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::{redis_conn::RedisConn, redis_keys::RedisKeys};
-use crate::{domain::UserId, shutdown::EndSignal};
+use crate::{model::UserId, shutdown::EndSignal};
 
 /// KEYS[1] the user's set, KEYS[2] the online set; ARGV the cap, the
 /// socket id, the TTL in ms, the user id. 0 when the user holds the cap

@@ -12,8 +12,8 @@ use super::{
     tokens::{self, Session},
 };
 use crate::{
+    domain::state::AppState,
     error::{Clash, Error, NoCredentials, Result, Validator},
-    state::AppState,
     store::{self, users::NewUser},
 };
 

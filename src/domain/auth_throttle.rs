@@ -19,8 +19,8 @@ use std::net::IpAddr;
 
 use crate::{
     backends::rate_limit::{Account, Decision, LimitKey},
+    domain::state::AppState,
     error::{Error, Result},
-    state::AppState,
 };
 
 /// A login attempt that was let through to the password check, and what

@@ -19,8 +19,8 @@ use crate::{
         message_log::{self, Head, Note},
         rate_limit::{Decision, LimitKey},
     },
+    domain::state::AppState,
     error::{Clash, Denied, Error, Missing, Result, Validator},
-    state::AppState,
     store,
 };
 

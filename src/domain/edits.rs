@@ -10,8 +10,8 @@ use super::{
 };
 use crate::{
     backends::{inbox::Notice, message_log::Changed},
+    domain::state::AppState,
     error::{Denied, Error, Missing, Result},
-    state::AppState,
 };
 
 /// Edits a message: the send rules (content, rate limit shared with sends)

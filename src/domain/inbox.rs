@@ -13,8 +13,8 @@ use super::{
     conversations::{self, Conversation},
 };
 use crate::{
+    domain::state::AppState,
     error::{Error, Result},
-    state::AppState,
     store,
 };
 

@@ -18,8 +18,8 @@ use crate::{
         inbox::Notice,
         message_log::{self, Note},
     },
+    domain::state::AppState,
     error::{Denied, Error, Missing, Result},
-    state::AppState,
     store,
 };
 

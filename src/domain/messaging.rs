@@ -18,8 +18,8 @@ use crate::{
         message_log::Position,
         rate_limit::{Decision, LimitKey},
     },
+    domain::state::AppState,
     error::{Error, Result, Unsendable},
-    state::AppState,
 };
 
 /// The longest message, in Unicode characters after trimming.

@@ -9,8 +9,8 @@ use super::{
 };
 use crate::{
     backends::rate_limit::{Decision, LimitKey},
+    domain::state::AppState,
     error::{Error, Result, Validator},
-    state::AppState,
     store,
 };
 

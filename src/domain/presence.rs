@@ -16,8 +16,8 @@ use super::{User, UserId, message::Signal};
 use crate::{
     backends::{signals::Broadcast, sockets::Transition},
     config::EmailVisibility,
+    domain::state::AppState,
     error::Result,
-    state::AppState,
     store,
 };
 

@@ -10,8 +10,8 @@ use crate::{
         inbox::Notice,
         message_log::{self, Note, Position},
     },
+    domain::state::AppState,
     error::Result,
-    state::AppState,
     store,
 };
 

@@ -18,7 +18,7 @@ use std::{
 use tokio::time::{Instant, Sleep};
 
 use super::{UserId, tokens::Access};
-use crate::{backends::sockets::SocketLease, state::AppState, store};
+use crate::{backends::sockets::SocketLease, domain::state::AppState, store};
 
 /// How often a node checks that the users holding its sockets are active:
 /// a deactivated account loses its sockets within this (plus one query).

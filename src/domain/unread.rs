@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 
 use super::{ConversationId, StreamId, UserId, message::Message};
-use crate::{backends::message_log::Head, error::Result, state::AppState, store};
+use crate::{backends::message_log::Head, domain::state::AppState, error::Result, store};
 
 /// What one viewer sees of a conversation's read state.
 #[derive(Clone, Debug, Default)]

@@ -7,12 +7,12 @@ use async_graphql::{Context, ErrorExtensions};
 
 use crate::{
     client_addr::ClientAddr,
+    domain::state::AppState,
     domain::{
         UserId,
         tokens::{Access, Credentials, TokenKeys},
     },
     error::{Error, NoCredentials},
-    state::AppState,
 };
 
 /// The caller of one GraphQL request or connection.

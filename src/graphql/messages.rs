@@ -12,6 +12,7 @@ use super::{
     ws::SlowConsumer,
 };
 use crate::{
+    domain::state::AppState,
     domain::{
         ConversationId, StreamId, UserId, edits,
         message::Delivery,
@@ -19,7 +20,6 @@ use crate::{
         paging::PageSize,
     },
     error::{Denied, Error},
-    state::AppState,
 };
 
 #[derive(Default)]

@@ -25,7 +25,7 @@ use async_graphql::{MergedObject, MergedSubscription, SDLExportOptions, Schema};
 
 pub use auth::{Auth, SocketAuth};
 
-use crate::state::AppState;
+use crate::domain::state::AppState;
 
 /// Every query, merged from one root per domain.
 #[derive(MergedObject, Default)]

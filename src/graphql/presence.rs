@@ -14,8 +14,8 @@ use super::{
     types::{self, ConversationType, UserType},
 };
 use crate::{
+    domain::state::AppState,
     domain::{User, UserId, presence, typing},
-    state::AppState,
 };
 
 #[derive(Default)]

@@ -20,7 +20,7 @@ use super::{
     presence::OnlineLoader,
     ws,
 };
-use crate::{client_addr::ClientAddr, error::Error, state::AppState, telemetry, web::Page};
+use crate::{client_addr::ClientAddr, domain::state::AppState, error::Error, telemetry, web::Page};
 
 /// Routes for the GraphQL endpoint.
 pub fn router(schema: ChatSchema) -> Router<AppState> {

@@ -12,9 +12,9 @@ use axum::{
 use serde::de::DeserializeOwned;
 
 use crate::{
+    domain::state::AppState,
     domain::{UserId, tokens::Credentials},
     error::{Error, Missing, NoCredentials},
-    state::AppState,
     telemetry,
 };
 

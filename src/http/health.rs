@@ -3,7 +3,7 @@
 use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
 use serde_json::{Map, Value, json};
 
-use crate::state::AppState;
+use crate::domain::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -32,6 +32,7 @@ use super::{
     rest::messages::MessageJson,
 };
 use crate::{
+    domain::state::AppState,
     domain::{
         ConversationId, UserId,
         message::Signal,
@@ -41,7 +42,6 @@ use crate::{
         typing,
     },
     error::Error,
-    state::AppState,
     websocket::{
         self, CloseCode, End, Interrupted, OpenSocket, Outbox, Session, Step,
         session::{self, Incoming, Wake},

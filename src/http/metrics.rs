@@ -21,9 +21,9 @@ use axum::{
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::{
+    domain::state::AppState,
     domain::tokens::Credentials,
     error::{Error, NoCredentials, StorageBackend},
-    state::AppState,
 };
 
 /// Request latencies: Prometheus's default buckets, up to 10 s.

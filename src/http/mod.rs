@@ -26,9 +26,9 @@ use tower_http::{
 };
 
 use crate::{
+    domain::state::AppState,
     error::{Error, Missing},
     graphql::{self, ChatSchema},
-    state::AppState,
     telemetry,
 };
 

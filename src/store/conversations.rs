@@ -8,7 +8,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::domain::{ConversationId, UserId};
+use crate::model::{ConversationId, UserId};
 
 pub async fn find(
     db: &impl ConnectionTrait,

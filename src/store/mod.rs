@@ -9,10 +9,14 @@ pub mod read_markers;
 pub mod tokens;
 pub mod users;
 
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, Database, DatabaseConnection, DbErr, SqlErr,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
+
+use crate::config::Config;
 
 /// True when the error is a unique-constraint violation (a lost race).
 pub fn is_unique_violation(err: &DbErr) -> bool {
@@ -41,4 +45,26 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(std::time::Duration::from_secs(5))
         });
     Database::connect(options).await
+}
+
+/// Opens the database and brings its schema up to date.
+pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let db = connect(config.database_url.expose())
+        .await
+        .with_context(|| format!("cannot connect to the {} database", config.database_kind()))?;
+    let migrate = async {
+        let found = adoption::inspect(&db).await?;
+        Migrator::up(&db, None).await?;
+        Ok(found)
+    };
+    let found = migrations::serialized(&db, config.database_url.expose(), migrate)
+        .await
+        .context("database migrations failed")?;
+    if found == adoption::Found::DjangoChat {
+        tracing::info!(
+            "adopted an existing django-chat schema: its tables and rows are kept as they are; \
+             chatstream's own tables were added beside them"
+        );
+    }
+    Ok(db)
 }

@@ -8,7 +8,7 @@ use sea_orm::{
     sea_query::{Expr, Query},
 };
 
-use crate::domain::{ConversationId, UserId};
+use crate::model::{ConversationId, UserId};
 
 pub async fn insert(
     db: &impl ConnectionTrait,

@@ -7,7 +7,7 @@ use sea_orm::{
     sea_query::{Expr, OnConflict},
 };
 
-use crate::domain::{ConversationId, UserId, message::Position};
+use crate::model::{ConversationId, UserId, message::Position};
 
 /// `user`'s markers in these conversations (absent where none was set).
 pub async fn for_user(

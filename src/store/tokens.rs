@@ -8,7 +8,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::domain::UserId;
+use crate::model::UserId;
 
 pub async fn insert(
     db: &impl ConnectionTrait,

@@ -8,7 +8,7 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
 };
 
-use crate::domain::UserId;
+use crate::model::UserId;
 
 /// A user row about to be inserted.
 pub struct NewUser {

@@ -61,7 +61,7 @@ async fn adopting_the_schema_keeps_django_chats_tables_and_migrating_again_chang
 
     let whole = pg_dump(url, &[]);
     let config = Config::from_vars(django.env.vars().clone()).expect("config");
-    chatstream::connect_and_migrate(&config)
+    chatstream::store::connect_and_migrate(&config)
         .await
         .expect("second migration");
     assert_eq!(
@@ -83,7 +83,7 @@ async fn a_django_chat_schema_missing_a_column_chatstream_reads_is_refused_untou
     execute(&db, "ALTER TABLE users DROP COLUMN last_login").await;
     let before = pg_dump(&django.database_url, &[]);
     let config = Config::from_vars(django.env.vars().clone()).expect("config");
-    let refused = chatstream::connect_and_migrate(&config)
+    let refused = chatstream::store::connect_and_migrate(&config)
         .await
         .expect_err("an incomplete users table is refused");
     assert!(

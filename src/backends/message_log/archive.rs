@@ -18,8 +18,8 @@ use sea_orm::{
 use super::Position;
 use super::embedded::{beyond, find_message, position_at, to_i64, to_message};
 use crate::{
-    domain::{ConversationId, StreamId, message::Message},
     error::Result,
+    model::{ConversationId, StreamId, message::Message},
 };
 
 /// One message on its way to the archive, with its ordinal.

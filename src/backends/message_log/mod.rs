@@ -14,16 +14,16 @@ pub mod redis;
 
 use std::collections::HashMap;
 
-pub use crate::domain::message::Position;
+pub use crate::model::message::Position;
 
 use async_trait::async_trait;
 
 use crate::{
-    domain::{
+    error::Result,
+    model::{
         ConversationId, StreamId, User, UserId,
         message::{Change, Cursor, Delivery, Event, Message, NewMessage},
     },
-    error::Result,
 };
 
 /// A page read from the log, oldest first.

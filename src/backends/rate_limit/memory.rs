@@ -97,7 +97,7 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::domain::{ConversationId, UserId};
+    use crate::model::{ConversationId, UserId};
 
     fn rule(limit: u32, window_secs: u64) -> LimitRule {
         LimitRule {

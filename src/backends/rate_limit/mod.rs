@@ -12,7 +12,7 @@ use async_trait::async_trait;
 
 use crate::{
     config::{Config, RateLimitConfig},
-    domain::{ConversationId, UserId},
+    model::{ConversationId, UserId},
 };
 
 /// The outcome of one check.

@@ -135,7 +135,7 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::domain::{ConversationId, UserId};
+    use crate::model::{ConversationId, UserId};
 
     #[test]
     fn waits_become_whole_seconds_rounded_up() {

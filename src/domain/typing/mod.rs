@@ -18,7 +18,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{ConversationId, User, UserId, conversations, message::Signal, presence};
-use crate::{backends::signals::Broadcast, error::Result, state::AppState};
+use crate::{backends::signals::Broadcast, domain::state::AppState, error::Result};
 
 pub use self::typists::{COALESCE, EXPIRY};
 

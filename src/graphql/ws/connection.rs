@@ -32,12 +32,12 @@ use super::{
 };
 use crate::{
     client_addr::ClientAddr,
+    domain::state::AppState,
     domain::{
         UserId,
         sessions::{self, SessionEnd, SocketSession, TooManySockets},
     },
     graphql::{Auth, ChatSchema, SocketAuth, live_message::RequestShape},
-    state::AppState,
     websocket::{
         End, Interrupted, OpenSocket, Outbox, Session, Step,
         session::{self, Incoming, Wake},

@@ -23,7 +23,7 @@ use tracing::Instrument;
 
 use self::protocol::Protocol;
 use super::{ChatSchema, SocketAuth};
-use crate::{client_addr::ClientAddr, shutdown::EndSignal, state::AppState, websocket};
+use crate::{client_addr::ClientAddr, domain::state::AppState, shutdown::EndSignal, websocket};
 
 /// `GET /graphql/ws`, and `GET /graphql` when it asks for an upgrade.
 pub async fn upgrade(

@@ -11,9 +11,9 @@ use super::schemas::{
     self, BadRequest, CredentialsError, ErrorDetail, Inside, ThrottledError, Unavailable,
 };
 use crate::{
+    domain::state::AppState,
     domain::{User, accounts, tokens::Session},
     error::Result,
-    state::AppState,
     {client_addr::ClientAddr, http::extract::AppJson},
 };
 

@@ -24,6 +24,7 @@ use super::{
     },
 };
 use crate::{
+    domain::state::AppState,
     domain::{
         UserId,
         conversations::{self, Conversation, NewConversation, Role, UserRef},
@@ -32,7 +33,6 @@ use crate::{
     },
     error::{Result, Validator},
     http::extract::{AppJson, AppPath, AppQuery, AuthUser},
-    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

@@ -9,10 +9,10 @@ use super::{
     schemas::{BadRequest, ErrorDetail, SuccessJson, Unauthenticated, Unavailable},
 };
 use crate::{
+    domain::state::AppState,
     domain::{UserId, membership},
     error::{Error, Result},
     http::extract::{AppJson, AppPath, AuthUser},
-    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

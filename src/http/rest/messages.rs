@@ -17,6 +17,7 @@ use super::{
     },
 };
 use crate::{
+    domain::state::AppState,
     domain::{
         ConversationId, StreamId, edits,
         messaging::{self, Cursor, MAX_CONTENT_CHARS, Message},
@@ -24,7 +25,6 @@ use crate::{
     },
     error::{Error, Missing, Result, Validator},
     http::extract::{AppJson, AppPath, AppQuery, AuthUser},
-    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

@@ -20,8 +20,8 @@ use utoipa::IntoParams;
 
 use crate::{
     domain::ConversationId,
+    domain::state::AppState,
     error::{Error, Missing, Validator},
-    state::AppState,
 };
 
 /// Every REST route, to be nested under `/api/v1`, plus the OpenAPI document

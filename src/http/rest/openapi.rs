@@ -15,7 +15,7 @@ use super::{
     schemas::{ErrorDetail, StorageError, Unauthenticated, Unavailable},
     users,
 };
-use crate::{state::AppState, web::Page};
+use crate::{domain::state::AppState, web::Page};
 
 /// `GET /openapi.json` and `GET /docs`, nested under `/api/v1`.
 pub fn router() -> Router<AppState> {

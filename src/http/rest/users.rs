@@ -14,9 +14,9 @@ use super::{
 };
 use crate::{
     domain::people,
+    domain::state::AppState,
     error::{Result, Validator},
     http::extract::{AppQuery, AuthUser},
-    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

@@ -25,11 +25,11 @@ pub(super) use rows::{beyond, find_message, position_at, to_i64, to_message};
 use super::{Appended, Changed, EventPage, Head, MessageLog, Note, Page, Position};
 use crate::backends::hub::{Hub, LiveFeed};
 use crate::{
-    domain::{
+    error::{Error, Result},
+    model::{
         ConversationId, StreamId, User, UserId,
         message::{Change, Cursor, Delivery, Event, Happened, Message, NewMessage},
     },
-    error::{Error, Result},
     store::is_unique_violation,
 };
 use rows::{events_beyond, to_u64};

@@ -11,8 +11,8 @@ use sea_orm::{
 
 use crate::backends::message_log::Position;
 use crate::{
-    domain::{ConversationId, StreamId, User, UserId, message::Message},
     error::{Error, Result},
+    model::{ConversationId, StreamId, User, UserId, message::Message},
 };
 
 /// One row of the log by id.

@@ -19,8 +19,8 @@ use sea_orm::{
 use super::rows::{last_position, to_u64};
 use crate::backends::{hub::LiveFeed, message_log::Position};
 use crate::{
-    domain::{ConversationId, StreamId},
     error::Result,
+    model::{ConversationId, StreamId},
 };
 
 /// The last id written to one conversation (a message's or an event's) and

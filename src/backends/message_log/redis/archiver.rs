@@ -41,8 +41,8 @@ use super::{
 };
 use crate::{
     backends::{message_log::archive::Archived, redis_conn::storage},
-    domain::{ConversationId, StreamId},
     error::{Error, Result},
+    model::{ConversationId, StreamId},
 };
 
 /// Entries per database insert (13 columns each: far below either
@@ -112,8 +112,9 @@ return 0
     )
 });
 
-/// Starts a node's archiver on `hot`'s streams.
-pub(super) fn start(hot: Hot, shutdown: CancellationToken) {
+/// Starts this node's archiver on `hot`'s streams; it stops (releasing its
+/// lease) on `shutdown`.
+pub fn start(hot: Hot, shutdown: CancellationToken) {
     metrics::counter!("archive_entries_total").increment(0);
     metrics::counter!("archive_failures_total").increment(0);
     metrics::gauge!("archive_lag_seconds").set(0.0);

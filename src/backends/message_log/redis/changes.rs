@@ -21,7 +21,7 @@ use redis::{RedisResult, Script, Value};
 
 use super::ordinals::NEXT_ID;
 use crate::backends::message_log::Note;
-use crate::domain::{
+use crate::model::{
     ConversationId, StreamId, User, UserId,
     message::{Change, Delivery, Event, Happened, Message},
 };
@@ -339,7 +339,7 @@ mod tests {
 
     #[test]
     fn states_round_trip() {
-        let original = crate::domain::message::sample(
+        let original = crate::model::message::sample(
             ConversationId(uuid::Uuid::nil()),
             StreamId::new(1, 0),
             "hi",

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use redis::Value;
 
-use crate::domain::{ConversationId, StreamId, User, UserId, message::Message};
+use crate::model::{ConversationId, StreamId, User, UserId, message::Message};
 
 /// What django-chat writes: Python's `datetime.isoformat()` of a naive UTC
 /// time, with the microseconds always present: `2024-05-01T12:00:00.123456`.

@@ -12,12 +12,11 @@ use std::{sync::Arc, time::Duration};
 use crate::backends::redis_conn::{RedisConn, storage};
 use chrono::Utc;
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 use crate::{
     backends::{message_log::archive::Archive, redis_keys::RedisKeys},
-    domain::{ConversationId, StreamId, message::Cursor, message::Message},
     error::Result,
+    model::{ConversationId, StreamId, message::Cursor, message::Message},
 };
 
 /// While a stream stays over its threshold (its entries too young to
@@ -75,12 +74,6 @@ impl Hot {
 
     pub fn archive(&self) -> &Archive {
         &self.inner.archive
-    }
-
-    /// Starts this node's archiver, which stops (releasing its lease) on
-    /// `shutdown`.
-    pub fn start(&self, shutdown: CancellationToken) {
-        super::archiver::start(self.clone(), shutdown);
     }
 
     /// After an append left the stream `length` long: marks it due when

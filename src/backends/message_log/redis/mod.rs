@@ -2,7 +2,7 @@
 //! django-chat's key and field names so either server reads the other's.
 //! Its live side, the node's stream readers, is in [`stream_reader`].
 
-mod archiver;
+pub mod archiver;
 mod changes;
 mod entry;
 pub mod hot;
@@ -26,11 +26,11 @@ use self::{
 use super::{Appended, Changed, EventPage, Head, MessageLog, Note, Page, Position};
 use crate::{
     backends::redis_keys::RedisKeys,
-    domain::{
+    error::{Error, Result},
+    model::{
         ConversationId, StreamId, UserId,
         message::{Change, Cursor, Message, NewMessage},
     },
-    error::{Error, Result},
 };
 
 /// A [`MessageLog`] shared by every node through Redis.
@@ -502,7 +502,7 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
-    use crate::domain::User;
+    use crate::model::User;
 
     fn conversation() -> ConversationId {
         ConversationId(Uuid::nil())

@@ -9,7 +9,7 @@ use std::{collections::HashMap, time::Duration};
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    domain::{User, UserId, message::Message},
+    model::{User, UserId, message::Message},
     store,
 };
 

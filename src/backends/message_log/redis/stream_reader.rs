@@ -46,8 +46,8 @@ use crate::backends::{
     redis_keys::{PARTITIONS, RedisKeys},
 };
 use crate::{
-    domain::{ConversationId, StreamId, message::Delivery},
     error::{Error, Result, StorageBackend},
+    model::{ConversationId, StreamId, message::Delivery},
 };
 
 /// How long one `XREAD` blocks before the reader re-checks its set.

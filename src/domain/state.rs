@@ -52,7 +52,7 @@ impl AppState {
     /// Connects the database (applying migrations) and the backends. Used by
     /// the server and by commands that call the domain without serving.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let db = crate::connect_and_migrate(&config).await?;
+        let db = crate::store::connect_and_migrate(&config).await?;
         let shutdown = CancellationToken::new();
         let backends = Backends::from_config(&config, &db, &shutdown).await?;
         if config.email_visibility == EmailVisibility::OwnOnly {

@@ -22,7 +22,7 @@ impl Role {
     /// A stored role; anything else is a storage error, not a member in
     /// disguise (an unknown value could be a privilege written by a newer
     /// or foreign writer).
-    pub(super) fn parse(stored: &str) -> Result<Role> {
+    pub fn parse(stored: &str) -> Result<Role> {
         match stored {
             "admin" => Ok(Role::Admin),
             "member" => Ok(Role::Member),
