@@ -97,8 +97,7 @@ impl Application {
         tokio::join!(serving, stopping);
         self.state.shutdown.cancel();
         // Let open sockets send their 1001 close frames before we return.
-        self.state.sockets.close();
-        if tokio::time::timeout(SOCKET_GRACE, self.state.sockets.wait())
+        if tokio::time::timeout(SOCKET_GRACE, self.state.sockets.closed())
             .await
             .is_err()
         {

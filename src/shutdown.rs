@@ -13,6 +13,7 @@ use std::{
 
 use futures::task::AtomicWaker;
 pub use tokio_util::sync::CancellationToken;
+use tokio_util::task::{TaskTracker, task_tracker::TrackedFuture};
 
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn signal() {
@@ -81,14 +82,19 @@ impl EndSignal {
     }
 }
 
-/// The node's shutdown as its open sockets wait for it: one [`EndSignal`]
-/// per socket, all fired when the shutdown token is cancelled.
+/// The node's open WebSockets, as shutdown sees them: each one's task,
+/// which shutdown waits on to send its close frame (axum stops tracking a
+/// connection once it is upgraded), and each one's [`EndSignal`], all fired
+/// when the shutdown token is cancelled.
 #[derive(Clone)]
-pub struct SocketStops(Arc<Stops>);
+pub struct OpenSockets {
+    tasks: TaskTracker,
+    stops: Arc<Stops>,
+}
 
 struct Stops {
     /// Set, under the lock, when every signal was fired: a socket that
-    /// registers later is stopped from the start.
+    /// opens later is stopped from the start.
     stopped: AtomicBool,
     waiting: Mutex<HashMap<u64, Arc<EndSignal>>>,
     next_key: AtomicU64,
@@ -99,48 +105,72 @@ impl Stops {
         // Never held across an await; a poisoned map is still consistent.
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
-
-impl SocketStops {
-    /// Fires every socket's stop once `shutdown` is cancelled.
-    pub fn new(shutdown: &CancellationToken) -> Self {
-        let stops = Self(Arc::new(Stops {
-            stopped: AtomicBool::new(false),
-            waiting: Mutex::new(HashMap::new()),
-            next_key: AtomicU64::new(0),
-        }));
-        let firing = stops.clone();
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            shutdown.cancelled().await;
-            firing.stop_all();
-        });
-        stops
-    }
 
     /// A new socket's stop; dropping it forgets the socket.
-    pub fn register(&self) -> SocketStop {
-        let key = self.0.next_key.fetch_add(1, Ordering::Relaxed);
+    fn register(self: &Arc<Self>) -> SocketStop {
+        let key = self.next_key.fetch_add(1, Ordering::Relaxed);
         let signal = Arc::new(EndSignal::default());
-        let mut waiting = self.0.lock();
-        if self.0.stopped.load(Ordering::Acquire) {
+        let mut waiting = self.lock();
+        if self.stopped.load(Ordering::Acquire) {
             signal.fire();
         } else {
             waiting.insert(key, signal.clone());
         }
         SocketStop {
-            stops: self.0.clone(),
+            stops: self.clone(),
             key,
             signal,
         }
     }
 
     fn stop_all(&self) {
-        let mut waiting = self.0.lock();
-        self.0.stopped.store(true, Ordering::Release);
+        let mut waiting = self.lock();
+        self.stopped.store(true, Ordering::Release);
         for (_, signal) in waiting.drain() {
             signal.fire();
         }
+    }
+}
+
+impl OpenSockets {
+    /// Stops every socket once `shutdown` is cancelled.
+    pub fn new(shutdown: &CancellationToken) -> Self {
+        let stops = Arc::new(Stops {
+            stopped: AtomicBool::new(false),
+            waiting: Mutex::new(HashMap::new()),
+            next_key: AtomicU64::new(0),
+        });
+        let firing = stops.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            shutdown.cancelled().await;
+            firing.stop_all();
+        });
+        Self {
+            tasks: TaskTracker::new(),
+            stops,
+        }
+    }
+
+    /// Runs an upgraded connection: `serve` gets the stop it must heed,
+    /// and the connection counts as open until its future ends.
+    pub fn open<F: Future>(&self, serve: impl FnOnce(SocketStop) -> F) -> TrackedFuture<F> {
+        self.tasks.track_future(serve(self.stops.register()))
+    }
+
+    /// How many are open.
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// Waits until every socket has closed (after the token is cancelled).
+    pub async fn closed(&self) {
+        self.tasks.close();
+        self.tasks.wait().await;
     }
 }
 
@@ -178,22 +208,39 @@ mod tests {
     const LIMIT: Duration = Duration::from_secs(5);
 
     #[tokio::test]
-    async fn cancelling_the_token_stops_every_socket_even_one_that_registers_after() {
+    async fn cancelling_the_token_stops_every_socket_even_one_that_opens_after() {
         let shutdown = CancellationToken::new();
-        let stops = SocketStops::new(&shutdown);
-        let open = stops.register();
-        let closed = stops.register();
-        drop(closed);
-        assert_eq!(stops.0.lock().len(), 1, "a dropped socket is forgotten");
+        let sockets = OpenSockets::new(&shutdown);
+        let open = sockets.stops.register();
+        drop(sockets.stops.register());
+        assert_eq!(
+            sockets.stops.lock().len(),
+            1,
+            "a closed socket is forgotten"
+        );
         assert!(!open.signal().is_fired());
 
         shutdown.cancel();
         tokio::time::timeout(LIMIT, open.stopped())
             .await
             .expect("an open socket is stopped");
-        let late = stops.register();
+        let late = sockets.stops.register();
         assert!(late.signal().is_fired(), "a socket opened after is stopped");
-        assert!(stops.0.lock().is_empty());
+        assert!(sockets.stops.lock().is_empty());
+    }
+
+    #[tokio::test]
+    async fn shutdown_waits_for_the_sockets_it_stops() {
+        let shutdown = CancellationToken::new();
+        let sockets = OpenSockets::new(&shutdown);
+        let serving = tokio::spawn(sockets.open(|stop| async move { stop.stopped().await }));
+        assert_eq!(sockets.len(), 1);
+        shutdown.cancel();
+        tokio::time::timeout(LIMIT, sockets.closed())
+            .await
+            .expect("the socket closed once stopped");
+        assert!(sockets.is_empty());
+        serving.await.expect("the socket's task ran");
     }
 
     #[tokio::test]

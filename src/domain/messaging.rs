@@ -237,11 +237,15 @@ pub fn signals(state: &AppState, conversation: ConversationId) -> Signals {
     Signals(state.backends.hub.signals(conversation))
 }
 
-/// See [`signals`].
+/// See [`signals`]; the default hears none.
 #[derive(Default)]
 pub struct Signals(Option<broadcast::Receiver<Arc<Delivery>>>);
 
 impl Signals {
+    pub fn is_listening(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// The next signal; never resolves without one.
     pub async fn next(&mut self) -> Arc<Delivery> {
         loop {

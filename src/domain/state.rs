@@ -3,7 +3,6 @@
 use std::{ops::Deref, sync::Arc};
 
 use sea_orm::DatabaseConnection;
-use tokio_util::task::TaskTracker;
 
 use crate::{
     backends::Backends,
@@ -11,7 +10,7 @@ use crate::{
     domain::{
         catch_up::CatchUps, passwords::HashSlots, tokens::TokenKeys, typing::typists::Typists,
     },
-    shutdown::{CancellationToken, SocketStops},
+    shutdown::{CancellationToken, OpenSockets},
 };
 
 /// Cheap to clone: one pointer to what every surface shares. Each open
@@ -34,18 +33,15 @@ pub struct Shared {
     /// Cancelled when the node shuts down: WebSockets close with 1001 and
     /// background readers stop.
     pub shutdown: CancellationToken,
-    /// `shutdown` as each open WebSocket waits for it, on every wake:
-    /// without the locks a cancellation token takes.
-    pub socket_stops: SocketStops,
     /// Turns at password hashing on this node (`PASSWORD_HASH_CONCURRENCY`).
     pub hash_slots: Arc<HashSlots>,
     /// Who is typing, as told to this node.
     pub typists: Arc<Typists>,
     /// The node's catch-up reads of the log, coalesced (reconnect storms).
     pub catch_ups: Arc<CatchUps>,
-    /// Open WebSocket connections: axum stops tracking a connection once it
-    /// is upgraded, so shutdown waits on these to send their close frames.
-    pub sockets: TaskTracker,
+    /// Open WebSocket connections: stopped by `shutdown`, which waits for
+    /// them to send their close frames.
+    pub sockets: OpenSockets,
 }
 
 impl AppState {
@@ -72,9 +68,8 @@ impl AppState {
             typists: Arc::new(Typists::default()),
             catch_ups,
             config: Arc::new(config),
-            socket_stops: SocketStops::new(&shutdown),
+            sockets: OpenSockets::new(&shutdown),
             shutdown,
-            sockets: TaskTracker::new(),
         })))
     }
 }

@@ -15,7 +15,7 @@ use axum::{
     body::Bytes,
     extract::{
         Path, Query, State,
-        ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade},
+        ws::{Message, Utf8Bytes, WebSocketUpgrade},
     },
     http::{HeaderMap, header::AUTHORIZATION},
     response::{IntoResponse, Response},
@@ -90,7 +90,7 @@ async fn upgrade(
         .await;
     ws.on_upgrade(move |socket| {
         let sockets = state.sockets.clone();
-        sockets.track_future(serve(socket, state, opened).instrument(span))
+        sockets.open(|stop| serve(Outbox::new(socket, stop), state, opened).instrument(span))
     })
 }
 
@@ -158,15 +158,14 @@ async fn open(
 /// One upgraded connection: runs it, or tells the client why not.
 ///
 /// Not an `async fn`: one keeps its arguments in its future beside what it
-/// builds from them, so the socket would be stored twice for the whole
-/// life of every connection. Built first, the future holds each once.
+/// builds from them (the connection), both for the whole life of every
+/// connection. Built first, the future holds each once.
 fn serve(
-    socket: WebSocket,
+    mut socket: Outbox,
     state: AppState,
     opened: Result<Opened, Refused>,
 ) -> impl Future<Output = ()> + Send {
     let open = OpenSocket::new("legacy");
-    let mut socket = Outbox::new(socket, state.socket_stops.register());
     let mut connection = opened.map(|opened| Connection::new(state, opened));
     async move {
         let _open = open;
@@ -208,8 +207,9 @@ struct Connection {
     /// Pings are for idle connections only: reset after every write.
     keepalive: Interval,
     /// Typing and presence, once the client sent a typing frame: it
-    /// understands their frames (older clients never get one).
-    signals: Option<Signals>,
+    /// understands their frames (older clients never get one, and their
+    /// sockets are not woken by them).
+    signals: Signals,
 }
 
 /// What the connection's own sources yield.
@@ -232,7 +232,7 @@ impl Connection {
             conversation: opened.conversation,
             live: opened.live.peekable(),
             keepalive,
-            signals: None,
+            signals: Signals::default(),
         }
     }
 
@@ -253,8 +253,8 @@ impl Connection {
         let content = match ClientFrame::decode(text) {
             ClientFrame::Send { content } => content,
             ClientFrame::Typing { typing } => {
-                if self.signals.is_none() {
-                    self.signals = Some(messaging::signals(&self.state, self.conversation));
+                if !self.signals.is_listening() {
+                    self.signals = messaging::signals(&self.state, self.conversation);
                 }
                 return typing::set(&self.state, self.viewer, self.conversation, typing)
                     .await
@@ -279,18 +279,12 @@ impl Session for Connection {
     where
         F: Future<Output = Incoming> + Send,
     {
-        let signal = async {
-            match &mut self.signals {
-                Some(signals) => signals.next().await,
-                None => std::future::pending().await,
-            }
-        };
         tokio::select! {
             end = self.session.ended() => Wake::Event(Event::SessionEnded(end)),
             _ = self.keepalive.tick() => Wake::Event(Event::Keepalive),
             frame = frame => Wake::Frame(frame),
             delivery = self.live.next() => Wake::Event(Event::Live(delivery)),
-            signal = signal => Wake::Event(Event::Signal(signal)),
+            signal = self.signals.next() => Wake::Event(Event::Signal(signal)),
         }
     }
 

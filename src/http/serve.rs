@@ -33,7 +33,10 @@ use tokio::{
 use tokio_util::task::TaskTracker;
 use tower::{Service, ServiceExt};
 
-use crate::{config::ConnectionLimits, shutdown::CancellationToken};
+use crate::{
+    config::ConnectionLimits,
+    shutdown::{CancellationToken, OpenSockets},
+};
 
 /// What a refused connection reads before it is closed.
 const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
@@ -50,7 +53,7 @@ pub async fn serve<S>(
     listener: TcpListener,
     app: S,
     limits: ConnectionLimits,
-    sockets: TaskTracker,
+    sockets: OpenSockets,
     shutdown: CancellationToken,
 ) where
     S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,

@@ -138,9 +138,17 @@ async fn concurrent_wrong_passwords_are_throttled_not_all_hashed() {
     let answers = join_all((0..30).map(|_| login_from(&app, ATTACKER, &victim.email, WRONG))).await;
     let count = |status| answers.iter().filter(|a| a.0 == status).count();
     // Ten failures fill the account's window; a locked account allows one
-    // more guess per clean address; the rest are refused unhashed.
-    assert_eq!(count(StatusCode::UNAUTHORIZED), 11, "{answers:?}");
-    assert_eq!(count(StatusCode::TOO_MANY_REQUESTS), 19, "{answers:?}");
+    // more guess per clean address; the rest are refused unhashed. The
+    // address is clean when the lock comes only if none of the ten has
+    // failed by then: on a busy machine one may have, and the eleventh
+    // guess is refused too.
+    let hashed = count(StatusCode::UNAUTHORIZED);
+    assert!((10..=11).contains(&hashed), "{answers:?}");
+    assert_eq!(
+        count(StatusCode::TOO_MANY_REQUESTS),
+        30 - hashed,
+        "{answers:?}"
+    );
     let (status, _, _) = login_from(&app, VICTIM_HOME, &victim.email, PASSWORD).await;
     assert_eq!(status, StatusCode::OK);
 }

@@ -15,7 +15,7 @@ use std::{
 };
 
 use async_graphql::{Request, Response, ServerError};
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::Message;
 use futures::{
     FutureExt, StreamExt,
     stream::{self, BoxStream},
@@ -54,10 +54,10 @@ const NEVER: Duration = Duration::from_secs(365 * 24 * 3600);
 /// Runs a freshly upgraded socket until either side closes it.
 ///
 /// Not an `async fn`: one keeps its arguments in its future beside what it
-/// builds from them, so the socket would be stored twice for the whole
-/// life of every connection. Built first, the future holds each once.
+/// builds from them (the connection), both for the whole life of every
+/// connection. Built first, the future holds each once.
 pub(super) fn serve(
-    socket: WebSocket,
+    mut socket: Outbox,
     protocol: Protocol,
     schema: ChatSchema,
     state: AppState,
@@ -65,7 +65,6 @@ pub(super) fn serve(
     client: ClientAddr,
 ) -> impl Future<Output = ()> + Send {
     let open = OpenSocket::new(protocol.name());
-    let mut socket = Outbox::new(socket, state.socket_stops.register());
     let mut connection = Connection::new(protocol, schema, state, header_auth, client);
     async move {
         let _open = open;

@@ -56,10 +56,10 @@ pub async fn upgrade(
     );
     ws.on_upgrade(move |socket| {
         let sockets = state.sockets.clone();
-        sockets.track_future(
-            connection::serve(socket, protocol, schema, state, header_auth, client)
-                .instrument(span),
-        )
+        sockets.open(|stop| {
+            let outbox = websocket::Outbox::new(socket, stop);
+            connection::serve(outbox, protocol, schema, state, header_auth, client).instrument(span)
+        })
     })
 }
 
