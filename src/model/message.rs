@@ -17,7 +17,10 @@ use std::{
 
 use chrono::{DateTime, Utc};
 
-use super::{ConversationId, StreamId, User};
+use super::{
+    ids::{ConversationId, StreamId},
+    user::User,
+};
 
 /// Where a page of a conversation's log starts.
 #[derive(Clone, Copy, Debug, Default)]
@@ -242,7 +245,7 @@ impl Delivery {
 
     /// The user the event is about: a message's sender, or the reader,
     /// joiner or leaver. For rules on what of a user a viewer sees.
-    pub fn user_mut(&mut self) -> &mut super::User {
+    pub fn user_mut(&mut self) -> &mut User {
         match &mut self.event {
             Event::Message { message, .. } => &mut message.sender,
             Event::ReadMarkerMoved { user, .. }
@@ -338,7 +341,7 @@ pub fn sample(conversation: ConversationId, id: StreamId, content: &str) -> Mess
         id,
         conversation_id: conversation,
         sender: User {
-            id: super::UserId(1),
+            id: super::ids::UserId(1),
             email: "a@example.com".into(),
             username: "a".into(),
             first_name: String::new(),

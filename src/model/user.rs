@@ -1,6 +1,6 @@
 //! A user as every surface shows it.
 
-use super::UserId;
+use super::ids::UserId;
 
 /// A user as every surface shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
