@@ -7,9 +7,9 @@ use async_graphql::{Context, ErrorExtensions};
 
 use crate::{
     client_addr::ClientAddr,
-    domain::state::AppState,
     domain::{
         UserId,
+        state::AppState,
         tokens::{Access, Credentials, TokenKeys},
     },
     error::{Error, NoCredentials},

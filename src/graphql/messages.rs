@@ -12,12 +12,12 @@ use super::{
     ws::SlowConsumer,
 };
 use crate::{
-    domain::state::AppState,
     domain::{
         ConversationId, StreamId, UserId, edits,
         message::Delivery,
         messaging::{self, Cursor, LiveEnd, LiveStream},
         paging::PageSize,
+        state::AppState,
     },
     error::{Denied, Error},
 };

@@ -13,10 +13,7 @@ use super::{
     auth::ContextExt,
     types::{self, ConversationType, UserType},
 };
-use crate::{
-    domain::state::AppState,
-    domain::{User, UserId, presence, typing},
-};
+use crate::domain::{User, UserId, presence, state::AppState, typing};
 
 #[derive(Default)]
 pub struct PresenceMutation;

@@ -12,8 +12,7 @@ use axum::{
 use serde::de::DeserializeOwned;
 
 use crate::{
-    domain::state::AppState,
-    domain::{UserId, tokens::Credentials},
+    domain::{UserId, state::AppState, tokens::Credentials},
     error::{Error, Missing, NoCredentials},
     telemetry,
 };

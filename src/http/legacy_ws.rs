@@ -32,12 +32,12 @@ use super::{
     rest::messages::MessageJson,
 };
 use crate::{
-    domain::state::AppState,
     domain::{
         ConversationId, UserId,
         message::Signal,
         messaging::{self, LiveEnd, LiveStream, Signals},
         sessions::{self, SessionEnd, SocketSession},
+        state::AppState,
         tokens::Credentials,
         typing,
     },

@@ -32,10 +32,10 @@ use super::{
 };
 use crate::{
     client_addr::ClientAddr,
-    domain::state::AppState,
     domain::{
         UserId,
         sessions::{self, SessionEnd, SocketSession, TooManySockets},
+        state::AppState,
     },
     graphql::{Auth, ChatSchema, SocketAuth, live_message::RequestShape},
     websocket::{

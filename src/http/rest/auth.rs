@@ -11,10 +11,10 @@ use super::schemas::{
     self, BadRequest, CredentialsError, ErrorDetail, Inside, ThrottledError, Unavailable,
 };
 use crate::{
-    domain::state::AppState,
-    domain::{User, accounts, tokens::Session},
+    client_addr::ClientAddr,
+    domain::{User, accounts, state::AppState, tokens::Session},
     error::Result,
-    {client_addr::ClientAddr, http::extract::AppJson},
+    http::extract::AppJson,
 };
 
 pub fn router() -> Router<AppState> {

@@ -24,12 +24,12 @@ use super::{
     },
 };
 use crate::{
-    domain::state::AppState,
     domain::{
         UserId,
         conversations::{self, Conversation, NewConversation, Role, UserRef},
         paging::{self, PageSize},
         read_state,
+        state::AppState,
     },
     error::{Result, Validator},
     http::extract::{AppJson, AppPath, AppQuery, AuthUser},

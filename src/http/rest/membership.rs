@@ -9,8 +9,7 @@ use super::{
     schemas::{BadRequest, ErrorDetail, SuccessJson, Unauthenticated, Unavailable},
 };
 use crate::{
-    domain::state::AppState,
-    domain::{UserId, membership},
+    domain::{UserId, membership, state::AppState},
     error::{Error, Result},
     http::extract::{AppJson, AppPath, AuthUser},
 };

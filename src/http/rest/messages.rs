@@ -17,11 +17,11 @@ use super::{
     },
 };
 use crate::{
-    domain::state::AppState,
     domain::{
         ConversationId, StreamId, edits,
         messaging::{self, Cursor, MAX_CONTENT_CHARS, Message},
         paging::PageSize,
+        state::AppState,
     },
     error::{Error, Missing, Result, Validator},
     http::extract::{AppJson, AppPath, AppQuery, AuthUser},
